@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { formatSocketmapReply } from '../protocol/socketmap.js';
+import { loadConfig, type AppConfig } from './config/config.js';
+import { createLogger } from './logger.js';
+import { renderPostfixConfig } from './postfix-config.js';
+import { toSocketmapReply } from './servers/replies.js';
+import { createService } from './index.js';
+import { ServiceError } from './errors.js';
+
+const USAGE = `usage: mailroster [--config FILE] COMMAND
+commands:
+  serve                 run the socketmap (and dict) servers and the sync
+  lookup MAP KEY        answer one socketmap query as the server would (exit 0 found, 1 not found, 2 error)
+  check-config          validate the configuration and the directory, then exit
+  print-config          print the effective configuration, secrets redacted
+  postfix-config        print the Postfix main.cf lines for the configured endpoints`;
+
+/** Commands: each returns the process exit code. */
+const COMMANDS: Record<string, (config: AppConfig, args: string[], redacted: () => string) => Promise<number>> = {
+  serve,
+  lookup,
+  'check-config': checkConfig,
+  'print-config': async (_c, _a, redacted) => (process.stdout.write(`${redacted()}\n`), 0),
+  'postfix-config': async (config) => (process.stdout.write(renderPostfixConfig(config)), 0),
+};
+
+async function serve(config: AppConfig): Promise<number> {
+  const logger = createLogger(config.log.level);
+  const service = createService(config, { logger });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal; exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    service.stop().then(() => process.exit(0), (err) => (logger.error({ err }, 'stop failed'), process.exit(1)));
+  };
+  process.on('SIGINT', stop).on('SIGTERM', stop);
+  await service.start();
+  return new Promise<number>(() => undefined);
+}
+
+async function loadOnce(config: AppConfig) {
+  const service = createService(config, { logger: createLogger('silent') });
+  await service.store.start();
+  const outcome = await service.sync.syncNow();
+  return { service, outcome };
+}
+
+async function lookup(config: AppConfig, args: string[]): Promise<number> {
+  const [map, key] = args;
+  if (map === undefined || key === undefined) throw new UsageError('lookup needs MAP and KEY');
+  const { service, outcome } = await loadOnce(config);
+  if (outcome.status === 'failed') process.stderr.write(`${outcome.error.message}\n`);
+  const reply = toSocketmapReply(service.lookup(map, key));
+  await service.stop();
+  process.stdout.write(`${formatSocketmapReply(reply).payload}\n`);
+  return reply.status === 'OK' ? 0 : reply.status === 'NOTFOUND' ? 1 : 2;
+}
+
+async function checkConfig(config: AppConfig): Promise<number> {
+  const { service, outcome } = await loadOnce(config);
+  await service.stop();
+  if (outcome.status === 'failed') {
+    process.stderr.write(`${outcome.error.message}\n`);
+    return 1;
+  }
+  process.stdout.write(`configuration valid; directory has ${outcome.mailboxes} mailboxes\n`);
+  return 0;
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv, allowPositionals: true, strict: true,
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined) return (process.stdout.write(`${USAGE}\n`), command === undefined && !values.help ? 64 : 0);
+  const run = COMMANDS[command];
+  if (!run) throw new UsageError(`unknown command "${command}"`);
+  const { config, redacted } = loadConfig({ file: values.config });
+  return run(config, rest, redacted);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`mailroster: ${(err as Error).message}\n${USAGE}\n`);
+      process.exit(64);
+    }
+    process.stderr.write(`mailroster: ${err instanceof ServiceError ? err.message : (err as Error).stack}\n`);
+    process.exit(err instanceof ServiceError ? 78 : 70);
+  },
+);

@@ -1,0 +1,51 @@
+/** convict schema for logging, the socketmap listener and the address rules. */
+export const serverSchema = {
+  log: {
+    level: {
+      doc: 'pino log level',
+      format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      default: 'info',
+      env: 'MAILROSTER_LOG_LEVEL',
+    },
+  },
+  socketmap: {
+    listen: {
+      doc: 'Postfix socketmap endpoints: host:port (loopback unless a host is given) or absolute UNIX socket paths',
+      format: 'endpoint-list',
+      default: ['127.0.0.1:10027'],
+      env: 'MAILROSTER_SOCKETMAP_LISTEN',
+    },
+    socketMode: { doc: 'File mode of socketmap UNIX sockets', format: 'file-mode', default: '0660', env: 'MAILROSTER_SOCKETMAP_SOCKET_MODE' },
+    socketOwner: { doc: 'Owner (name or uid) of socketmap UNIX sockets; empty keeps the process user', format: String, default: '', env: 'MAILROSTER_SOCKETMAP_SOCKET_OWNER' },
+    socketGroup: { doc: 'Group (name or gid) of socketmap UNIX sockets, e.g. postfix; empty keeps the process group', format: String, default: '', env: 'MAILROSTER_SOCKETMAP_SOCKET_GROUP' },
+    maxRequestBytes: {
+      // socketmap_table(5) caps replies at 100000 bytes; we apply the same cap to requests.
+      doc: 'Largest socketmap request accepted; a longer length prefix closes the connection before any payload is read',
+      format: 'nat', default: 100_000, env: 'MAILROSTER_SOCKETMAP_MAX_REQUEST_BYTES',
+    },
+    idleTimeoutMs: {
+      // Postfix closes idle connections itself after 10 s and keeps busy ones for a whole SMTP
+      // session (observed 123 s), so we only reap connections that are clearly abandoned.
+      doc: 'Close a socketmap connection after this long without a request (ms)',
+      format: 'nat', default: 300_000, env: 'MAILROSTER_SOCKETMAP_IDLE_TIMEOUT_MS',
+    },
+    maxConnections: {
+      // About one connection per Postfix process: default_process_limit is 100 per service.
+      doc: 'Most socketmap connections at once; more are refused', format: 'nat', default: 1000, env: 'MAILROSTER_SOCKETMAP_MAX_CONNECTIONS',
+    },
+  },
+  addresses: {
+    recipientDelimiter: {
+      doc: 'Postfix recipient_delimiter: each character separates an address extension (user+tag); empty disables',
+      format: String, default: '+', env: 'MAILROSTER_ADDRESSES_RECIPIENT_DELIMITER',
+    },
+    propagateExtension: {
+      doc: 'Append an unmatched extension to hosted alias targets (sales+x -> alice+x), like propagate_unmatched_extensions',
+      format: Boolean, default: true, env: 'MAILROSTER_ADDRESSES_PROPAGATE_EXTENSION',
+    },
+    acceptDisabled: {
+      doc: 'Keep accepting mail for disabled mailboxes (logins stay refused); by default they do not exist for Postfix',
+      format: Boolean, default: false, env: 'MAILROSTER_ADDRESSES_ACCEPT_DISABLED',
+    },
+  },
+};

@@ -1,0 +1,62 @@
+import { domainToASCII } from 'node:url';
+
+/** An address split and normalised for matching: lower case, domain in ASCII (punycode) form. */
+export interface ParsedAddress {
+  /** Local part, lower case, extension included. */
+  readonly local: string;
+  /** Domain in lower-case ASCII form (`xn--...` for IDN), the form every index uses. */
+  readonly domain: string;
+}
+
+/**
+ * Normalises a domain for matching: lower case, IDN to punycode, so `exämple.com` and
+ * `xn--exmple-cua.com` meet. Returns undefined for anything that is not a plain host name
+ * (`[1.2.3.4]` literals, `*`, empty labels), which lookups answer as "not found", never TEMP.
+ */
+export function normalizeDomain(raw: string): string | undefined {
+  if (raw.length === 0 || raw.length > 253 || raw.startsWith('[')) return undefined;
+  const trimmed = raw.endsWith('.') ? raw.slice(0, -1) : raw;
+  if (!/^[^\s*"@/\\:]+$/u.test(trimmed)) return undefined;
+  const ascii = domainToASCII(trimmed.toLowerCase());
+  if (ascii === '' || !ascii.includes('.') || ascii.split('.').some((label) => label.length === 0)) {
+    return undefined;
+  }
+  return ascii;
+}
+
+/**
+ * Parses `local@domain`. Keys that Postfix may send but no directory entry can hold answer
+ * undefined: quoted local parts, several '@', whitespace, a bare domain, an `[ip]` literal.
+ */
+export function parseAddress(raw: string): ParsedAddress | undefined {
+  const at = raw.lastIndexOf('@');
+  if (at <= 0 || at !== raw.indexOf('@')) return undefined;
+  const local = raw.slice(0, at);
+  if (local.startsWith('"') || /[\s"<>(),;:\\]/u.test(local)) return undefined;
+  const domain = normalizeDomain(raw.slice(at + 1));
+  if (domain === undefined) return undefined;
+  return { local: local.toLowerCase(), domain };
+}
+
+/** The index key of a parsed address. */
+export function addressKey(address: ParsedAddress): string {
+  return `${address.local}@${address.domain}`;
+}
+
+/**
+ * Splits `user+ext` at the first character found in `delimiters`, like Postfix's
+ * recipient_delimiter (several characters mean "any of them"). Returns undefined when there is
+ * no extension to strip; an empty base (`+foo`) is not split, as Postfix does not split it either.
+ */
+export function splitExtension(
+  local: string,
+  delimiters: string,
+): { base: string; delimiter: string; extension: string } | undefined {
+  if (delimiters.length === 0) return undefined;
+  for (let i = 1; i < local.length; i++) {
+    if (delimiters.includes(local[i]!)) {
+      return { base: local.slice(0, i), delimiter: local[i]!, extension: local.slice(i + 1) };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import type { AppConfig } from './config/config.js';
+import { parseEndpoint } from './config/formats.js';
+import { lookupSocketmap } from './lookup/socketmap-lookup.js';
+import type { LookupResult } from './lookup/lookup-result.js';
+import { createProvider } from './providers/provider-factory.js';
+import type { DirectoryProvider } from './providers/provider.js';
+import { Listener } from './servers/listener.js';
+import { serveSocketmap } from './servers/socketmap-connection.js';
+import { ResolverCache } from './store/directory-source.js';
+import type { DirectoryStore } from './store/directory-store.js';
+import { createStore } from './store/store-factory.js';
+import { SyncEngine, type SyncOutcome } from './sync/sync-engine.js';
+
+/** Parts a caller (tests, embedding code) may supply instead of the configured ones. */
+export interface ServiceDeps {
+  readonly logger: Logger;
+  readonly provider?: DirectoryProvider;
+  readonly store?: DirectoryStore;
+}
+
+/** A running mailroster: listeners, store and sync, started and stopped together. */
+export interface Service {
+  readonly store: DirectoryStore;
+  readonly sync: SyncEngine;
+  readonly resolvers: ResolverCache;
+  readonly socketmap: Listener;
+  /** Binds the listeners, starts the store, then the first sync (lookups answer TEMP until it lands). */
+  start(): Promise<void>;
+  /** Answers a socketmap query as the server would. */
+  lookup(map: string, key: string): LookupResult;
+  /** Stops accepting, finishes open work, releases everything. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: builds every part from one validated config. */
+export function createService(config: AppConfig, deps: ServiceDeps): Service {
+  const { logger } = deps;
+  const store = deps.store ?? createStore(config, logger.child({ component: 'store' }));
+  const provider = deps.provider ?? createProvider(config);
+  const resolvers = new ResolverCache(store, config.addresses);
+  const sync = new SyncEngine({ provider, store, logger: logger.child({ component: 'sync', provider: provider.name }), intervalSeconds: config.sync.intervalSeconds });
+  const socketmapOptions = { resolvers, maxRequestBytes: config.socketmap.maxRequestBytes, idleTimeoutMs: config.socketmap.idleTimeoutMs };
+  const socketmap = new Listener({
+    proto: 'socketmap',
+    endpoints: config.socketmap.listen.map(parseEndpoint),
+    permissions: { mode: config.socketmap.socketMode, owner: config.socketmap.socketOwner, group: config.socketmap.socketGroup },
+    maxConnections: config.socketmap.maxConnections,
+    logger,
+    handler: (socket, log) => serveSocketmap(socket, log, socketmapOptions),
+  });
+  let firstSync: Promise<SyncOutcome> | undefined;
+
+  return {
+    store, sync, resolvers, socketmap,
+    async start() {
+      // Listen first: until a directory is loaded Postfix gets TEMP (defer), not a refused connection.
+      await socketmap.start();
+      await store.start();
+      firstSync = sync.start();
+    },
+    lookup: (map, key) => lookupSocketmap(resolvers, map, key),
+    async stop() {
+      await socketmap.close();
+      await firstSync;
+      await sync.stop();
+      await store.close();
+      await provider.close?.();
+    },
+  };
+}
+
+export { loadConfig, type AppConfig } from './config/config.js';
+export { createLogger } from './logger.js';
+export { Directory } from './directory/directory.js';
+export type { DirectoryData } from './directory/directory-data.js';

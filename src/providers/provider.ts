@@ -1,0 +1,24 @@
+import type { DirectoryData } from '../directory/directory-data.js';
+
+/**
+ * One identity provider behind one interface: adding Zitadel, Entra ID or LDAP means one new file
+ * that implements this and one line in provider-factory.ts.
+ */
+export interface DirectoryProvider {
+  /** Short name for logs and metrics (`file`, `authentik`, ...). */
+  readonly name: string;
+  /**
+   * Whether a directory with problems is refused whole (a hand-written file: the operator fixes it)
+   * or served without the broken entries, which are reported (a provider with thousands of users).
+   */
+  readonly strict: boolean;
+  /**
+   * Fetches the complete directory. Must reject on any failure, never resolve with a partial
+   * answer: the sync engine replaces the whole directory with what this returns.
+   */
+  fetchDirectory(signal: AbortSignal): Promise<DirectoryData>;
+  /** Calls `onChange` when the source may have changed (a file watch); returns a stop function. */
+  watch?(onChange: () => void): () => void;
+  /** Releases timers and connections. */
+  close?(): Promise<void>;
+}

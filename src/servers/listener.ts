@@ -1,0 +1,102 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { unlink } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { formatEndpoint, type Endpoint } from '../config/formats.js';
+import { applySocketPermissions, removeStaleSocket, type SocketPermissions } from './socket-file.js';
+
+/** Serves one accepted connection; `log` is already bound to the connection. */
+export type ConnectionHandler = (socket: Socket, log: Logger) => void;
+
+/** Options of a {@link Listener}. */
+export interface ListenerOptions {
+  /** Protocol name for logs (`socketmap`, `dict`). */
+  readonly proto: string;
+  readonly endpoints: readonly Endpoint[];
+  readonly permissions: SocketPermissions;
+  readonly maxConnections: number;
+  readonly logger: Logger;
+  readonly handler: ConnectionHandler;
+}
+
+let nextConnectionId = 1;
+
+/**
+ * Binds every endpoint of one protocol, keeps the set of open connections, and closes gracefully:
+ * stop accepting, let connections finish, destroy what is left after the grace period.
+ */
+export class Listener {
+  readonly #o: ListenerOptions;
+  readonly #servers: Server[] = [];
+  readonly #connections = new Set<Socket>();
+  readonly #boundPaths: string[] = [];
+
+  constructor(options: ListenerOptions) {
+    this.#o = options;
+  }
+
+  /** The bound addresses (a TCP port 0 becomes the real port). */
+  get addresses(): Endpoint[] {
+    return this.#servers.map((s, i) => {
+      const a = s.address();
+      return typeof a === 'object' && a !== null ? { kind: 'tcp', host: a.address, port: a.port } : this.#o.endpoints[i]!;
+    });
+  }
+
+  /** Open connections right now. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Binds all endpoints; rejects (and unbinds what was bound) if any fails. */
+  async start(): Promise<void> {
+    try {
+      for (const ep of this.#o.endpoints) this.#servers.push(await this.#bind(ep));
+    } catch (err) {
+      await this.close(0);
+      throw err;
+    }
+  }
+
+  async #bind(ep: Endpoint): Promise<Server> {
+    const server = createServer((socket) => this.#accept(socket, ep));
+    server.maxConnections = this.#o.maxConnections;
+    if (ep.kind === 'unix') await removeStaleSocket(ep.path);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      if (ep.kind === 'unix') server.listen(ep.path, resolve);
+      else server.listen(ep.port, ep.host, resolve);
+    });
+    server.on('error', (err) => this.#o.logger.error({ err, proto: this.#o.proto }, 'listener error'));
+    if (ep.kind === 'unix') {
+      this.#boundPaths.push(ep.path);
+      await applySocketPermissions(ep.path, this.#o.permissions);
+    }
+    this.#o.logger.info({ proto: this.#o.proto, endpoint: formatEndpoint(this.addresses.at(-1) ?? ep) }, 'listening');
+    return server;
+  }
+
+  #accept(socket: Socket, ep: Endpoint): void {
+    const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : `unix:${formatEndpoint(ep)}`;
+    const log = this.#o.logger.child({ proto: this.#o.proto, cid: nextConnectionId++, peer });
+    this.#connections.add(socket);
+    socket.once('close', () => this.#connections.delete(socket));
+    // A reset by the peer is routine (Postfix and Dovecot drop connections freely).
+    socket.on('error', (err) => log.debug({ err }, 'connection error'));
+    this.#o.handler(socket, log);
+  }
+
+  /** Stops accepting; ends open connections, destroying them after `graceMs`. */
+  async close(graceMs = 2000): Promise<void> {
+    const closing = this.#servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    for (const socket of this.#connections) socket.end();
+    const force = setTimeout(() => {
+      for (const socket of this.#connections) socket.destroy();
+    }, graceMs);
+    force.unref();
+    await Promise.all(closing);
+    clearTimeout(force);
+    // Only the socket files we bound: another server's file must survive our failed start.
+    for (const path of this.#boundPaths.splice(0)) await unlink(path).catch(() => undefined);
+    this.#servers.length = 0;
+  }
+}
