@@ -1,4 +1,12 @@
-import type { DirectoryData } from '../directory/directory-data.js';
+import type { DirectoryData, ListEntry, MailboxEntry } from '../directory/directory-data.js';
+
+/** A single-entry change a provider reports between full syncs; applied without a full rewrite. */
+export type DirectoryChange =
+  | { readonly op: 'upsert-mailbox'; readonly mailbox: MailboxEntry }
+  | { readonly op: 'remove-mailbox'; readonly id?: string; readonly address?: string }
+  | { readonly op: 'upsert-list'; readonly list: ListEntry }
+  | { readonly op: 'remove-list'; readonly id?: string; readonly address?: string };
+
 
 /**
  * One identity provider behind one interface: adding Zitadel, Entra ID or LDAP means one new file
@@ -17,6 +25,11 @@ export interface DirectoryProvider {
    * answer: the sync engine replaces the whole directory with what this returns.
    */
   fetchDirectory(signal: AbortSignal): Promise<DirectoryData>;
+  /**
+   * Optional incremental feed: the changes since `cursor` (undefined: start from now) and the
+   * cursor to pass next time. The periodic full sync stays the reconcile for anything missed.
+   */
+  fetchChanges?(cursor: string | undefined, signal: AbortSignal): Promise<{ changes: DirectoryChange[]; cursor: string }>;
   /** Calls `onChange` when the source may have changed (a file watch); returns a stop function. */
   watch?(onChange: () => void): () => void;
   /** Releases timers and connections. */
