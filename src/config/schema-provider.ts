@@ -7,16 +7,22 @@ export const EXAMPLE_DIRECTORY = fileURLToPath(new URL('../../../src/config/exam
 export const providerSchema = {
   provider: {
     type: {
-      doc: 'Where users, aliases and lists come from',
-      format: ['file'],
+      doc: 'Where users, aliases and lists come from: a directory file, Authentik or Keycloak',
+      format: ['file', 'authentik', 'keycloak'],
       default: 'file',
       env: 'MAILROSTER_PROVIDER_TYPE',
     },
     domains: {
-      doc: 'Hosted domains; when empty, every domain of a mailbox address (a directory file may also list them)',
+      doc: 'Hosted domains; when empty, every domain of a mailbox address (a directory file may also list them). Provider addresses elsewhere are ignored and counted',
       format: 'string-list',
       default: [] as string[],
       env: 'MAILROSTER_PROVIDER_DOMAINS',
+    },
+    pageSize: {
+      doc: 'Users (and groups, members, events) asked for per page from Authentik or Keycloak; both default to 100 server-side',
+      format: 'nat',
+      default: 200,
+      env: 'MAILROSTER_PROVIDER_PAGE_SIZE',
     },
     file: {
       path: {
@@ -24,6 +30,118 @@ export const providerSchema = {
         format: String,
         default: EXAMPLE_DIRECTORY,
         env: 'MAILROSTER_PROVIDER_FILE_PATH',
+      },
+    },
+    authentik: {
+      url: {
+        doc: 'Authentik base URL, e.g. https://auth.example.com (the API is under /api/v3/)',
+        format: String,
+        default: '',
+        env: 'MAILROSTER_PROVIDER_AUTHENTIK_URL',
+      },
+      token: {
+        doc: 'Authentik API token (intent "API") of a user allowed to view users and groups',
+        format: String,
+        default: '',
+        env: 'MAILROSTER_PROVIDER_AUTHENTIK_TOKEN',
+        sensitive: true,
+      },
+      tokenFile: {
+        doc: 'File holding the Authentik API token (read at start; wins over provider.authentik.token)',
+        format: String,
+        default: '',
+        env: 'MAILROSTER_PROVIDER_AUTHENTIK_TOKEN_FILE',
+      },
+    },
+    keycloak: {
+      url: {
+        doc: 'Keycloak base URL, e.g. https://sso.example.com (add /auth for Keycloak before 17)',
+        format: String,
+        default: '',
+        env: 'MAILROSTER_PROVIDER_KEYCLOAK_URL',
+      },
+      realm: {
+        doc: 'Realm whose users are read (the service-account client lives in the same realm)',
+        format: String,
+        default: '',
+        env: 'MAILROSTER_PROVIDER_KEYCLOAK_REALM',
+      },
+      clientId: {
+        doc: 'Confidential client with "Service accounts roles" on, used for the client-credentials grant',
+        format: String,
+        default: '',
+        env: 'MAILROSTER_PROVIDER_KEYCLOAK_CLIENT_ID',
+      },
+      clientSecret: {
+        doc: 'Secret of provider.keycloak.clientId',
+        format: String,
+        default: '',
+        env: 'MAILROSTER_PROVIDER_KEYCLOAK_CLIENT_SECRET',
+        sensitive: true,
+      },
+      clientSecretFile: {
+        doc: 'File holding the client secret (read at start; wins over provider.keycloak.clientSecret)',
+        format: String,
+        default: '',
+        env: 'MAILROSTER_PROVIDER_KEYCLOAK_CLIENT_SECRET_FILE',
+      },
+    },
+    mapping: {
+      aliasesAttribute: {
+        doc: 'User attribute listing further addresses of the mailbox ("@domain" is a catch-all)',
+        format: String,
+        default: 'mailAlias',
+        env: 'MAILROSTER_PROVIDER_MAPPING_ALIASES_ATTRIBUTE',
+      },
+      quotaAttribute: {
+        doc: 'User attribute with the mailbox quota, e.g. 5G or a byte count',
+        format: String,
+        default: 'mailQuota',
+        env: 'MAILROSTER_PROVIDER_MAPPING_QUOTA_ATTRIBUTE',
+      },
+      enabledAttribute: {
+        doc: 'User attribute switching the mailbox off (false/no/0); absent means enabled',
+        format: String,
+        default: 'mailEnabled',
+        env: 'MAILROSTER_PROVIDER_MAPPING_ENABLED_ATTRIBUTE',
+      },
+      passwordHashAttribute: {
+        doc: 'User attribute with a Dovecot password hash ({SCHEME}...) for app-password logins',
+        format: String,
+        default: 'mailPasswordHash',
+        env: 'MAILROSTER_PROVIDER_MAPPING_PASSWORD_HASH_ATTRIBUTE',
+      },
+      mailboxGroup: {
+        doc: 'Only members of this group (name or path; subgroups included) get a mailbox; empty: every user with an e-mail',
+        format: String,
+        default: '',
+        env: 'MAILROSTER_PROVIDER_MAPPING_MAILBOX_GROUP',
+      },
+      listMailAttribute: {
+        doc: 'Group attribute with a list address; such groups become lists of their members',
+        format: String,
+        default: 'mail',
+        env: 'MAILROSTER_PROVIDER_MAPPING_LIST_MAIL_ATTRIBUTE',
+      },
+    },
+    http: {
+      timeoutMs: {
+        doc: 'Limit for one request to the provider (headers and body), before a retry',
+        format: 'nat',
+        default: 30_000,
+        env: 'MAILROSTER_PROVIDER_HTTP_TIMEOUT_MS',
+      },
+      retries: {
+        doc: 'Further attempts after a 429, a 5xx, a timeout or a network error (exponential backoff with jitter, Retry-After honoured)',
+        format: 'nat',
+        default: 4,
+        env: 'MAILROSTER_PROVIDER_HTTP_RETRIES',
+      },
+      caFile: {
+        doc: 'PEM file of extra CA certificates to trust for the provider (added to the system roots)',
+        format: String,
+        default: '',
+        env: 'MAILROSTER_PROVIDER_HTTP_CA_FILE',
       },
     },
   },

@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import type { DirectoryData, MailboxEntry } from '../directory/directory-data.js';
+import { ChangeTracker } from './change-tracker.js';
+import type { GroupTree } from './group-tree.js';
+import { collectAll, type CollectReport, type PagedListing } from './paging.js';
+import type { DirectoryMapper, MappingReport, ProviderUser } from './provider-mapping.js';
+
+/** Per-entry warnings logged per sync; the rest are only counted, so one bad import cannot flood the log. */
+const MAX_WARNINGS = 50;
+
+/** What a full sync needs from a provider: its groups and a paged user listing. */
+export interface FullSyncSpec<R> {
+  readonly mapper: DirectoryMapper;
+  readonly tree: GroupTree;
+  readonly users: PagedListing<R>;
+  readonly idOf: (raw: R) => string;
+  /** The user as mapping sees it; undefined for accounts that never get mail (service accounts). */
+  readonly toUser: (raw: R) => ProviderUser | undefined;
+}
+
+/** A full sync's result: the directory and the state incremental updates continue from. */
+export interface FullSyncResult {
+  readonly data: DirectoryData;
+  readonly tracker: ChangeTracker;
+  readonly report: CollectReport;
+  /** Accounts left out by kind (service accounts, external users). */
+  readonly excluded: number;
+}
+
+/**
+ * The full sync both providers share: resolve the mailbox group, page through every user mapping
+ * each one at once (raw JSON is dropped page by page), then add lists and report collisions.
+ */
+export async function runFullSync<R>(spec: FullSyncSpec<R>, signal: AbortSignal, mailboxGroupId?: string): Promise<FullSyncResult> {
+  const { mapper, tree } = spec;
+  const allowed = mapper.mailboxMembers(tree);
+  let excluded = 0;
+  const { items, report } = await collectAll(spec.users, spec.idOf, (raw) => {
+    const user = spec.toUser(raw);
+    if (!user) return void excluded++, null;
+    return mapper.mailbox(user, allowed) ?? null;
+  }, signal, () => {
+    excluded = 0;
+    mapper.resetStats();
+  });
+  const mailboxes: MailboxEntry[] = [];
+  for (const v of items.values()) if (v) mailboxes.push(v);
+  const data = mapper.directory(mailboxes, tree);
+  const tracker = new ChangeTracker(mapper, tree, allowed && new Set(allowed), data, mailboxGroupId);
+  return { data, tracker, report, excluded };
+}
+
+/** A MappingReport that logs the first MAX_WARNINGS problems of a sync and counts the rest. */
+export function warningReporter(logger: Logger | undefined): MappingReport & { readonly suppressed: () => number } {
+  let count = 0;
+  const report = (who: string, reason: string): void => {
+    count++;
+    if (count <= MAX_WARNINGS) logger?.warn({ who, reason }, 'provider entry not used as is');
+  };
+  return Object.assign(report, { suppressed: () => Math.max(0, count - MAX_WARNINGS) });
+}

@@ -1,0 +1,104 @@
+import type { Logger } from 'pino';
+import type { HttpClient } from './http-client.js';
+import { asObject } from './idp-options.js';
+import { collectSimple } from './paging.js';
+import { ProviderError } from './provider-error.js';
+import { keycloakPage } from './keycloak-groups.js';
+
+/** Where admin-event polling stands: the newest event time seen and the events seen at that ms. */
+interface EventCursor {
+  readonly t: number;
+  readonly seen: readonly string[];
+}
+
+/**
+ * Polls Keycloak admin events (`/admin-events?dateFrom=`) for users created, updated, deleted or
+ * moved between groups. `dateFrom` is inclusive, so events at the cursor's millisecond are
+ * remembered and skipped. When the realm does not record admin events, or the service account
+ * lacks `view-events`, polling quietly yields nothing and the full sync does all the work.
+ */
+export class KeycloakEvents {
+  readonly #http: HttpClient;
+  readonly #base: string;
+  readonly #pageSize: number;
+  readonly #logger: Logger | undefined;
+  #available: boolean | undefined;
+
+  constructor(http: HttpClient, realmBase: string, pageSize: number, logger?: Logger) {
+    this.#http = http;
+    this.#base = realmBase;
+    this.#pageSize = pageSize;
+    this.#logger = logger;
+  }
+
+  /** The first cursor: now, as the newest recorded admin event says (server clock), else local time. */
+  async start(signal: AbortSignal): Promise<string> {
+    this.#available = await this.#check(signal);
+    if (!this.#available) return encode({ t: Date.now(), seen: [] });
+    const newest = (await keycloakPage(this.#http, `${this.#base}/admin-events`, {}, 0, 1, signal)).items[0];
+    return encode({ t: typeof newest?.time === 'number' ? newest.time : Date.now(), seen: [] });
+  }
+
+  /** Ids of users touched since `cursor`, and the next cursor. */
+  async poll(raw: string, signal: AbortSignal): Promise<{ userIds: string[]; cursor: string }> {
+    const cursor = decode(raw);
+    if (this.#available === undefined) this.#available = await this.#check(signal);
+    if (!this.#available) return { userIds: [], cursor: raw };
+    const query = { dateFrom: String(cursor.t), resourceTypes: ['USER', 'GROUP_MEMBERSHIP'] };
+    let events: Record<string, unknown>[];
+    try {
+      events = await collectSimple((i) => keycloakPage(this.#http, `${this.#base}/admin-events`, query, i, this.#pageSize, signal));
+    } catch (err) {
+      if (!(err instanceof ProviderError) || err.code !== 'PROVIDER_AUTH') throw err;
+      this.#available = false;
+      this.#logger?.info('keycloak admin events are not readable (service account lacks view-events); changes arrive with the full sync only');
+      return { userIds: [], cursor: raw };
+    }
+    const seen = new Set(cursor.seen);
+    let t = cursor.t;
+    let atT = new Set(cursor.seen);
+    const users = new Set<string>();
+    // Keycloak lists newest first unless told otherwise (direction=asc is recent); order here.
+    for (const e of events.sort((a, b) => Number(a.time) - Number(b.time))) {
+      const time = Number(e.time);
+      const key = eventKey(e);
+      if (!(time >= cursor.t) || (time === cursor.t && seen.has(key))) continue;
+      const user = /^users\/([^/]+)/.exec(String(e.resourcePath ?? ''))?.[1];
+      if (user) users.add(decodeURIComponent(user));
+      if (time > t) { t = time; atT = new Set(); }
+      atT.add(key);
+    }
+    return { userIds: [...users], cursor: encode({ t, seen: [...atT] }) };
+  }
+
+  /** Whether the realm records admin events and we may read them. */
+  async #check(signal: AbortSignal): Promise<boolean> {
+    try {
+      const config = asObject(await this.#http.getJson(`${this.#base}/events/config`, {}, signal));
+      const on = config?.adminEventsEnabled === true;
+      if (!on) this.#logger?.info('keycloak admin events are off for this realm; changes arrive with the full sync only');
+      return on;
+    } catch (err) {
+      if (!(err instanceof ProviderError) || err.code !== 'PROVIDER_AUTH') throw err;
+      this.#logger?.info('keycloak admin events are not readable (service account lacks view-events); changes arrive with the full sync only');
+      return false;
+    }
+  }
+}
+
+/** Newer Keycloak gives events an id; older ones are told apart by what they did. */
+function eventKey(e: Record<string, unknown>): string {
+  return typeof e.id === 'string' ? e.id : `${e.time}:${e.operationType}:${e.resourcePath}`;
+}
+
+function encode(c: EventCursor): string {
+  return JSON.stringify(c);
+}
+
+function decode(raw: string): EventCursor {
+  try {
+    const c = asObject(JSON.parse(raw));
+    if (c && typeof c.t === 'number' && Array.isArray(c.seen)) return { t: c.t, seen: c.seen.map(String) };
+  } catch { /* reported below */ }
+  throw new ProviderError('PROVIDER_CONFIG', `keycloak: change cursor ${JSON.stringify(raw.slice(0, 60))} is not one this provider wrote`);
+}
