@@ -9,14 +9,46 @@ export interface StoreStatus {
   readonly staleSeconds?: number;
   readonly mailboxes: number;
   readonly detail?: string;
+  /** Shared stores: whether the backend (Redis) answered the last attempt. */
+  readonly connected?: boolean;
+  /** Shared stores: the write generation the replica holds. */
+  readonly generation?: number;
+  /** Shared stores: whether this process holds the sync lock. */
+  readonly leader?: boolean;
+}
+
+/** Who may sync: in a shared store exactly one server at a time. */
+export interface Leadership {
+  /** True while this process holds the sync lock. */
+  readonly held: boolean;
+  /** Calls `listener` whenever {@link held} changes; returns a function that unsubscribes. */
+  onChange(listener: (held: boolean) => void): () => void;
+}
+
+/** Options of {@link DirectoryStore.replace}. */
+export interface ReplaceOptions {
+  /** The provider's change cursor this directory includes, saved with it for the next leader. */
+  readonly cursor?: string;
+  /** This is a complete provider answer: record the time, so a warm restart need not sync at once. */
+  readonly fullSync?: boolean;
 }
 
 /** Keeps the directory and hands the current snapshot to the lookup servers. */
 export interface DirectoryStore extends DirectorySource {
   /** Loads what the store already holds (a warm start) and begins following changes. */
   start(): Promise<void>;
-  /** Replaces the whole directory atomically. */
-  replace(directory: Directory): Promise<void>;
+  /**
+   * Replaces the whole directory atomically. Shared stores write only what differs and refuse
+   * (StoreConflictError) when another writer got there first; nothing is written then, and the
+   * caller recomputes against the newer directory.
+   */
+  replace(directory: Directory, options?: ReplaceOptions): Promise<void>;
   status(): StoreStatus;
   close(): Promise<void>;
+  /** Shared stores: the sync lock. Absent: this process is the only writer and always syncs. */
+  readonly leadership?: Leadership;
+  /** The change cursor saved by the last replace (shared across servers in a shared store). */
+  changeCursor?(): string | undefined;
+  /** When the last full sync reached the store (ms since the epoch), if the store keeps it. */
+  lastSyncAt?(): number | undefined;
 }

@@ -1,85 +1,202 @@
 import type { Logger } from 'pino';
+import { applyChanges } from '../directory/directory-changes.js';
 import { Directory } from '../directory/directory.js';
+import type { DirectoryData } from '../directory/directory-data.js';
 import type { DirectoryProvider } from '../providers/provider.js';
 import type { DirectoryStore } from '../store/directory-store.js';
+import { SerialQueue } from '../store/serial-queue.js';
+import { checkDeletionGuard, type GuardRefusal } from './deletion-guard.js';
+import { diffDirectories, isEmptyDiff, summarizeDiff, type DirectoryDiff } from './directory-diff.js';
+import { backoffDelayMs, nextSyncDelayMs } from './sync-schedule.js';
 
-/** What one sync did. */
+/** What one sync did. Every outcome but `failed` tells how many mailboxes are now served. */
 export type SyncOutcome =
-  | { readonly status: 'applied'; readonly mailboxes: number; readonly problems: number }
+  | { readonly status: 'applied' | 'dry-run'; readonly mailboxes: number; readonly problems: number; readonly diff: DirectoryDiff }
+  | { readonly status: 'refused'; readonly mailboxes: number; readonly problems: number; readonly diff: DirectoryDiff; readonly refusal: GuardRefusal }
+  | { readonly status: 'skipped'; readonly mailboxes: number; readonly reason: string }
   | { readonly status: 'failed'; readonly error: Error };
 
-/** Options of the sync engine. */
+/** How a sync is asked for. */
+export interface SyncRequest {
+  /** Apply even past the deletion guard (`mailroster sync --force`). */
+  readonly force?: boolean;
+  /** Compute and report the difference, write nothing. */
+  readonly dryRun?: boolean;
+}
+
+/** Options of the sync engine; the optional ones default as in the config schema. */
 export interface SyncEngineOptions {
   readonly provider: DirectoryProvider;
   readonly store: DirectoryStore;
   readonly logger: Logger;
   /** Seconds between full syncs; 0 disables the timer (watch-only). */
   readonly intervalSeconds: number;
+  readonly jitter?: number;
+  readonly retryInitialSeconds?: number;
+  readonly retryMaxSeconds?: number;
+  readonly maxDeletePercent?: number;
+  readonly deleteGuardFloor?: number;
+  /** Seconds between change-feed polls; 0 disables. */
+  readonly changesIntervalSeconds?: number;
+}
+
+/** Counters since start, for status and metrics. */
+export interface SyncStats {
+  fullSyncs: number;
+  failures: number;
+  refused: number;
+  changesApplied: number;
 }
 
 /**
- * Pulls the directory from the provider into the store: at start, on a timer and when the provider
- * reports a change. One sync at a time; a request during a sync runs once more after it. A failed
- * sync changes nothing, so the last good directory keeps serving.
+ * Pulls the directory from the provider into the store: a full sync at start, on a jittered timer,
+ * when the provider reports a change and when this server becomes the sync leader; between full
+ * syncs, the provider's change feed. One run at a time. A failed or refused sync changes nothing,
+ * so the last good directory keeps serving; failures retry with exponential backoff. With a shared
+ * store only the leader talks to the provider.
  */
 export class SyncEngine {
+  readonly stats: SyncStats = { fullSyncs: 0, failures: 0, refused: 0, changesApplied: 0 };
   readonly #o: SyncEngineOptions;
-  #running: Promise<SyncOutcome> | undefined;
-  #again = false;
+  readonly #queue = new SerialQueue();
+  readonly #abort = new AbortController();
   #timer: NodeJS.Timeout | undefined;
-  #unwatch: (() => void) | undefined;
-  #abort = new AbortController();
+  #changesTimer: NodeJS.Timeout | undefined;
+  #stopFns: (() => void)[] = [];
+  #failures = 0;
+  #cursor: string | undefined;
+  #stopped = false;
 
   constructor(options: SyncEngineOptions) {
     this.#o = options;
   }
 
-  /** Runs the first sync and starts the timer and the provider's watch. */
-  async start(): Promise<SyncOutcome> {
-    this.#unwatch = this.#o.provider.watch?.(() => void this.syncNow());
-    if (this.#o.intervalSeconds > 0) {
-      this.#timer = setInterval(() => void this.syncNow(), this.#o.intervalSeconds * 1000);
-      this.#timer.unref();
+  /** Starts the timers, the provider's watch and leadership tracking; resolves with the first sync. */
+  start(): Promise<SyncOutcome> {
+    const { provider, store } = this.#o;
+    const unwatch = provider.watch?.(() => void this.syncNow());
+    if (unwatch) this.#stopFns.push(unwatch);
+    if (store.leadership) this.#stopFns.push(store.leadership.onChange((held) => void (held && this.#becameLeader())));
+    const changesSeconds = this.#o.changesIntervalSeconds ?? 30;
+    if (provider.fetchChanges && changesSeconds > 0) {
+      this.#changesTimer = setInterval(() => void this.pullChanges(), changesSeconds * 1000);
+      this.#changesTimer.unref();
     }
-    return this.syncNow();
+    return this.#becameLeader();
   }
 
-  /** Syncs now, or after the sync in progress (single flight). */
-  syncNow(): Promise<SyncOutcome> {
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = this.#run().finally(() => {
-      this.#running = undefined;
-      if (this.#again) {
-        this.#again = false;
-        void this.syncNow();
-      }
-    });
-    return this.#running;
+  /** Syncs now, or once more after the sync in progress (single flight). */
+  syncNow(request: SyncRequest = {}): Promise<SyncOutcome> {
+    if (request.force || request.dryRun) return this.#queue.run(() => this.#full(request));
+    return this.#queue.coalesce('full', () => this.#full(request));
   }
 
-  async #run(): Promise<SyncOutcome> {
+  /** Applies the provider's changes since the last cursor (leader only). */
+  pullChanges(): Promise<number> {
+    return this.#queue.coalesce('changes', () => this.#changes());
+  }
+
+  /** First sync of this leader: at once, unless the shared store was synced recently (warm start). */
+  #becameLeader(): Promise<SyncOutcome> {
+    this.#cursor = this.#o.store.changeCursor?.() ?? this.#cursor;
+    const lastSync = this.#o.store.lastSyncAt?.();
+    const dueInMs = lastSync === undefined || this.#o.intervalSeconds === 0 ? 0 : lastSync + this.#o.intervalSeconds * 1000 - Date.now();
+    if (dueInMs <= 0 || this.#o.store.current() === undefined) return this.syncNow();
+    this.#schedule(dueInMs);
+    return Promise.resolve({ status: 'skipped', mailboxes: this.#o.store.current()?.mailboxCount ?? 0, reason: `warm start: next sync due in ${Math.round(dueInMs / 1000)}s` });
+  }
+
+  #isFollower(): boolean {
+    return this.#o.store.leadership !== undefined && !this.#o.store.leadership.held;
+  }
+
+  async #full(request: SyncRequest): Promise<SyncOutcome> {
     const { provider, store, logger } = this.#o;
+    if (this.#stopped) return { status: 'skipped', mailboxes: store.current()?.mailboxCount ?? 0, reason: 'stopping' };
+    if (this.#isFollower()) {
+      this.#schedule(nextSyncDelayMs(this.#o.intervalSeconds, this.#o.jitter ?? 0.1));
+      return { status: 'skipped', mailboxes: store.current()?.mailboxCount ?? 0, reason: 'another server is the sync leader' };
+    }
     try {
+      // Take the change cursor before the full read: changes made during it are replayed after.
+      if (this.#cursor === undefined && provider.fetchChanges && !request.dryRun) {
+        this.#cursor = (await provider.fetchChanges(undefined, this.#abort.signal)).cursor;
+      }
       const data = await provider.fetchDirectory(this.#abort.signal);
-      const directory = Directory.build(data, { strict: provider.strict, source: provider.name });
-      for (const p of directory.problems) logger.warn({ where: p.where, reason: p.reason }, 'directory entry skipped');
-      await store.replace(directory);
-      logger.info({ mailboxes: directory.mailboxCount, problems: directory.problems.length }, 'directory loaded');
-      return { status: 'applied', mailboxes: directory.mailboxCount, problems: directory.problems.length };
+      const directory = this.#build(data);
+      const outcome = await this.#write(directory, request, { fullSync: true });
+      this.#failures = 0;
+      this.#schedule(nextSyncDelayMs(this.#o.intervalSeconds, this.#o.jitter ?? 0.1));
+      return outcome;
     } catch (err) {
-      logger.error({ err }, 'sync failed; the last good directory keeps serving');
+      this.stats.failures++;
+      this.#failures++;
+      const retryMs = backoffDelayMs(this.#failures, this.#o.retryInitialSeconds ?? 1, this.#o.retryMaxSeconds ?? 300);
+      logger.error({ err, failures: this.#failures, retryInSeconds: Math.round(retryMs / 100) / 10 }, 'sync failed; the last good directory keeps serving');
+      if (!request.dryRun) this.#schedule(retryMs);
       return { status: 'failed', error: err as Error };
     }
   }
 
-  /** Stops the timer and watch and waits for a sync in progress. */
+  async #changes(): Promise<number> {
+    const { provider, store, logger } = this.#o;
+    const base = store.current();
+    if (!provider.fetchChanges || this.#isFollower() || base === undefined || this.#stopped) return 0;
+    try {
+      const { changes, cursor } = await provider.fetchChanges(this.#cursor, this.#abort.signal);
+      if (changes.length > 0) {
+        const outcome = await this.#write(this.#build(applyChanges(base.data, changes)), {}, { cursor });
+        // A refused batch keeps the old cursor: the changes stay pending until forced or reverted.
+        if (outcome.status === 'refused') return 0;
+        this.stats.changesApplied += changes.length;
+      }
+      this.#cursor = cursor;
+      return changes.length;
+    } catch (err) {
+      logger.error({ err }, 'applying provider changes failed; the next full sync reconciles');
+      return 0;
+    }
+  }
+
+  #build(data: DirectoryData): Directory {
+    const { provider, logger } = this.#o;
+    const directory = Directory.build(data, { strict: provider.strict, source: provider.name });
+    for (const p of directory.problems) logger.warn({ where: p.where, reason: p.reason }, 'directory entry skipped');
+    return directory;
+  }
+
+  /** Diffs against what is served, applies the deletion guard, then writes (unless a dry run). */
+  async #write(directory: Directory, request: SyncRequest, write: { fullSync?: boolean; cursor?: string }): Promise<SyncOutcome> {
+    const { store, logger } = this.#o;
+    const diff = diffDirectories(store.current()?.data, directory.data);
+    const counts = { mailboxes: directory.mailboxCount, problems: directory.problems.length, diff };
+    const refusal = checkDeletionGuard(diff, { maxDeletePercent: this.#o.maxDeletePercent ?? 10, floor: this.#o.deleteGuardFloor ?? 1, force: request.force === true });
+    if (refusal) {
+      this.stats.refused++;
+      logger.error({ code: refusal.code, changes: summarizeDiff(diff), refused: this.stats.refused }, `sync refused: ${refusal.reason}`);
+      return { status: 'refused', ...counts, mailboxes: store.current()?.mailboxCount ?? 0, refusal };
+    }
+    if (request.dryRun) return { status: 'dry-run', ...counts };
+    await store.replace(directory, { ...(write.cursor !== undefined && { cursor: write.cursor }), ...(write.fullSync && { fullSync: true }) });
+    if (write.fullSync) this.stats.fullSyncs++;
+    if (!isEmptyDiff(diff) || write.fullSync) logger.info({ mailboxes: directory.mailboxCount, problems: directory.problems.length, changes: summarizeDiff(diff) }, 'directory loaded');
+    return { status: 'applied', ...counts };
+  }
+
+  #schedule(ms: number): void {
+    clearTimeout(this.#timer);
+    if (this.#stopped || (ms <= 0 && this.#o.intervalSeconds === 0)) return;
+    this.#timer = setTimeout(() => void this.syncNow(), ms);
+    this.#timer.unref();
+  }
+
+  /** Stops the timers, watch and leadership tracking and waits for a run in progress. */
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#unwatch?.();
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    clearInterval(this.#changesTimer);
+    for (const fn of this.#stopFns.splice(0)) fn();
     this.#abort.abort();
-    await this.#running;
+    await this.#queue.idle();
   }
 }

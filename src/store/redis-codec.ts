@@ -1,0 +1,59 @@
+import type { DirectoryPatch } from '../directory/directory-changes.js';
+import type { DirectoryData, ListEntry, MailboxEntry } from '../directory/directory-data.js';
+
+/** The meta hash fields, as read back. */
+export interface StoredMeta {
+  readonly epoch: string;
+  readonly generation: number;
+  readonly cursor?: string;
+}
+
+/** Reads meta, mailbox and list hashes into canonical data; undefined when Redis holds none. */
+export function decodeDirectory(
+  meta: Record<string, string>,
+  mailboxes: Record<string, string>,
+  lists: Record<string, string>,
+): { meta: StoredMeta; data: DirectoryData } | undefined {
+  if (!meta.epoch) return undefined;
+  // Hash order is arbitrary; sorting makes every replica's data (and its diffs) identical.
+  const byAddress = <T>(h: Record<string, string>): T[] =>
+    Object.keys(h).sort().map((k) => JSON.parse(h[k]!) as T);
+  const data: DirectoryData = {
+    ...(meta.domains ? { domains: JSON.parse(meta.domains) as string[] } : {}),
+    mailboxes: byAddress<MailboxEntry>(mailboxes),
+    lists: byAddress<ListEntry>(lists),
+  };
+  return { meta: decodeMeta(meta.epoch, meta.generation, meta.cursor)!, data };
+}
+
+/** Meta from its fields; undefined when there is no epoch (an empty Redis). */
+export function decodeMeta(epoch: string | null | undefined, generation: string | null | undefined, cursor?: string | null): StoredMeta | undefined {
+  if (!epoch) return undefined;
+  return { epoch, generation: Number(generation ?? 0), ...(cursor ? { cursor } : {}) };
+}
+
+/** The counts and data arguments of WRITE_SCRIPT for a patch. */
+export function patchArgs(patch: DirectoryPatch): string[] {
+  const pairs = (entries: readonly { address: string }[]) => entries.flatMap((e) => [e.address.toLowerCase(), JSON.stringify(e)]);
+  return [
+    String(patch.mailboxes.put.length), String(patch.mailboxes.del.length), String(patch.lists.put.length), String(patch.lists.del.length),
+    ...pairs(patch.mailboxes.put), ...patch.mailboxes.del, ...pairs(patch.lists.put), ...patch.lists.del,
+  ];
+}
+
+/** A patch that writes the whole directory (into emptied hashes). */
+export function fullPatch(data: DirectoryData): DirectoryPatch {
+  return { mailboxes: { put: data.mailboxes, del: [] }, lists: { put: data.lists ?? [], del: [] }, domains: data.domains ?? null };
+}
+
+/** The domains argument of WRITE_SCRIPT: "-" keeps, "" clears, else JSON. */
+export function domainsArg(domains: DirectoryPatch['domains']): string {
+  if (domains === undefined) return '-';
+  return domains === null ? '' : JSON.stringify(domains);
+}
+
+/** Parses a log stream entry (`[id, ["patch", json]]`) into its generation and patch. */
+export function decodeLogEntry(entry: [string, string[]]): { generation: number; patch: DirectoryPatch } {
+  const [id, fields] = entry;
+  return { generation: Number(id.split('-')[0]), patch: JSON.parse(fields[fields.indexOf('patch') + 1]!) as DirectoryPatch };
+}

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { Leadership } from './directory-store.js';
+import { LOCK_SCRIPT, UNLOCK_SCRIPT, type RedisClient } from './redis-scripts.js';
+
+/** Lock attempts per lifetime: the holder renews, the others try to take it, this often. */
+const TICKS_PER_TTL = 4;
+
+/**
+ * The sync leader lock: a Redis key holding this process's token, with a TTL. The holder renews it
+ * every quarter lifetime; every other server tries to take it just as often, so when the leader
+ * dies another one takes over at most a quarter lifetime after the key expires. Writes are fenced
+ * with the token too (see WRITE_SCRIPT), so a leader that lost the lock cannot write.
+ */
+export class RedisLeaderLock implements Leadership {
+  /** This process's token: host, pid and a random part, so it is unique and readable. */
+  readonly token = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
+  readonly #client: RedisClient;
+  readonly #key: string;
+  readonly #ttlMs: number;
+  readonly #logger: Logger;
+  readonly #listeners = new Set<(held: boolean) => void>();
+  #held = false;
+  #renewedAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #ticking: Promise<void> | undefined;
+
+  constructor(options: { client: RedisClient; key: string; ttlMs: number; logger: Logger }) {
+    this.#client = options.client;
+    this.#key = options.key;
+    this.#ttlMs = options.ttlMs;
+    this.#logger = options.logger;
+  }
+
+  get held(): boolean {
+    return this.#held;
+  }
+
+  onChange(listener: (held: boolean) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  /** Tries at once, then keeps trying (or renewing) in the background. */
+  async start(): Promise<void> {
+    this.#timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.#ttlMs / TICKS_PER_TTL)));
+    this.#timer.unref();
+    await this.tick();
+  }
+
+  /** One attempt to take or renew the lock. */
+  tick(): Promise<void> {
+    this.#ticking ??= this.#attempt().finally(() => (this.#ticking = undefined));
+    return this.#ticking;
+  }
+
+  async #attempt(): Promise<void> {
+    const startedAt = Date.now();
+    try {
+      const got = (await LOCK_SCRIPT.run(this.#client, [this.#key], [this.token, this.#ttlMs])) === 1;
+      if (got) this.#renewedAt = startedAt;
+      this.#set(got);
+    } catch (err) {
+      // Unreachable: keep the role until the key must have expired in Redis, then let go.
+      if (this.#held && Date.now() - this.#renewedAt >= this.#ttlMs) this.#set(false);
+      this.#logger.debug({ err }, 'leader lock attempt failed');
+    }
+  }
+
+  #set(held: boolean): void {
+    if (held === this.#held) return;
+    this.#held = held;
+    this.#logger.info({ token: this.token }, held ? 'became sync leader' : 'no longer sync leader');
+    for (const l of this.#listeners) l(held);
+  }
+
+  /** Stops trying and hands the lock over at once (deleted when ours), so a follower takes over. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#ticking;
+    if (this.#held) await UNLOCK_SCRIPT.run(this.#client, [this.#key], [this.token]).catch(() => undefined);
+    this.#set(false);
+  }
+}

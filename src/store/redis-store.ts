@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { applyPatch, isEmptyPatch, patchBetween, type DirectoryPatch } from '../directory/directory-changes.js';
+import { Directory } from '../directory/directory.js';
+import type { DirectoryData } from '../directory/directory-data.js';
+import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
+import { createRedisClient, describeRedisTarget, type RedisConnectOptions, type RedisTarget } from './redis-connection.js';
+import { decodeDirectory, decodeLogEntry, decodeMeta, domainsArg, fullPatch, patchArgs } from './redis-codec.js';
+import { redisKeys, type RedisKeys } from './redis-keys.js';
+import { RedisLeaderLock } from './redis-lock.js';
+import { WRITE_SCRIPT, type RedisClient } from './redis-scripts.js';
+import { Replica, type ReplicaSnapshot } from './replica.js';
+import { StoreConflictError, StoreUnavailableError } from './store-errors.js';
+import { SerialQueue } from './serial-queue.js';
+
+/** Options of {@link RedisStore}. */
+export interface RedisStoreOptions {
+  readonly target: RedisTarget;
+  readonly connect: RedisConnectOptions;
+  /** Hash tag of every key (`{prefix}:meta` ...). @default "mailroster" */
+  readonly keyPrefix: string;
+  /** Withhold the replica (TEMP) once unconfirmed this long; 0 never. */
+  readonly maxStalenessSeconds: number;
+  /** Generation poll, the fallback when a pub/sub message is lost. */
+  readonly pollIntervalMs: number;
+  /** Patches kept in the log stream for followers that fell behind. */
+  readonly logLength: number;
+  /** Sync lock lifetime; undefined takes no part in leadership (one-shot CLI runs). */
+  readonly lockTtlMs?: number;
+  readonly logger: Logger;
+}
+
+/**
+ * The directory in Redis with an in-process replica. Lookups read only the replica. It follows
+ * Redis through pub/sub (`<epoch>:<generation>` per write) and a generation poll; a follower
+ * replays the patches it missed from the log stream, or reloads everything atomically when it
+ * fell too far behind. When Redis is unreachable, or comes back without the directory, the
+ * replica keeps serving and the leader writes it back.
+ */
+export class RedisStore implements DirectoryStore {
+  readonly #o: RedisStoreOptions;
+  readonly #keys: RedisKeys;
+  readonly #replica: Replica;
+  readonly #queue = new SerialQueue();
+  readonly #lock: RedisLeaderLock | undefined;
+  readonly #client: RedisClient;
+  readonly #subscriber: RedisClient;
+  #connected = false;
+  /** Redis is reachable but lacks our directory (restarted empty, or from older files). */
+  #lost: 'empty' | 'behind' | undefined;
+  #poll: NodeJS.Timeout | undefined;
+  #syncedAt: number | undefined;
+
+  constructor(options: RedisStoreOptions) {
+    this.#o = options;
+    this.#keys = redisKeys(options.keyPrefix);
+    this.#replica = new Replica(options.maxStalenessSeconds);
+    this.#client = createRedisClient(options.target, options.connect, 'command');
+    this.#subscriber = createRedisClient(options.target, options.connect, 'subscriber');
+    for (const c of [this.#client, this.#subscriber]) c.on('error', () => undefined); // reported by #refresh
+    if (options.lockTtlMs !== undefined) {
+      this.#lock = new RedisLeaderLock({ client: this.#client, key: this.#keys.leader, ttlMs: options.lockTtlMs, logger: options.logger });
+      this.#lock.onChange((held) => void (held && this.refresh()));
+    }
+  }
+
+  get leadership(): Leadership | undefined {
+    return this.#lock;
+  }
+
+  /** Connects, loads what Redis holds (a warm start) and starts following it. Never throws for an unreachable Redis. */
+  async start(): Promise<void> {
+    const { logger, target } = this.#o;
+    this.#subscriber.on('message', (_channel: string, message: string) => {
+      const s = this.#replica.snapshot;
+      if (!s || message !== `${s.epoch}:${s.generation}`) void this.refresh();
+    });
+    this.#subscriber.connect().catch(() => undefined);
+    this.#subscriber.subscribe(this.#keys.channel).catch((err: unknown) => logger.warn({ err }, 'redis subscribe failed'));
+    await this.#client.connect().catch((err: unknown) => logger.warn({ err, redis: describeRedisTarget(target) }, 'redis unreachable; retrying in the background'));
+    await this.refresh();
+    this.#poll = setInterval(() => void this.refresh(), this.#o.pollIntervalMs);
+    this.#poll.unref();
+    await this.#lock?.start();
+  }
+
+  current(): Directory | undefined {
+    return this.#replica.current();
+  }
+
+  unavailableReason(): string {
+    if (this.#replica.tooStale()) return `directory not confirmed for ${Math.round(this.#replica.staleSeconds()!)}s (store.maxStalenessSeconds=${this.#o.maxStalenessSeconds})`;
+    if (!this.#connected) return 'redis unreachable and no directory loaded yet';
+    return this.#lost ? 'redis holds no directory yet (waiting for the first sync)' : 'directory not loaded yet';
+  }
+
+  status(): StoreStatus {
+    const s = this.#replica.snapshot;
+    const staleSeconds = this.#replica.staleSeconds();
+    const detail = !this.#connected ? 'redis unreachable; serving the replica' : this.#lost ? `redis ${this.#lost}; waiting for the leader to restore it` : undefined;
+    return {
+      ready: this.current() !== undefined, mailboxes: s?.directory.mailboxCount ?? 0, connected: this.#connected,
+      leader: this.#lock?.held ?? false, ...(staleSeconds !== undefined && { staleSeconds }),
+      ...(s && { generation: s.generation }), ...(detail && { detail }),
+    };
+  }
+
+  changeCursor(): string | undefined {
+    return this.#replica.snapshot?.cursor;
+  }
+
+  /** Brings the replica up to Redis now (also run on every notification and poll). */
+  refresh(): Promise<void> {
+    return this.#queue.coalesce('refresh', () => this.#refresh());
+  }
+
+  async #refresh(): Promise<void> {
+    try {
+      const [epoch, generation] = await this.#client.hmget(this.#keys.meta, 'epoch', 'generation');
+      this.#setConnected(true);
+      const meta = decodeMeta(epoch, generation);
+      const snap = this.#replica.snapshot;
+      if (!meta) return await this.#onLost('empty');
+      if (snap && meta.epoch === snap.epoch) {
+        if (meta.generation === snap.generation) return void ((this.#lost = undefined), this.#replica.confirm());
+        if (meta.generation < snap.generation) return await this.#onLost('behind');
+        if (await this.#catchUp(snap)) return;
+      }
+      await this.#loadAll();
+    } catch (err) {
+      this.#setConnected(false, err);
+    }
+  }
+
+  /** Replays the patches after our generation from the log stream; false when they are gone. */
+  async #catchUp(snap: ReplicaSnapshot): Promise<boolean> {
+    const [[, meta], [, entries]] = (await this.#client.multi()
+      .hmget(this.#keys.meta, 'epoch', 'generation', 'cursor')
+      .xrange(this.#keys.log, `${snap.generation + 1}-0`, '+')
+      .exec()) as [[unknown, (string | null)[]], [unknown, [string, string[]][]]];
+    const stored = decodeMeta(meta[0], meta[1], meta[2]);
+    const log = entries.map(decodeLogEntry);
+    const contiguous = log.every((e, i) => e.generation === snap.generation + 1 + i);
+    if (!stored || stored.epoch !== snap.epoch || !contiguous || log.at(-1)?.generation !== stored.generation) return false;
+    const data = log.reduce((d, e) => applyPatch(d, e.patch), snap.directory.data);
+    this.#install({ directory: this.#build(data), epoch: stored.epoch, generation: stored.generation, ...(stored.cursor && { cursor: stored.cursor }) });
+    return true;
+  }
+
+  /** Reads meta and every entry in one transaction, so the copy is one generation, whole. */
+  async #loadAll(): Promise<void> {
+    const replies = (await this.#client.multi().hgetall(this.#keys.meta).hgetall(this.#keys.mailboxes).hgetall(this.#keys.lists).exec()) as [unknown, Record<string, string>][];
+    const decoded = decodeDirectory(replies[0]![1], replies[1]![1], replies[2]![1]);
+    if (!decoded) return this.#onLost('empty');
+    if (replies[0]![1].syncedAt) this.#syncedAt = Number(replies[0]![1].syncedAt);
+    this.#install({ directory: this.#build(decoded.data), ...decoded.meta });
+  }
+
+  #install(snapshot: ReplicaSnapshot): void {
+    this.#lost = undefined;
+    if (this.#replica.swap(snapshot)) this.#o.logger.info({ generation: snapshot.generation, mailboxes: snapshot.directory.mailboxCount }, 'replica updated from redis');
+  }
+
+  #build(data: DirectoryData): Directory {
+    const directory = Directory.build(data, { strict: false, source: 'redis' });
+    for (const p of directory.problems) this.#o.logger.warn({ where: p.where, reason: p.reason }, 'entry in redis skipped');
+    return directory;
+  }
+
+  /** Redis lacks our directory: keep serving the replica; the leader writes it back. */
+  async #onLost(kind: 'empty' | 'behind'): Promise<void> {
+    const snap = this.#replica.snapshot;
+    if (this.#lost !== kind) this.#o.logger.warn({ kind, replica: snap?.generation }, snap ? 'redis lost the directory; the replica keeps serving' : 'redis holds no directory yet');
+    this.#lost = kind;
+    if (!snap || (this.#lock && !this.#lock.held)) return;
+    await this.#write('full', snap, snap.directory, fullPatch(snap.directory.data), snap.cursor);
+    this.#o.logger.warn({ generation: this.#replica.snapshot?.generation }, 'restored the directory into redis from the replica');
+  }
+
+  /**
+   * Writes only what differs from the replica (everything into an empty Redis). A lost
+   * compare-and-set throws StoreConflictError and writes nothing: the engine recomputes its diff,
+   * deletion guard included, against the newer directory.
+   */
+  replace(directory: Directory, options: ReplaceOptions = {}): Promise<void> {
+    return this.#queue.run(async () => {
+      const snap = this.#replica.snapshot;
+      if (!snap || this.#lost) await this.#write('full', snap, directory, fullPatch(directory.data), options.cursor);
+      else {
+        const patch = patchBetween(snap.directory.data, directory.data);
+        if (!isEmptyPatch(patch)) await this.#write('patch', snap, directory, patch, options.cursor);
+      }
+      if (options.fullSync) await this.#markSynced();
+    });
+  }
+
+  /** Records the time of a complete sync beside the directory (best effort: only a hint for warm starts). */
+  async #markSynced(): Promise<void> {
+    const now = Date.now();
+    await this.#client.hset(this.#keys.meta, 'syncedAt', now).then(() => (this.#syncedAt = now), () => undefined);
+  }
+
+  lastSyncAt(): number | undefined {
+    return this.#syncedAt;
+  }
+
+  /**
+   * Writes `directory` in one script run, checked against the generation the replica holds and
+   * fenced by the leader lock; the replica takes the new directory at once.
+   */
+  async #write(mode: 'patch' | 'full', base: ReplicaSnapshot | undefined, directory: Directory, patch: DirectoryPatch, cursor: string | undefined): Promise<void> {
+    const k = this.#keys;
+    const args = [
+      mode, base?.epoch ?? '', base?.generation ?? 0, this.#lock?.token ?? '', randomUUID(), domainsArg(patch.domains), cursor ?? '-',
+      mode === 'patch' ? JSON.stringify(patch) : '', this.#o.logLength, k.channel, Date.now(), ...patchArgs(patch),
+    ];
+    let reply: string[];
+    try {
+      reply = (await WRITE_SCRIPT.run(this.#client, [k.meta, k.mailboxes, k.lists, k.log, k.leader], args)) as string[];
+    } catch (err) {
+      throw new StoreUnavailableError(`redis write failed: ${(err as Error).message}`, { cause: err });
+    }
+    if (reply[0] === 'not-leader') throw new StoreConflictError('not written: this server no longer holds the sync lock');
+    if (reply[0] === 'conflict') throw new StoreConflictError(`not written: redis moved to ${reply[1]}:${reply[2]} meanwhile`);
+    const kept = cursor ?? base?.cursor;
+    this.#install({ directory, epoch: reply[1]!, generation: Number(reply[2]), ...(kept !== undefined && { cursor: kept }) });
+  }
+
+  #setConnected(connected: boolean, err?: unknown): void {
+    if (connected === this.#connected) return;
+    this.#connected = connected;
+    const log = this.#o.logger;
+    if (connected) log.info({ redis: describeRedisTarget(this.#o.target) }, 'redis reachable');
+    else log.warn({ err, staleSeconds: this.#replica.staleSeconds() }, 'redis unreachable; serving the replica');
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#poll);
+    await this.#lock?.stop();
+    await this.#queue.idle();
+    for (const c of [this.#subscriber, this.#client]) c.disconnect();
+  }
+}
