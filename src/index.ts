@@ -10,7 +10,8 @@ import { serveSocketmap } from './servers/socketmap-connection.js';
 import { ResolverCache } from './store/directory-source.js';
 import type { DirectoryStore } from './store/directory-store.js';
 import { createStore } from './store/store-factory.js';
-import { SyncEngine, type SyncOutcome } from './sync/sync-engine.js';
+import type { SyncEngine, SyncOutcome } from './sync/sync-engine.js';
+import { createSyncEngine } from './sync/sync-factory.js';
 
 /** Parts a caller (tests, embedding code) may supply instead of the configured ones. */
 export interface ServiceDeps {
@@ -39,7 +40,7 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
   const store = deps.store ?? createStore(config, logger.child({ component: 'store' }));
   const provider = deps.provider ?? createProvider(config);
   const resolvers = new ResolverCache(store, config.addresses);
-  const sync = new SyncEngine({ provider, store, logger: logger.child({ component: 'sync', provider: provider.name }), intervalSeconds: config.sync.intervalSeconds });
+  const sync = createSyncEngine(config, { provider, store, logger: logger.child({ component: 'sync', provider: provider.name }) });
   const socketmapOptions = { resolvers, maxRequestBytes: config.socketmap.maxRequestBytes, idleTimeoutMs: config.socketmap.idleTimeoutMs };
   const socketmap = new Listener({
     proto: 'socketmap',
