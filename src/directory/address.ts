@@ -1,5 +1,8 @@
 import { domainToASCII } from 'node:url';
 
+/** Lower-case LDH labels, at least two, 253 characters at most. */
+const PLAIN_DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
+
 /** An address split and normalised for matching: lower case, domain in ASCII (punycode) form. */
 export interface ParsedAddress {
   /** Local part, lower case, extension included. */
@@ -14,10 +17,13 @@ export interface ParsedAddress {
  * (`[1.2.3.4]` literals, `*`, empty labels), which lookups answer as "not found", never TEMP.
  */
 export function normalizeDomain(raw: string): string | undefined {
+  const lower = raw.toLowerCase();
+  // Fast path for the common case, a plain ASCII host name: no IDN conversion needed.
+  if (PLAIN_DOMAIN.test(lower)) return lower;
   if (raw.length === 0 || raw.length > 253 || raw.startsWith('[')) return undefined;
-  const trimmed = raw.endsWith('.') ? raw.slice(0, -1) : raw;
+  const trimmed = lower.endsWith('.') ? lower.slice(0, -1) : lower;
   if (!/^[^\s*"@/\\:]+$/u.test(trimmed)) return undefined;
-  const ascii = domainToASCII(trimmed.toLowerCase());
+  const ascii = domainToASCII(trimmed);
   if (ascii === '' || !ascii.includes('.') || ascii.split('.').some((label) => label.length === 0)) {
     return undefined;
   }
