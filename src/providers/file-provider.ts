@@ -17,9 +17,11 @@ export class FileProvider implements DirectoryProvider {
   readonly name = 'file';
   readonly strict = true;
   readonly #path: string;
+  readonly source: string;
 
   constructor(path: string) {
     this.#path = path;
+    this.source = path;
   }
 
   /** Reads and parses the file; syntax errors name the line and column. */

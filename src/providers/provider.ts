@@ -15,6 +15,8 @@ export type DirectoryChange =
 export interface DirectoryProvider {
   /** Short name for logs and metrics (`file`, `authentik`, ...). */
   readonly name: string;
+  /** Where the data comes from (a file path, a URL), named in error reports; defaults to `name`. */
+  readonly source?: string;
   /**
    * Whether a directory with problems is refused whole (a hand-written file: the operator fixes it)
    * or served without the broken entries, which are reported (a provider with thousands of users).

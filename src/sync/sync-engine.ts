@@ -160,7 +160,7 @@ export class SyncEngine {
 
   #build(data: DirectoryData): Directory {
     const { provider, logger } = this.#o;
-    const directory = Directory.build(data, { strict: provider.strict, source: provider.name });
+    const directory = Directory.build(data, { strict: provider.strict, source: provider.source ?? provider.name });
     for (const p of directory.problems) logger.warn({ where: p.where, reason: p.reason }, 'directory entry skipped');
     return directory;
   }

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Directory } from '../../src/directory/directory.js';
+import { DirectoryError } from '../../src/errors.js';
+import { FileProvider } from '../../src/providers/file-provider.js';
+import { waitFor } from '../helpers/net.js';
+import { startFileService } from '../helpers/service.js';
+import { tempDir } from '../helpers/temp.js';
+
+function problemsOf(data: unknown): string[] {
+  try {
+    Directory.build(data, { strict: true, source: 'dir.yaml' });
+    return [];
+  } catch (err) {
+    assert.ok(err instanceof DirectoryError);
+    return err.problems.map((p) => `${p.where}: ${p.reason}`);
+  }
+}
+
+describe('directory validation', () => {
+  test('reports every problem with its entry and reason, not just the first', () => {
+    const problems = problemsOf({
+      domains: ['example.com'],
+      mailboxes: [
+        { address: 'alice@example.com', aliases: ['a@example.com'] },
+        { address: 'not-an-address' },
+        { address: 'alice@example.com' },
+        { address: 'bob@example.com', aliases: ['alice@example.com'], quota: 'lots' },
+        { address: 'carol@other.org' },
+      ],
+      lists: [{ address: 'a@example.com', members: ['bob@example.com'] }, { address: 'team@example.com', members: ['nope'] }],
+    });
+    assert.deepEqual(problems, [
+      'mailboxes[1] (not-an-address): address is missing or not an e-mail address',
+      'mailboxes[2] (alice@example.com): duplicate mailbox (already at mailboxes[0] (alice@example.com))',
+      'mailboxes[3] (bob@example.com): quota "lots" is not a size like 2G',
+      'mailboxes[4] (carol@other.org): domain other.org is not a hosted domain',
+      'lists[0] (a@example.com): list is also a alias (already at mailboxes[0] (alice@example.com) aliases[0] (a@example.com))',
+      'lists[1] (team@example.com) members[0]: "nope" is not an e-mail address',
+    ]);
+  });
+
+  test('an alias that is also a mailbox is refused', () => {
+    assert.deepEqual(problemsOf({ mailboxes: [{ address: 'bob@example.com' }, { address: 'alice@example.com', aliases: ['Bob@Example.com'] }] }), [
+      'mailboxes[1] (alice@example.com) aliases[0] (Bob@Example.com): alias is also a mailbox (already at mailboxes[0] (bob@example.com))',
+    ]);
+  });
+
+  test('lenient builds skip broken entries and keep the rest', () => {
+    const dir = Directory.build({ mailboxes: [{ address: 'ok@example.com' }, { address: 'broken' }] }, { strict: false, source: 'idp' });
+    assert.equal(dir.mailboxCount, 1);
+    assert.equal(dir.problems.length, 1);
+  });
+
+  test('a YAML syntax error names the file, line and column', async () => {
+    const tmp = tempDir();
+    const file = join(tmp.path, 'dir.yaml');
+    writeFileSync(file, 'mailboxes:\n  - address: alice@example.com\n    aliases: [unclosed\n');
+    await assert.rejects(new FileProvider(file).fetchDirectory(), (err: unknown) => {
+      assert.ok(err instanceof DirectoryError);
+      assert.match(err.message, new RegExp(`^${file}: 1 problem`));
+      assert.match(err.problems[0]!.where, /^line \d+, column \d+$/);
+      return true;
+    });
+    tmp.remove();
+  });
+});
+
+describe('directory file reloads', () => {
+  let svc: Awaited<ReturnType<typeof startFileService>>;
+  before(async () => {
+    svc = await startFileService('mailboxes:\n  - address: alice@example.com\n');
+  });
+  after(() => svc.stop());
+
+  test('an edit is served without restart', async () => {
+    writeFileSync(svc.file, 'mailboxes:\n  - address: alice@example.com\n  - address: bob@example.com\n');
+    await waitFor(() => svc.service.lookup('mailbox', 'bob@example.com').kind === 'found', 10_000, 'bob to appear');
+  });
+
+  test('a file replaced by rename (how editors save) is picked up too', async () => {
+    const next = join(svc.dir, 'next.yaml');
+    writeFileSync(next, 'mailboxes:\n  - address: alice@example.com\n  - address: carol@example.com\n');
+    renameSync(next, svc.file);
+    await waitFor(() => svc.service.lookup('mailbox', 'carol@example.com').kind === 'found', 10_000, 'carol to appear');
+  });
+
+  test('a broken edit is reported and the last good directory keeps serving', async () => {
+    writeFileSync(svc.file, 'mailboxes:\n  - address: alice@example.com\n  - address: alice@example.com\n');
+    await waitFor(() => svc.logs().some((l) => l.msg === 'sync failed; the last good directory keeps serving'), 10_000, 'the failure log');
+    const line = svc.logs().find((l) => l.msg === 'sync failed; the last good directory keeps serving')!;
+    assert.match(JSON.stringify(line.err), /duplicate mailbox/);
+    assert.deepEqual(svc.service.lookup('mailbox', 'carol@example.com'), { kind: 'found', value: 'example.com/carol/' });
+    assert.deepEqual(svc.service.lookup('mailbox', 'nobody@example.com'), { kind: 'not-found' });
+  });
+});
