@@ -54,7 +54,7 @@ export class AuthentikProvider implements DirectoryProvider {
     const mailboxGroupId = this.#o.mapping.mailboxGroup === '' ? undefined : tree.find(this.#o.mapping.mailboxGroup).id;
     const result = await runFullSync({
       mapper, tree,
-      users: { page: (i, s) => this.#page(USERS, i, { include_groups: false, include_roles: false }, s) },
+      users: { page: (i, s) => this.#usersPage(i, s) },
       idOf: (raw) => idString(raw.pk)!,
       toUser: (raw) => (MAIL_TYPES.has(raw.type as string | undefined) ? toUser(raw) : undefined),
     }, signal, mailboxGroupId);
@@ -95,6 +95,19 @@ export class AuthentikProvider implements DirectoryProvider {
   /** Closes the HTTP connection pool. */
   async close(): Promise<void> {
     await this.#http.close();
+  }
+
+  /**
+   * A page of the full user listing. Authentik answers 404 "Invalid page" past the last page, so
+   * a 404 after page 1 means users were deleted mid-sync: total -1 makes collectAll read again.
+   */
+  async #usersPage(index: number, signal: AbortSignal): Promise<Page<Json>> {
+    try {
+      return await this.#page(USERS, index, { include_groups: false, include_roles: false }, signal);
+    } catch (err) {
+      if (index > 0 && err instanceof ProviderError && err.status === 404) return { items: [], more: false, total: -1 };
+      throw err;
+    }
   }
 
   async #groups(signal: AbortSignal): Promise<ProviderGroup[]> {

@@ -5,7 +5,7 @@ export interface Page<R> {
   readonly items: readonly R[];
   /** Whether another page follows. */
   readonly more: boolean;
-  /** Size of the whole listing as the server counts it at this moment, if the page says. */
+  /** Size of the whole listing as the server counts it at this moment, if the page says; -1: it shrank under us. */
   readonly total?: number;
 }
 
