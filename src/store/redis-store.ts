@@ -143,7 +143,7 @@ export class RedisStore implements DirectoryStore {
     const contiguous = log.every((e, i) => e.generation === snap.generation + 1 + i);
     if (!stored || stored.epoch !== snap.epoch || !contiguous || log.at(-1)?.generation !== stored.generation) return false;
     const data = log.reduce((d, e) => applyPatch(d, e.patch), snap.directory.data);
-    this.#install({ directory: this.#build(data), epoch: stored.epoch, generation: stored.generation, ...(stored.cursor && { cursor: stored.cursor }) });
+    this.#install({ directory: this.#build(data), epoch: stored.epoch, generation: stored.generation, ...(stored.cursor && { cursor: stored.cursor }) }, 'log');
     return true;
   }
 
@@ -153,12 +153,14 @@ export class RedisStore implements DirectoryStore {
     const decoded = decodeDirectory(replies[0]![1], replies[1]![1], replies[2]![1]);
     if (!decoded) return this.#onLost('empty');
     if (replies[0]![1].syncedAt) this.#syncedAt = Number(replies[0]![1].syncedAt);
-    this.#install({ directory: this.#build(decoded.data), ...decoded.meta });
+    this.#install({ directory: this.#build(decoded.data), ...decoded.meta }, 'full read');
   }
 
-  #install(snapshot: ReplicaSnapshot): void {
+  #install(snapshot: ReplicaSnapshot, via: 'log' | 'full read' | 'own write'): void {
     this.#lost = undefined;
-    if (this.#replica.swap(snapshot)) this.#o.logger.info({ generation: snapshot.generation, mailboxes: snapshot.directory.mailboxCount }, 'replica updated from redis');
+    if (this.#replica.swap(snapshot) && via !== 'own write') {
+      this.#o.logger.info({ generation: snapshot.generation, mailboxes: snapshot.directory.mailboxCount, via }, 'replica updated from redis');
+    }
   }
 
   #build(data: DirectoryData): Directory {
@@ -223,7 +225,7 @@ export class RedisStore implements DirectoryStore {
     if (reply[0] === 'not-leader') throw new StoreConflictError('not written: this server no longer holds the sync lock');
     if (reply[0] === 'conflict') throw new StoreConflictError(`not written: redis moved to ${reply[1]}:${reply[2]} meanwhile`);
     const kept = cursor ?? base?.cursor;
-    this.#install({ directory, epoch: reply[1]!, generation: Number(reply[2]), ...(kept !== undefined && { cursor: kept }) });
+    this.#install({ directory, epoch: reply[1]!, generation: Number(reply[2]), ...(kept !== undefined && { cursor: kept }) }, 'own write');
   }
 
   #setConnected(connected: boolean, err?: unknown): void {

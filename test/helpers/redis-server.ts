@@ -1,0 +1,103 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { freePort, waitFor } from './net.js';
+import { tempDir } from './temp.js';
+
+const run = promisify(execFile);
+
+/** A private `redis-server` on a free loopback port, no persistence, in its own temp dir. */
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** A plain client for assertions and setup; closed by `stop`. */
+  client(): Redis;
+  /** Kills the process (SIGKILL: no shutdown save). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port, empty (nothing is persisted). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts one redis-server; extra arguments are appended (e.g. `--requirepass x`). */
+export async function startRedis(extraArgs: readonly string[] = []): Promise<RedisServer> {
+  const dir = tempDir('mailroster-redis-');
+  const port = await freePort();
+  let proc: ChildProcess | undefined;
+  const clients: Redis[] = [];
+  const password = extraArgs.includes('--requirepass') ? extraArgs[extraArgs.indexOf('--requirepass') + 1] : undefined;
+  const launch = async (): Promise<void> => {
+    proc = spawnRedis(port, dir.path, extraArgs);
+    await waitUntilPing(port, password);
+  };
+  const kill = async (): Promise<void> => {
+    const p = proc;
+    proc = undefined;
+    if (!p || p.exitCode !== null) return;
+    await new Promise<void>((resolve) => (p.once('exit', () => resolve()), p.kill('SIGKILL')));
+  };
+  await launch();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    client: () => {
+      const c = new Redis({ port, host: '127.0.0.1', ...(password && { password }), maxRetriesPerRequest: 1, lazyConnect: false });
+      c.on('error', () => undefined);
+      clients.push(c);
+      return c;
+    },
+    kill,
+    restart: launch,
+    stop: async () => {
+      for (const c of clients) c.disconnect();
+      await kill();
+      dir.remove();
+    },
+  };
+}
+
+/** A Redis Cluster of three masters on loopback, slots split by `redis-cli --cluster create`. */
+export interface RedisCluster {
+  readonly ports: readonly number[];
+  /** `redis+cluster://127.0.0.1:P1,127.0.0.1:P2,...` */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts three cluster-enabled nodes and joins them; resolves once the cluster state is ok. */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const dir = tempDir('mailroster-cluster-');
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const procs = ports.map((port) =>
+    spawnRedis(port, dir.path, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000']),
+  );
+  const stop = async (): Promise<void> => {
+    await Promise.all(procs.map((p) => (p.exitCode !== null ? undefined : new Promise<void>((r) => (p.once('exit', () => r()), p.kill('SIGKILL'))))));
+    dir.remove();
+  };
+  try {
+    for (const port of ports) await waitUntilPing(port);
+    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
+    await waitFor(async () => {
+      const checks = await Promise.all(ports.map(async (port) => (await run('redis-cli', ['-p', String(port), 'cluster', 'info'])).stdout.includes('cluster_state:ok')));
+      return checks.every(Boolean);
+    }, 30_000, 'cluster_state:ok on every node');
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { ports, url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, stop };
+}
+
+function spawnRedis(port: number, dir: string, extraArgs: readonly string[]): ChildProcess {
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs], { stdio: 'ignore' });
+  proc.on('error', () => undefined);
+  return proc;
+}
+
+async function waitUntilPing(port: number, password?: string): Promise<void> {
+  await waitFor(async () => {
+    const args = ['-p', String(port), ...(password ? ['-a', password, '--no-auth-warning'] : []), 'ping'];
+    return (await run('redis-cli', args)).stdout.trim() === 'PONG';
+  }, 15_000, `redis-server on port ${port}`);
+}

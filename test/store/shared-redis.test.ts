@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { missingBinaries } from '../helpers/binaries.js';
+import { waitFor } from '../helpers/net.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { directoryFile, directoryYaml, startNode, type Node } from './redis-fixtures.js';
+
+const skip = missingBinaries('redis-server', 'redis-cli');
+
+describe('two servers sharing one Redis', { skip }, () => {
+  let redis: RedisServer;
+  let file: ReturnType<typeof directoryFile>;
+  let leader: Node;
+  let follower: Node;
+
+  before(async () => {
+    redis = await startRedis();
+    file = directoryFile(directoryYaml(3));
+    leader = await startNode(redis.url, file.path);
+    await waitFor(() => leader.service.store.current(), 10_000, 'the leader to load the directory');
+    follower = await startNode(redis.url, file.path);
+  });
+  after(async () => {
+    await follower?.stop();
+    await leader?.stop();
+    await redis?.stop();
+    file?.remove();
+  });
+
+  test('the first server leads and syncs; the second follows from Redis without calling the provider', async () => {
+    assert.equal(leader.service.store.status().leader, true);
+    assert.equal(follower.service.store.status().leader, false);
+    assert.equal(await leader.query('mailbox', 'user1@example.com'), 'OK example.com/user1/');
+    assert.equal(await follower.query('mailbox', 'user1@example.com'), 'OK example.com/user1/');
+    assert.equal(await follower.query('alias', 'alias2@example.com'), 'OK user2@example.com');
+    assert.equal(await follower.query('mailbox', 'nobody@example.com'), 'NOTFOUND ');
+    assert.ok(leader.provider.fetches >= 1);
+    assert.equal(follower.provider.fetches, 0);
+  });
+
+  test('an edit of the directory file is answered by both servers within the bound', async () => {
+    file.write(directoryYaml(3, '  - address: carol@example.com\n    aliases: [c@example.com]\n'));
+    for (const node of [leader, follower]) {
+      await waitFor(async () => (await node.query('alias', 'c@example.com')) === 'OK carol@example.com', 10_000, 'carol on both servers');
+    }
+    assert.equal(follower.provider.fetches, 0);
+  });
+
+  test('the follower replays single writes from the change log rather than reloading everything', async () => {
+    const before = follower.logs().length;
+    file.write(directoryYaml(3, '  - address: dave@example.com\n'));
+    await waitFor(async () => (await follower.query('mailbox', 'dave@example.com')) === 'OK example.com/dave/', 10_000, 'dave on the follower');
+    const updates = follower.logs().slice(before).filter((l) => l.msg === 'replica updated from redis');
+    assert.ok(updates.length >= 1);
+    assert.ok(updates.every((l) => l.via === 'log'), 'replayed from the log stream');
+    assert.equal(follower.service.store.status().generation, leader.service.store.status().generation);
+  });
+
+  test('keys live under one hash tag, and the directory is readable in Redis', async () => {
+    const c = redis.client();
+    const keys = (await c.keys('*')).sort();
+    // No lists in this directory, so no lists hash (Redis drops empty hashes).
+    assert.deepEqual(keys, ['{mailroster}:leader', '{mailroster}:log', '{mailroster}:mailboxes', '{mailroster}:meta']);
+    assert.equal(await c.hget('{mailroster}:meta', 'mailboxes'), '4'); // user0-2 and dave
+    const entry = JSON.parse((await c.hget('{mailroster}:mailboxes', 'user0@example.com'))!);
+    assert.deepEqual(entry, { address: 'user0@example.com', aliases: ['alias0@example.com'] });
+  });
+
+  test('a server started against a Redis that holds a directory serves at once, without calling the provider', async () => {
+    const failing = { name: 'down', strict: true, fetchDirectory: () => Promise.reject(new Error('provider down')) };
+    const warm = await startNode(redis.url, file.path, { provider: failing });
+    try {
+      assert.equal(await warm.query('mailbox', 'user2@example.com'), 'OK example.com/user2/');
+      assert.equal(await warm.query('mailbox', 'nobody@example.com'), 'NOTFOUND ');
+      assert.equal(warm.provider.fetches, 0);
+    } finally {
+      await warm.stop();
+    }
+  });
+});
