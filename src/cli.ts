@@ -7,6 +7,7 @@ import { renderPostfixConfig } from './postfix-config.js';
 import { toSocketmapReply } from './servers/replies.js';
 import { createService } from './index.js';
 import { ServiceError } from './errors.js';
+import { SYNC_OPTIONS, syncCommand } from './sync/sync-command.js';
 
 const USAGE = `usage: mailroster [--config FILE] COMMAND
 commands:
@@ -14,15 +15,19 @@ commands:
   lookup MAP KEY        answer one socketmap query as the server would (exit 0 found, 1 not found, 2 error)
   check-config          validate the configuration and the directory, then exit
   print-config          print the effective configuration, secrets redacted
-  postfix-config        print the Postfix main.cf lines for the configured endpoints`;
+  postfix-config        print the Postfix main.cf lines for the configured endpoints
+  sync --once [--dry-run] [--force] [--all]
+                        sync from the provider once and print the difference (exit 0 applied,
+                        1 failed, 2 refused by the deletion guard; --force overrides it)`;
 
 /** Commands: each returns the process exit code. */
-const COMMANDS: Record<string, (config: AppConfig, args: string[], redacted: () => string) => Promise<number>> = {
+const COMMANDS: Record<string, (config: AppConfig, args: string[], redacted: () => string, flags: Readonly<Record<string, unknown>>) => Promise<number>> = {
   serve,
   lookup,
   'check-config': checkConfig,
   'print-config': async (_c, _a, redacted) => (process.stdout.write(`${redacted()}\n`), 0),
   'postfix-config': async (config) => (process.stdout.write(renderPostfixConfig(config)), 0),
+  sync: (config, _a, _r, flags) => syncCommand(config, flags),
 };
 
 async function serve(config: AppConfig): Promise<number> {
@@ -77,14 +82,14 @@ class UsageError extends Error {}
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, ...SYNC_OPTIONS },
   });
   const [command, ...rest] = positionals;
   if (values.help || command === undefined) return (process.stdout.write(`${USAGE}\n`), command === undefined && !values.help ? 64 : 0);
   const run = COMMANDS[command];
   if (!run) throw new UsageError(`unknown command "${command}"`);
   const { config, redacted } = loadConfig({ file: values.config });
-  return run(config, rest, redacted);
+  return run(config, rest, redacted, values);
 }
 
 main(process.argv.slice(2)).then(
