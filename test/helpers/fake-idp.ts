@@ -31,7 +31,7 @@ export interface RouteReply {
 export abstract class FakeIdpServer {
   readonly requests: SeenRequest[] = [];
   readonly #server: Server;
-  readonly #faults: { match: RegExp; fault: Fault; times: number }[] = [];
+  readonly #faults: { match: RegExp; fault: Fault; times: number; when: ((req: SeenRequest) => boolean) | undefined }[] = [];
   #url = '';
 
   constructor() {
@@ -56,9 +56,9 @@ export abstract class FakeIdpServer {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
-  /** Answers the next `times` requests whose path matches with `fault`. */
-  fail(match: RegExp, fault: Fault, times = 1): void {
-    this.#faults.push({ match, fault, times });
+  /** Answers the next `times` requests whose path matches (and that `when` accepts) with `fault`. */
+  fail(match: RegExp, fault: Fault, times = 1, when?: (req: SeenRequest) => boolean): void {
+    this.#faults.push({ match, fault, times, when });
   }
 
   /** Requests whose path matches, in order. */
@@ -75,7 +75,7 @@ export abstract class FakeIdpServer {
     const url = new URL(req.url ?? '/', 'http://fake');
     const seen: SeenRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, authorization: req.headers.authorization, body: Buffer.concat(chunks).toString() };
     this.requests.push(seen);
-    const i = this.#faults.findIndex((f) => f.match.test(seen.path));
+    const i = this.#faults.findIndex((f) => f.match.test(seen.path) && (f.when?.(seen) ?? true));
     if (i >= 0) {
       const f = this.#faults[i]!;
       if (--f.times <= 0) this.#faults.splice(i, 1);
