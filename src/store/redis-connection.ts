@@ -109,3 +109,17 @@ export function describeRedisTarget(target: RedisTarget): string {
   const hosts = target.hosts.map((h) => `${h.host}:${h.port}`).join(',');
   return `${target.mode}${target.tls ? '+tls' : ''} ${hosts}${target.masterName ? `/${target.masterName}` : ''}`;
 }
+
+/**
+ * ioredis attaches the failed command to its errors, arguments included: for HELLO/AUTH that is
+ * the password, for writes whole directory entries. Keep only the command name before an error
+ * is logged or wrapped.
+ */
+export function scrubRedisError(err: unknown): unknown {
+  const e = err as { command?: { name?: string }; previousErrors?: unknown[] } | null;
+  if (e && typeof e === 'object') {
+    if (e.command) e.command = { name: e.command.name ?? '?' };
+    e.previousErrors?.forEach(scrubRedisError);
+  }
+  return err;
+}

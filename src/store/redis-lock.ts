@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Leadership } from './directory-store.js';
+import { scrubRedisError } from './redis-connection.js';
 import { LOCK_SCRIPT, UNLOCK_SCRIPT, type RedisClient } from './redis-scripts.js';
 
 /** Lock attempts per lifetime: the holder renews, the others try to take it, this often. */
@@ -64,7 +65,7 @@ export class RedisLeaderLock implements Leadership {
     } catch (err) {
       // Unreachable: keep the role until the key must have expired in Redis, then let go.
       if (this.#held && Date.now() - this.#renewedAt >= this.#ttlMs) this.#set(false);
-      this.#logger.debug({ err }, 'leader lock attempt failed');
+      this.#logger.debug({ err: scrubRedisError(err) }, 'leader lock attempt failed');
     }
   }
 

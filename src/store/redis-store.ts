@@ -4,7 +4,7 @@ import { applyPatch, isEmptyPatch, patchBetween, type DirectoryPatch } from '../
 import { Directory } from '../directory/directory.js';
 import type { DirectoryData } from '../directory/directory-data.js';
 import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
-import { createRedisClient, describeRedisTarget, type RedisConnectOptions, type RedisTarget } from './redis-connection.js';
+import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConnectOptions, type RedisTarget } from './redis-connection.js';
 import { decodeDirectory, decodeLogEntry, decodeMeta, domainsArg, fullPatch, patchArgs } from './redis-codec.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { RedisLeaderLock } from './redis-lock.js';
@@ -76,8 +76,8 @@ export class RedisStore implements DirectoryStore {
       if (!s || message !== `${s.epoch}:${s.generation}`) void this.refresh();
     });
     this.#subscriber.connect().catch(() => undefined);
-    this.#subscriber.subscribe(this.#keys.channel).catch((err: unknown) => logger.warn({ err }, 'redis subscribe failed'));
-    await this.#client.connect().catch((err: unknown) => logger.warn({ err, redis: describeRedisTarget(target) }, 'redis unreachable; retrying in the background'));
+    this.#subscriber.subscribe(this.#keys.channel).catch((err: unknown) => logger.warn({ err: scrubRedisError(err) }, 'redis subscribe failed'));
+    await this.#client.connect().catch((err: unknown) => logger.warn({ err: scrubRedisError(err), redis: describeRedisTarget(target) }, 'redis unreachable; retrying in the background'));
     await this.refresh();
     this.#poll = setInterval(() => void this.refresh(), this.#o.pollIntervalMs);
     this.#poll.unref();
@@ -128,7 +128,7 @@ export class RedisStore implements DirectoryStore {
       }
       await this.#loadAll();
     } catch (err) {
-      this.#setConnected(false, err);
+      this.#setConnected(false, scrubRedisError(err));
     }
   }
 
@@ -220,7 +220,7 @@ export class RedisStore implements DirectoryStore {
     try {
       reply = (await WRITE_SCRIPT.run(this.#client, [k.meta, k.mailboxes, k.lists, k.log, k.leader], args)) as string[];
     } catch (err) {
-      throw new StoreUnavailableError(`redis write failed: ${(err as Error).message}`, { cause: err });
+      throw new StoreUnavailableError(`redis write failed: ${(err as Error).message}`, { cause: scrubRedisError(err) });
     }
     if (reply[0] === 'not-leader') throw new StoreConflictError('not written: this server no longer holds the sync lock');
     if (reply[0] === 'conflict') throw new StoreConflictError(`not written: redis moved to ${reply[1]}:${reply[2]} meanwhile`);

@@ -1,6 +1,6 @@
 /** When the next full sync is due after a good one: the interval, spread by +/- `jitter`. */
 export function nextSyncDelayMs(intervalSeconds: number, jitter: number, random: () => number = Math.random): number {
-  return Math.max(0, intervalSeconds * 1000 * (1 + jitter * (random() * 2 - 1)));
+  return Math.max(0, Math.round(intervalSeconds * 1000 * (1 + jitter * (random() * 2 - 1))));
 }
 
 /**
