@@ -45,7 +45,11 @@ export class FakeKeycloak extends FakeIdpServer {
   readonly clientId = 'mailroster';
   clientSecret = 'kc-secret-for-tests';
   tokenLifetimeSeconds = 300;
+  /** expires_in as told to the client, when it should differ from the real lifetime. */
+  advertisedLifetimeSeconds: number | undefined;
   adminEventsEnabled = true;
+  /** Makes /users/count count service accounts too, which the listing leaves out. */
+  countServiceAccounts = false;
   readonly users: KcUser[] = [];
   readonly groups: KcGroup[] = [];
   readonly events: KcAdminEvent[] = [];
@@ -119,7 +123,7 @@ export class FakeKeycloak extends FakeIdpServer {
     const listed = (): KcUser[] => this.users.filter((u) => !u.serviceAccountClientId);
     let m: RegExpExecArray | null;
     if (rest === '/users') { this.onUsersPage?.(Number(q.get('first') ?? 0)); return page(listed(), q, brief); }
-    if (rest === '/users/count') return { status: 200, body: listed().length };
+    if (rest === '/users/count') return { status: 200, body: this.countServiceAccounts ? this.users.length : listed().length };
     if ((m = /^\/users\/([^/]+)$/.exec(rest))) return this.#byId(m[1]!, (u) => ({ status: 200, body: u }));
     if ((m = /^\/users\/([^/]+)\/groups$/.exec(rest))) return this.#byId(m[1]!, (u) => page(this.groups.filter((g) => g.members.includes(u.id)), q, (g) => this.#group(g)));
     if (rest === '/groups') return page(this.groups.filter((g) => !g.parentId), q, (g) => this.#group(g));
@@ -137,7 +141,7 @@ export class FakeKeycloak extends FakeIdpServer {
     }
     const token = randomUUID();
     this.#tokens.set(token, Date.now() + this.tokenLifetimeSeconds * 1000);
-    return { status: 200, body: { access_token: token, expires_in: this.tokenLifetimeSeconds, refresh_expires_in: 0, token_type: 'Bearer', 'not-before-policy': 0, scope: 'profile email' } };
+    return { status: 200, body: { access_token: token, expires_in: this.advertisedLifetimeSeconds ?? this.tokenLifetimeSeconds, refresh_expires_in: 0, token_type: 'Bearer', 'not-before-policy': 0, scope: 'profile email' } };
   }
 
   #byId(id: string, found: (u: KcUser) => RouteReply): RouteReply {
