@@ -43,6 +43,7 @@ export class FakeAuthentik extends FakeIdpServer {
   onUsersPage: ((page: number) => void) | undefined;
   #pk = 0;
   #clock = Date.parse('2026-01-01T00:00:00Z');
+  #memberIndex: { signature: string; map: Map<number, string[]> } | undefined;
 
   /** Adds a user (internal, active by default) in username order; returns it. */
   addUser(fields: Partial<AkUser> & { username: string }): AkUser {
@@ -101,8 +102,18 @@ export class FakeAuthentik extends FakeIdpServer {
       if (ordering.startsWith('-')) list.reverse();
     }
     const withGroups = q.get('include_groups') !== 'false';
-    const groupsOf = (u: AkUser): string[] => this.groups.filter((g) => g.users.includes(u.pk)).map((g) => g.pk);
-    return paginate(list, q, (u) => ({ ...u, groups: groupsOf(u), ...(withGroups && { groups_obj: [] }) }));
+    const groupsOf = this.#membership();
+    return paginate(list, q, (u) => ({ ...u, groups: groupsOf.get(u.pk) ?? [], ...(withGroups && { groups_obj: [] }) }));
+  }
+
+  /** User pk -> group pks, rebuilt only when memberships change, so 100k-user pages stay cheap. */
+  #membership(): Map<number, string[]> {
+    const signature = this.groups.map((g) => `${g.pk}:${g.users.length}`).join();
+    if (this.#memberIndex?.signature === signature) return this.#memberIndex.map;
+    const map = new Map<number, string[]>();
+    for (const g of this.groups) for (const pk of g.users) (map.get(pk) ?? map.set(pk, []).get(pk)!).push(g.pk);
+    this.#memberIndex = { signature, map };
+    return map;
   }
 
   #newUser(f: Partial<AkUser> & { username: string }): AkUser {

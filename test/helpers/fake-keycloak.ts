@@ -128,7 +128,10 @@ export class FakeKeycloak extends FakeIdpServer {
     if ((m = /^\/users\/([^/]+)\/groups$/.exec(rest))) return this.#byId(m[1]!, (u) => page(this.groups.filter((g) => g.members.includes(u.id)), q, (g) => this.#group(g)));
     if (rest === '/groups') return page(this.groups.filter((g) => !g.parentId), q, (g) => this.#group(g));
     if ((m = /^\/groups\/([^/]+)\/children$/.exec(rest))) return page(this.groups.filter((g) => g.parentId === m![1]), q, (g) => this.#group(g));
-    if ((m = /^\/groups\/([^/]+)\/members$/.exec(rest))) return page(this.users.filter((u) => this.groups.find((g) => g.id === m![1])?.members.includes(u.id)), q, brief);
+    if ((m = /^\/groups\/([^/]+)\/members$/.exec(rest))) {
+      const members = new Set(this.groups.find((g) => g.id === m![1])?.members);
+      return page(this.users.filter((u) => members.has(u.id)), q, brief);
+    }
     if (rest === '/events/config') return { status: 200, body: { eventsEnabled: false, adminEventsEnabled: this.adminEventsEnabled, adminEventsDetailsEnabled: false, eventsListeners: ['jboss-logging'] } };
     if (rest === '/admin-events') return this.#adminEvents(q);
     return undefined;
