@@ -66,6 +66,8 @@ export class SyncEngine {
   #failures = 0;
   #cursor: string | undefined;
   #stopped = false;
+  /** The full sync executing now, if any. */
+  #running: Promise<SyncOutcome> | undefined;
 
   constructor(options: SyncEngineOptions) {
     this.#o = options;
@@ -85,10 +87,24 @@ export class SyncEngine {
     return this.#becameLeader();
   }
 
-  /** Syncs now, or once more after the sync in progress (single flight). */
+  /**
+   * Syncs now (single flight). During a sync, resolves with that sync and queues one more run
+   * after it, so a change seen meanwhile is not lost; further requests join that queued run.
+   * Forced and dry runs always run on their own, after whatever is in progress.
+   */
   syncNow(request: SyncRequest = {}): Promise<SyncOutcome> {
-    if (request.force || request.dryRun) return this.#queue.run(() => this.#full(request));
-    return this.#queue.coalesce('full', () => this.#full(request));
+    if (request.force || request.dryRun) return this.#queue.run(() => this.#tracked(request));
+    const queued = this.#queue.coalesce('full', () => this.#tracked(request));
+    return this.#running ?? queued;
+  }
+
+  #tracked(request: SyncRequest): Promise<SyncOutcome> {
+    const run = this.#full(request);
+    this.#running = run;
+    void run.finally(() => {
+      if (this.#running === run) this.#running = undefined;
+    });
+    return run;
   }
 
   /** Applies the provider's changes since the last cursor (leader only). */
