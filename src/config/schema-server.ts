@@ -1,3 +1,5 @@
+import { parseEndpoint } from './formats.js';
+
 /** convict schema for logging, the socketmap listener and the address rules. */
 export const serverSchema = {
   log: {
@@ -32,6 +34,17 @@ export const serverSchema = {
     maxConnections: {
       // About one connection per Postfix process: default_process_limit is 100 per service.
       doc: 'Most socketmap connections at once; more are refused', format: 'nat', default: 1000, env: 'MAILROSTER_SOCKETMAP_MAX_CONNECTIONS',
+    },
+  },
+  http: {
+    listen: {
+      doc: 'Operations endpoint (/healthz, /status, /metrics) as host:port, loopback unless a host is given; empty disables it',
+      format: (v: unknown): void => {
+        if (typeof v !== 'string') throw new Error('must be a string');
+        if (v !== '') parseEndpoint(v);
+      },
+      default: '',
+      env: 'MAILROSTER_HTTP_LISTEN',
     },
   },
   addresses: {

@@ -4,6 +4,7 @@ import { encodeNetstring, NetstringDecoder } from '../../protocol/netstring.js';
 import { ProtocolError } from '../../protocol/protocol-error.js';
 import { formatSocketmapReply, parseSocketmapRequest, type SocketmapReply } from '../../protocol/socketmap.js';
 import { lookupSocketmap } from '../lookup/socketmap-lookup.js';
+import type { LookupCounters } from '../ops/lookup-counters.js';
 import type { ResolverCache } from '../store/directory-source.js';
 import { INTERNAL_ERROR_REPLY, toSocketmapReply } from './replies.js';
 
@@ -12,6 +13,7 @@ export interface SocketmapConnectionOptions {
   readonly resolvers: ResolverCache;
   readonly maxRequestBytes: number;
   readonly idleTimeoutMs: number;
+  readonly counters: LookupCounters;
 }
 
 /**
@@ -34,6 +36,7 @@ export function serveSocketmap(socket: Socket, log: Logger, options: SocketmapCo
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       log.warn({ code: err.code, reason: err.message }, 'malformed socketmap input; closing connection');
+      options.counters.protocolError('socketmap', err.code);
       socket.destroy();
       return;
     }
@@ -47,6 +50,7 @@ export function serveSocketmap(socket: Socket, log: Logger, options: SocketmapCo
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
         log.warn({ code: err.code, reason: err.message }, 'malformed socketmap request; closing connection');
+        options.counters.protocolError('socketmap', err.code);
         if (out.length > 0) socket.write(Buffer.concat(out));
         socket.destroy();
         return;
@@ -66,7 +70,9 @@ export function serveSocketmap(socket: Socket, log: Logger, options: SocketmapCo
 
 function answer(name: string, key: string, options: SocketmapConnectionOptions, log: Logger): SocketmapReply {
   try {
-    const reply = toSocketmapReply(lookupSocketmap(options.resolvers, name, key));
+    const result = lookupSocketmap(options.resolvers, name, key);
+    options.counters.lookup('socketmap', result.kind === 'unknown-map' ? '(unknown)' : name, result.kind);
+    const reply = toSocketmapReply(result);
     if (log.isLevelEnabled('debug')) log.debug({ map: name, key, status: reply.status }, 'lookup');
     return reply;
   } catch (err) {

@@ -1,0 +1,80 @@
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Endpoint } from '../config/formats.js';
+import type { DirectoryStore } from '../store/directory-store.js';
+import type { SyncEngine } from '../sync/sync-engine.js';
+
+/** What the operations endpoints report. */
+export interface OpsSources {
+  readonly store: DirectoryStore;
+  readonly sync: SyncEngine;
+  readonly registry: Registry;
+  readonly logger: Logger;
+}
+
+/**
+ * The operations surface: `GET /healthz` (200 while lookups are answered from a complete
+ * directory, else 503 with the reason), `GET /status` (JSON: store readiness, staleness, sync
+ * counters) and `GET /metrics` (Prometheus). Read-only; bind it to loopback.
+ */
+export class OpsHttpServer {
+  readonly #src: OpsSources;
+  #server: Server | undefined;
+
+  constructor(sources: OpsSources) {
+    this.#src = sources;
+  }
+
+  /** The bound TCP address. */
+  get address(): Endpoint | undefined {
+    const a = this.#server?.address();
+    return a && typeof a === 'object' ? { kind: 'tcp', host: a.address, port: a.port } : undefined;
+  }
+
+  /** Binds the endpoint. */
+  async start(ep: Endpoint): Promise<void> {
+    const server = createServer((req, res) => {
+      this.#handle(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!).then(
+        ({ status, type, body }) => res.writeHead(status, { 'content-type': type }).end(body),
+        (err: unknown) => {
+          this.#src.logger.error({ err }, 'ops request failed');
+          res.writeHead(500).end();
+        },
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      if (ep.kind === 'unix') server.listen(ep.path, resolve);
+      else server.listen(ep.port, ep.host, resolve);
+    });
+    this.#server = server;
+    this.#src.logger.info({ proto: 'http', endpoint: this.address ?? ep }, 'listening');
+  }
+
+  async #handle(method: string, path: string): Promise<{ status: number; type: string; body: string }> {
+    if (method !== 'GET') return { status: 405, type: 'text/plain', body: 'read-only\n' };
+    const status = this.#src.store.status();
+    switch (path) {
+      case '/healthz':
+        return status.ready
+          ? { status: 200, type: 'text/plain', body: 'ok\n' }
+          : { status: 503, type: 'text/plain', body: `${this.#src.store.unavailableReason()}\n` };
+      case '/status':
+        return { status: 200, type: 'application/json', body: `${JSON.stringify({ store: status, sync: this.#src.sync.stats })}\n` };
+      case '/metrics':
+        return { status: 200, type: this.#src.registry.contentType, body: await this.#src.registry.metrics() };
+      default:
+        return { status: 404, type: 'text/plain', body: 'not found\n' };
+    }
+  }
+
+  /** Stops listening. */
+  async close(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}
