@@ -60,6 +60,8 @@ export class Listener {
   async #bind(ep: Endpoint): Promise<Server> {
     const server = createServer((socket) => this.#accept(socket, ep));
     server.maxConnections = this.#o.maxConnections;
+    // Node closes connections over the limit at once; say so, or the refusals are invisible.
+    server.on('drop', (d) => this.#o.logger.warn({ proto: this.#o.proto, peer: d?.remoteAddress, limit: this.#o.maxConnections }, 'connection limit reached; connection refused'));
     if (ep.kind === 'unix') await removeStaleSocket(ep.path);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

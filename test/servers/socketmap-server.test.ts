@@ -127,6 +127,22 @@ describe('socketmap server before the directory is loaded', () => {
   });
 });
 
+describe('connection limit', () => {
+  test('connections above socketmap.maxConnections are closed and logged; the others keep working', async () => {
+    const svc = await startFileService(YAML, { socketmap: { listen: ['127.0.0.1:0'], maxConnections: 2 } });
+    const ep = svc.service.socketmap.addresses[0]!;
+    const [a, b] = [await socketmapClient(ep), await socketmapClient(ep)];
+    assert.equal(await a.query('mailbox', 'alice@example.com'), 'OK example.com/alice/');
+    const third = await socketmapClient(ep);
+    await third.closed();
+    assert.ok(svc.logs().some((l) => l.msg === 'connection limit reached; connection refused'));
+    assert.equal(await b.query('mailbox', 'bob@example.com'), 'OK example.com/bob/');
+    a.close();
+    b.close();
+    await svc.stop();
+  });
+});
+
 describe('UNIX socket files', () => {
   test('a stale socket file is replaced, a live one is refused', async () => {
     const tmp = tempDir();
