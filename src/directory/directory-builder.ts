@@ -15,150 +15,182 @@ export function buildIndexes(
   input: unknown,
   options: { strict: boolean; source: string },
 ): DirectoryIndexes & { problems: DirectoryProblem[] } {
-  const problems: DirectoryProblem[] = [];
-  const problem = (where: string, reason: string): void => void problems.push({ where, reason });
-  const raw = (input ?? {}) as Record<string, unknown>;
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new DirectoryError(options.source, [{ where: '(top level)', reason: 'expected an object with "mailboxes"' }]);
   }
-  const mailboxInput = arrayField(raw, 'mailboxes', problem);
-  const listInput = arrayField(raw, 'lists', problem);
+  const b = new IndexBuilder(input as Record<string, unknown>);
+  const indexes = b.build();
+  if (b.problems.length > 0 && options.strict) throw new DirectoryError(options.source, b.problems);
+  return { ...indexes, problems: b.problems };
+}
 
-  const domains = new Map<string, string>();
-  const explicitDomains = raw.domains !== undefined;
-  for (const [i, d] of arrayField(raw, 'domains', problem).entries()) {
-    const ascii = typeof d === 'string' ? normalizeDomain(d) : undefined;
-    if (ascii === undefined) problem(`domains[${i}]`, `${JSON.stringify(d)} is not a domain name`);
-    else domains.set(ascii, (d as string).toLowerCase());
+/** One build: the problems found so far and which entry claimed each address. */
+class IndexBuilder {
+  readonly problems: DirectoryProblem[] = [];
+  readonly #raw: Record<string, unknown>;
+  readonly #claims = new Map<string, Claim>();
+  readonly #domains = new Map<string, string>();
+  readonly #mailboxes = new Map<string, Mailbox>();
+  readonly #aliasOwners = new Map<string, Mailbox>();
+  readonly #catchAlls = new Map<string, Mailbox>();
+  readonly #lists = new Map<string, MailList>();
+  readonly #data: DirectoryData & { lists: ListEntry[] } = { mailboxes: [], lists: [] };
+
+  constructor(raw: Record<string, unknown>) {
+    this.#raw = raw;
   }
 
-  const claims = new Map<string, Claim>();
-  const claim = (key: string, c: Claim): boolean => {
-    const prior = claims.get(key);
-    if (!prior) return void claims.set(key, c), true;
+  build(): DirectoryIndexes {
+    const explicitDomains = this.#raw.domains !== undefined;
+    this.#readDomains();
+    const accepted = this.#claimMailboxes(explicitDomains);
+    for (const m of accepted) this.#addMailbox(m.entry, m.addr, m.where);
+    for (const [i, item] of this.#array('lists').entries()) this.#addList(item as ListEntry, i);
+    if (explicitDomains) this.#data.domains = [...this.#domains.values()];
+    return {
+      domains: this.#domains, mailboxes: this.#mailboxes, aliasOwners: this.#aliasOwners,
+      lists: this.#lists, catchAlls: this.#catchAlls, data: this.#data,
+    };
+  }
+
+  #problem(where: string, reason: string): void {
+    this.problems.push({ where, reason });
+  }
+
+  #array(name: string): unknown[] {
+    const v = this.#raw[name];
+    if (v === undefined || v === null) return [];
+    if (Array.isArray(v)) return v;
+    this.#problem(name, 'expected a list');
+    return [];
+  }
+
+  /** Records that `key` belongs to the entry at `where`; a second claim is a problem. */
+  #claim(key: string, c: Claim): boolean {
+    const prior = this.#claims.get(key);
+    if (!prior) return void this.#claims.set(key, c), true;
     const what = prior.kind === c.kind ? `duplicate ${c.kind}` : `${c.kind} is also a ${prior.kind}`;
-    problem(c.where, `${what} (already at ${prior.where})`);
+    this.#problem(c.where, `${what} (already at ${prior.where})`);
     return false;
-  };
-
-  const mailboxes = new Map<string, Mailbox>();
-  const parsedMailboxes: { mb: MailboxEntry; addr: ParsedAddress; where: string }[] = [];
-  for (const [i, item] of mailboxInput.entries()) {
-    const mb = item as MailboxEntry;
-    const where = `mailboxes[${i}]${typeof mb?.address === 'string' ? ` (${mb.address})` : ''}`;
-    const addr = typeof mb?.address === 'string' ? parseAddress(mb.address) : undefined;
-    if (!addr) { problem(where, 'address is missing or not an e-mail address'); continue; }
-    if (!checkMailboxFields(mb, where, problem)) continue;
-    if (!explicitDomains) domains.set(addr.domain, domainOf(mb.address));
-    if (claim(addressKey(addr), { kind: 'mailbox', where })) parsedMailboxes.push({ mb, addr, where });
   }
 
-  const hosted = (addr: ParsedAddress, where: string): boolean =>
-    domains.has(addr.domain) || (problem(where, `domain ${addr.domain} is not a hosted domain`), false);
+  #hosted(addr: ParsedAddress, where: string): boolean {
+    if (this.#domains.has(addr.domain)) return true;
+    this.#problem(where, `domain ${addr.domain} is not a hosted domain`);
+    return false;
+  }
 
-  const aliasOwners = new Map<string, Mailbox>();
-  const catchAlls = new Map<string, Mailbox>();
-  const canonical: DirectoryData = { mailboxes: [], lists: [] };
-  for (const { mb, addr, where } of parsedMailboxes) {
-    if (!hosted(addr, where)) continue;
-    const aliases: string[] = [];
-    const aliasKeys: string[] = [];
-    for (const [j, a] of (mb.aliases ?? []).entries()) {
-      const aWhere = `${where} aliases[${j}] (${String(a)})`;
-      if (typeof a === 'string' && a.startsWith('@')) {
-        const d = normalizeDomain(a.slice(1));
-        if (d === undefined) { problem(aWhere, 'catch-all is not "@domain"'); continue; }
-        if (!domains.has(d)) { problem(aWhere, `domain ${d} is not a hosted domain`); continue; }
-        if (!claim(`@${d}`, { kind: 'alias', where: aWhere })) continue;
-        aliases.push(a.toLowerCase());
-        aliasKeys.push(`@${d}`);
+  #readDomains(): void {
+    for (const [i, d] of this.#array('domains').entries()) {
+      const ascii = typeof d === 'string' ? normalizeDomain(d) : undefined;
+      if (ascii === undefined) this.#problem(`domains[${i}]`, `${JSON.stringify(d)} is not a domain name`);
+      else this.#domains.set(ascii, (d as string).toLowerCase());
+    }
+  }
+
+  /** First pass: every mailbox address, so aliases and lists can be checked against all of them. */
+  #claimMailboxes(explicitDomains: boolean): { entry: MailboxEntry; addr: ParsedAddress; where: string }[] {
+    const accepted = [];
+    for (const [i, item] of this.#array('mailboxes').entries()) {
+      const entry = item as MailboxEntry;
+      const where = `mailboxes[${i}]${typeof entry?.address === 'string' ? ` (${entry.address})` : ''}`;
+      const addr = typeof entry?.address === 'string' ? parseAddress(entry.address) : undefined;
+      if (!addr) {
+        this.#problem(where, 'address is missing or not an e-mail address');
         continue;
       }
-      const pa = typeof a === 'string' ? parseAddress(a) : undefined;
-      if (!pa) { problem(aWhere, 'alias is not an e-mail address'); continue; }
-      if (!hosted(pa, aWhere) || !claim(addressKey(pa), { kind: 'alias', where: aWhere })) continue;
-      aliases.push(a.toLowerCase());
-      aliasKeys.push(addressKey(pa));
+      if (!this.#checkMailboxFields(entry, where)) continue;
+      if (!explicitDomains) this.#domains.set(addr.domain, domainOf(entry.address));
+      if (this.#claim(addressKey(addr), { kind: 'mailbox', where })) accepted.push({ entry, addr, where });
+    }
+    return accepted;
+  }
+
+  #checkMailboxFields(mb: MailboxEntry, where: string): boolean {
+    const before = this.problems.length;
+    if (mb.aliases !== undefined && !Array.isArray(mb.aliases)) this.#problem(where, 'aliases must be a list');
+    if (mb.enabled !== undefined && typeof mb.enabled !== 'boolean') this.#problem(where, 'enabled must be true or false');
+    if (mb.passwordHash !== undefined && typeof mb.passwordHash !== 'string') this.#problem(where, 'passwordHash must be a string');
+    if (mb.quota !== undefined && parseQuota(mb.quota) === undefined) this.#problem(where, `quota ${JSON.stringify(mb.quota)} is not a size like 2G`);
+    if (mb.quotaBytes !== undefined && parseQuota(mb.quotaBytes) === undefined) this.#problem(where, 'quotaBytes must be a whole number');
+    return this.problems.length === before;
+  }
+
+  #addMailbox(mb: MailboxEntry, addr: ParsedAddress, where: string): void {
+    if (!this.#hosted(addr, where)) return;
+    const aliases: { text: string; key: string }[] = [];
+    for (const [j, a] of (mb.aliases ?? []).entries()) {
+      const key = this.#aliasKey(a, `${where} aliases[${j}] (${String(a)})`);
+      if (key !== undefined) aliases.push({ text: (a as string).toLowerCase(), key });
     }
     const quotaBytes = mb.quotaBytes ?? parseQuota(mb.quota);
     const entry: MailboxEntry = {
       address: mb.address.toLowerCase(),
       ...(mb.id !== undefined && { id: String(mb.id) }),
-      ...(aliases.length > 0 && { aliases }),
+      ...(aliases.length > 0 && { aliases: aliases.map((a) => a.text) }),
       ...(quotaBytes !== undefined && { quotaBytes }),
       ...(mb.enabled === false && { enabled: false }),
       ...(mb.passwordHash !== undefined && { passwordHash: mb.passwordHash }),
     };
-    canonical.mailboxes.push(entry);
+    this.#data.mailboxes.push(entry);
     const mailbox: Mailbox = {
       ...entry, key: addressKey(addr), local: addr.local, domain: domainOf(entry.address),
-      aliases, enabled: entry.enabled !== false,
+      aliases: entry.aliases ?? [], enabled: entry.enabled !== false,
     };
-    mailboxes.set(mailbox.key, mailbox);
-    for (const k of aliasKeys) {
-      if (k.startsWith('@')) catchAlls.set(k.slice(1), mailbox);
-      else aliasOwners.set(k, mailbox);
+    this.#mailboxes.set(mailbox.key, mailbox);
+    for (const { key } of aliases) {
+      if (key.startsWith('@')) this.#catchAlls.set(key.slice(1), mailbox);
+      else this.#aliasOwners.set(key, mailbox);
     }
   }
 
-  const lists = new Map<string, MailList>();
-  for (const [i, item] of listInput.entries()) {
-    const l = item as ListEntry;
+  /** The index key of an alias (`@domain` for a catch-all), or undefined after reporting why not. */
+  #aliasKey(alias: unknown, where: string): string | undefined {
+    if (typeof alias === 'string' && alias.startsWith('@')) {
+      const d = normalizeDomain(alias.slice(1));
+      if (d === undefined) return void this.#problem(where, 'catch-all is not "@domain"');
+      if (!this.#hosted({ local: '', domain: d }, where)) return undefined;
+      return this.#claim(`@${d}`, { kind: 'alias', where }) ? `@${d}` : undefined;
+    }
+    const pa = typeof alias === 'string' ? parseAddress(alias) : undefined;
+    if (!pa) return void this.#problem(where, 'alias is not an e-mail address');
+    if (!this.#hosted(pa, where) || !this.#claim(addressKey(pa), { kind: 'alias', where })) return undefined;
+    return addressKey(pa);
+  }
+
+  #addList(l: ListEntry, i: number): void {
     const where = `lists[${i}]${typeof l?.address === 'string' ? ` (${l.address})` : ''}`;
     const addr = typeof l?.address === 'string' ? parseAddress(l.address) : undefined;
-    if (!addr) { problem(where, 'address is missing or not an e-mail address'); continue; }
-    const members = addressList(l.members, `${where} members`, problem);
-    const senders = addressList(l.senders ?? [], `${where} senders`, problem);
-    if (!members || !senders) continue;
-    if (members.length === 0) { problem(where, 'a list needs at least one member'); continue; }
-    if (!hosted(addr, where) || !claim(addressKey(addr), { kind: 'list', where })) continue;
+    if (!addr) return this.#problem(where, 'address is missing or not an e-mail address');
+    const members = this.#addressList(l.members, `${where} members`);
+    const senders = this.#addressList(l.senders ?? [], `${where} senders`);
+    if (!members || !senders) return;
+    if (members.length === 0) return this.#problem(where, 'a list needs at least one member');
+    if (!this.#hosted(addr, where) || !this.#claim(addressKey(addr), { kind: 'list', where })) return;
     // A sender named by one of its aliases logs in with the mailbox address.
-    const logins = senders.map((s) => mailboxes.get(keyOf(s)) ?? aliasOwners.get(keyOf(s))).map((m, k) => m?.address ?? senders[k]!);
+    const logins = senders.map((s) => {
+      const key = addressKey(parseAddress(s)!);
+      return (this.#mailboxes.get(key) ?? this.#aliasOwners.get(key))?.address ?? s;
+    });
     const entry: ListEntry = {
       address: l.address.toLowerCase(), ...(l.id !== undefined && { id: String(l.id) }),
       members, ...(logins.length > 0 && { senders: logins }),
     };
-    canonical.lists!.push(entry);
-    lists.set(addressKey(addr), { ...entry, key: addressKey(addr), senders: logins });
+    this.#data.lists.push(entry);
+    this.#lists.set(addressKey(addr), { ...entry, key: addressKey(addr), senders: logins });
   }
 
-  if (explicitDomains) canonical.domains = [...domains.values()];
-  if (problems.length > 0 && options.strict) throw new DirectoryError(options.source, problems);
-  return { domains, mailboxes, aliasOwners, lists, catchAlls, data: canonical, problems };
-}
-
-function keyOf(address: string): string {
-  return addressKey(parseAddress(address)!);
+  #addressList(v: unknown, where: string): string[] | undefined {
+    if (!Array.isArray(v)) return void this.#problem(where, 'expected a list of addresses');
+    const out: string[] = [];
+    for (const [i, a] of v.entries()) {
+      if (typeof a !== 'string' || !parseAddress(a)) return void this.#problem(`${where}[${i}]`, `${JSON.stringify(a)} is not an e-mail address`);
+      out.push(a.toLowerCase());
+    }
+    return out;
+  }
 }
 
 function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-}
-
-function arrayField(raw: Record<string, unknown>, name: string, problem: (w: string, r: string) => void): unknown[] {
-  const v = raw[name];
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) { problem(name, 'expected a list'); return []; }
-  return v;
-}
-
-function checkMailboxFields(mb: MailboxEntry, where: string, problem: (w: string, r: string) => void): boolean {
-  let ok = true;
-  const bad = (reason: string): void => { ok = false; problem(where, reason); };
-  if (mb.aliases !== undefined && !Array.isArray(mb.aliases)) bad('aliases must be a list');
-  if (mb.enabled !== undefined && typeof mb.enabled !== 'boolean') bad('enabled must be true or false');
-  if (mb.passwordHash !== undefined && typeof mb.passwordHash !== 'string') bad('passwordHash must be a string');
-  if (mb.quota !== undefined && parseQuota(mb.quota) === undefined) bad(`quota ${JSON.stringify(mb.quota)} is not a size like 2G`);
-  if (mb.quotaBytes !== undefined && parseQuota(mb.quotaBytes) === undefined) bad('quotaBytes must be a whole number');
-  return ok;
-}
-
-function addressList(v: unknown, where: string, problem: (w: string, r: string) => void): string[] | undefined {
-  if (!Array.isArray(v)) { problem(where, 'expected a list of addresses'); return undefined; }
-  const out: string[] = [];
-  for (const [i, a] of v.entries()) {
-    if (typeof a !== 'string' || !parseAddress(a)) { problem(`${where}[${i}]`, `${JSON.stringify(a)} is not an e-mail address`); return undefined; }
-    out.push(a.toLowerCase());
-  }
-  return out;
 }
