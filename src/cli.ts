@@ -4,6 +4,7 @@ import { formatSocketmapReply } from '../protocol/socketmap.js';
 import { loadConfig, type AppConfig } from './config/config.js';
 import { createLogger } from './logger.js';
 import { renderPostfixConfig } from './postfix-config.js';
+import { renderDovecotConfig } from './dovecot-config.js';
 import { toSocketmapReply } from './servers/replies.js';
 import { createService } from './index.js';
 import { ServiceError } from './errors.js';
@@ -16,6 +17,8 @@ commands:
   check-config          validate the configuration and the directory, then exit
   print-config          print the effective configuration, secrets redacted
   postfix-config        print the Postfix main.cf lines for the configured endpoints
+  dovecot-config [EXT]  print the Dovecot 2.3 passdb/userdb blocks and the dict-auth args file
+                        for the first dict.listen socket (EXT: where that file goes)
   sync --once [--dry-run] [--force] [--all]
                         sync from the provider once and print the difference (exit 0 applied,
                         1 failed, 2 refused by the deletion guard; --force overrides it)`;
@@ -27,6 +30,7 @@ const COMMANDS: Record<string, (config: AppConfig, args: string[], redacted: () 
   'check-config': checkConfig,
   'print-config': async (_c, _a, redacted) => (process.stdout.write(`${redacted()}\n`), 0),
   'postfix-config': async (config) => (process.stdout.write(renderPostfixConfig(config)), 0),
+  'dovecot-config': async (config, args) => (process.stdout.write(renderDovecotConfig(config, args[0])), 0),
   sync: (config, _a, _r, flags) => syncCommand(config, flags),
 };
 

@@ -1,3 +1,4 @@
+import type { DictLookupReply } from '../../protocol/dict-replies.js';
 import type { SocketmapReply } from '../../protocol/socketmap.js';
 import type { LookupResult } from '../lookup/lookup-result.js';
 
@@ -22,3 +23,23 @@ export function toSocketmapReply(result: LookupResult): SocketmapReply {
 
 /** The answer to a lookup that threw (a bug, never expected): "try again", never "no such user". */
 export const INTERNAL_ERROR_REPLY: SocketmapReply = Object.freeze({ status: 'TEMP', reason: 'internal error' });
+
+/**
+ * The one place where lookup outcomes become Dovecot dict replies. Only a complete directory may
+ * say N (Dovecot: "user doesn't exist", LMTP 550); anything uncertain, and a key outside our key
+ * spaces (a typo in the args file), is F, which Dovecot treats as a temporary failure.
+ */
+export function toDictReply(result: LookupResult): DictLookupReply {
+  switch (result.kind) {
+    case 'found':
+      return { kind: 'ok', value: result.value };
+    case 'not-found':
+      return { kind: 'not-found' };
+    case 'unavailable':
+    case 'unknown-map':
+      return { kind: 'fail', reason: result.reason };
+  }
+}
+
+/** The dict answer to a lookup that threw: a failure, never "not found". */
+export const DICT_INTERNAL_ERROR_REPLY: DictLookupReply = Object.freeze({ kind: 'fail', reason: 'internal error' });

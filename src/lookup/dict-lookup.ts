@@ -1,0 +1,176 @@
+import { DictIterateFlag } from '../../protocol/dict.js';
+import { formatQuota } from '../directory/directory-data.js';
+import type { Directory, Mailbox } from '../directory/directory.js';
+import type { AddressResolver } from '../directory/resolve.js';
+import type { DirectorySource, ResolverCache } from '../store/directory-source.js';
+import { NOT_FOUND, type LookupResult } from './lookup-result.js';
+
+/** Key space of the userdb: Dovecot's dict userdb looks up `shared/` + `userdb/%u`. */
+export const USERDB_PREFIX = 'shared/userdb/';
+/** Key space of the passdb: `shared/` + `passdb/%u`. */
+export const PASSDB_PREFIX = 'shared/passdb/';
+/** What every COMMIT is answered: nothing in mailroster is written through Dovecot. */
+export const READ_ONLY_REASON = 'mailroster is read-only; dict writes are not supported';
+
+/** userdb templates (see schema-dict.ts) and the passdb refusal text. */
+export interface DictValueOptions {
+  readonly userdb: { readonly uid: string; readonly gid: string; readonly home: string; readonly mail: string; readonly quotaRule: string };
+  readonly passdb: { readonly disabledReason: string };
+}
+
+/** One ITERATE command, as far as the lookup side cares. */
+export interface DictIterateRequest {
+  readonly flags: number;
+  /** 0 = unlimited. */
+  readonly maxRows: number;
+  readonly paths: readonly string[];
+}
+
+/** One iteration row; `value` is '' with NO_VALUE. */
+export type DictRow = readonly [key: string, value: string];
+
+/** Rows to stream, or why there are none: never "not found", an iteration is simply empty. */
+export type DictIteration =
+  | { readonly kind: 'rows'; readonly rows: Iterable<DictRow> }
+  | Extract<LookupResult, { kind: 'unavailable' | 'unknown-map' }>;
+
+/**
+ * Answers Dovecot's dict passdb/userdb from the current snapshot: the same address rules as the
+ * socketmap side (case, IDN, `user+ext@`, aliases), and "not found" only from a loaded directory.
+ */
+export class DictLookup {
+  readonly #source: DirectorySource;
+  readonly #resolvers: ResolverCache;
+  readonly #o: DictValueOptions;
+
+  constructor(source: DirectorySource, resolvers: ResolverCache, options: DictValueOptions) {
+    this.#source = source;
+    this.#resolvers = resolvers;
+    this.#o = options;
+  }
+
+  /** LOOKUP of one key. */
+  lookup(key: string): LookupResult {
+    const space = keySpace(key);
+    if (space.kind !== 'ok') return space;
+    const dir = this.#source.current();
+    const resolver = this.#resolvers.resolver();
+    if (!dir || !resolver) return { kind: 'unavailable', reason: this.#resolvers.unavailableReason() };
+    const name = key.slice(space.prefix.length);
+    return space.prefix === USERDB_PREFIX ? this.#userdb(resolver, name) : this.#passdb(dir, name);
+  }
+
+  /** ITERATE over one or more paths; only userdb keys are ever listed (no bulk password dump). */
+  iterate(request: DictIterateRequest): DictIteration {
+    for (const path of request.paths) {
+      const space = keySpace(path, true);
+      if (space.kind !== 'ok') return space;
+    }
+    const dir = this.#source.current();
+    const resolver = this.#resolvers.resolver();
+    if (!dir || !resolver) return { kind: 'unavailable', reason: this.#resolvers.unavailableReason() };
+    if (request.flags & DictIterateFlag.ExactKey) {
+      for (const path of request.paths) {
+        const r = this.lookup(path);
+        if (r.kind === 'unavailable' || r.kind === 'unknown-map') return r;
+      }
+    }
+    return { kind: 'rows', rows: this.#rows(dir, resolver, request) };
+  }
+
+  /** Lazily built rows: thousands of mailboxes are streamed, never joined into one string. */
+  *#rows(dir: Directory, resolver: AddressResolver, request: DictIterateRequest): Generator<DictRow> {
+    const noValue = (request.flags & DictIterateFlag.NoValue) !== 0;
+    const recurse = (request.flags & DictIterateFlag.Recurse) !== 0;
+    let left = request.maxRows === 0 ? Infinity : request.maxRows;
+    for (const path of request.paths) {
+      if (request.flags & DictIterateFlag.ExactKey) {
+        const r = this.lookup(path);
+        if (r.kind === 'found' && left-- > 0) yield [path, noValue ? '' : r.value];
+        continue;
+      }
+      // Only keys under shared/userdb/ exist for iteration; skip paths that cannot match any.
+      if (!USERDB_PREFIX.startsWith(path) && !path.startsWith(USERDB_PREFIX)) continue;
+      for (const mb of dir.sortedMailboxes) {
+        if (left <= 0) return;
+        const key = USERDB_PREFIX + mb.address;
+        // Without RECURSE only direct children of the path, as Dovecot's own dicts do.
+        if (!key.startsWith(path) || (!recurse && key.includes('/', path.length))) continue;
+        // The same rule as a userdb lookup: disabled mailboxes do not exist for delivery.
+        if (resolver.mailbox(mb.address) !== mb || unsafeForPaths(mb)) continue;
+        left--;
+        yield [key, noValue ? '' : this.#userdbValue(mb, mb.address)];
+      }
+    }
+  }
+
+  // Lshared/userdb/<user>: the mailbox that receives for <user>, `user+ext@` included.
+  #userdb(resolver: AddressResolver, name: string): LookupResult {
+    const mb = resolver.mailbox(name);
+    if (!mb) return NOT_FOUND;
+    if (unsafeForPaths(mb)) return { kind: 'unavailable', reason: `address ${mb.address} cannot be used in a path` };
+    return { kind: 'found', value: this.#userdbValue(mb, name) };
+  }
+
+  // Lshared/passdb/<login>: a login may be the address or any alias, in any case or IDN form.
+  #passdb(dir: Directory, login: string): LookupResult {
+    const mb = dir.mailboxForLogin(login);
+    if (!mb) return NOT_FOUND;
+    const fields: Record<string, string> = {};
+    if (mb.address !== login) fields.user = mb.address;
+    const hash = mb.passwordHash === undefined || mb.passwordHash === '' ? undefined : mb.passwordHash;
+    if (!mb.enabled) {
+      // Dovecot semantics: the password is still checked (a wrong one fails as usual, and the
+      // reason is only shown to someone who knows it); login processes then refuse with the reason.
+      // Never `nopassword` here: Postfix SASL ignores nologin and would accept any password.
+      return found({ ...(hash !== undefined && { password: hash }), ...fields, nologin: 'Y', reason: this.#o.passdb.disabledReason });
+    }
+    // No hash: not found, so a passdb chain can go on to another passdb (oauth2, ldap).
+    if (hash === undefined) return NOT_FOUND;
+    return found({ password: hash, ...fields });
+  }
+
+  #userdbValue(mb: Mailbox, name: string): string {
+    const t = this.#o.userdb;
+    const vars: Record<string, string> = { u: mb.address, n: mb.local, d: mb.domain, '%': '%' };
+    const fields: Record<string, string> = {};
+    if (mb.address !== name) fields.user = mb.address;
+    if (t.uid !== '') fields.uid = expand(t.uid, vars);
+    if (t.gid !== '') fields.gid = expand(t.gid, vars);
+    if (t.home !== '') fields.home = expand(t.home, vars);
+    if (t.mail !== '') fields.mail = expand(t.mail, vars);
+    if (t.quotaRule !== '' && mb.quotaBytes !== undefined) {
+      fields.quota_rule = expand(t.quotaRule, { ...vars, q: formatQuota(mb.quotaBytes) });
+    }
+    return JSON.stringify(fields);
+  }
+}
+
+/** Dovecot's dict passdb/userdb need a flat JSON object of strings: never nested, never arrays. */
+function found(fields: Record<string, string>): LookupResult {
+  return { kind: 'found', value: JSON.stringify(fields) };
+}
+
+function expand(template: string, vars: Record<string, string>): string {
+  return template.replace(/%(.)/g, (_, c: string) => vars[c] ?? '');
+}
+
+/** A local part like `..` or `a/b` would turn `/var/mail/%d/%n` into a path outside the domain. */
+function unsafeForPaths(mb: Mailbox): boolean {
+  return mb.local === '.' || mb.local === '..' || mb.local.includes('/');
+}
+
+type KeySpace = { kind: 'ok'; prefix: string } | Extract<LookupResult, { kind: 'unknown-map' }>;
+
+/**
+ * Which of our key spaces a key (or an iteration path) is in. Anything else answers F, not N: a
+ * typo in the args file (`key = users/%u`) must defer mail, not make every user unknown.
+ */
+function keySpace(key: string, isPath = false): KeySpace {
+  if (key.startsWith(USERDB_PREFIX)) return { kind: 'ok', prefix: USERDB_PREFIX };
+  if (key.startsWith(PASSDB_PREFIX)) return { kind: 'ok', prefix: PASSDB_PREFIX };
+  // An iteration of a parent such as `shared/` is fine: it lists what lies below.
+  if (isPath && key.startsWith('shared/')) return { kind: 'ok', prefix: 'shared/' };
+  const shown = key.length > 60 ? `${key.slice(0, 60)}...` : key;
+  return { kind: 'unknown-map', reason: `mailroster holds only shared/userdb/<user> and shared/passdb/<user>, not ${shown}` };
+}

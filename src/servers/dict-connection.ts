@@ -1,0 +1,213 @@
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { DictCommandChar, parseDictCommand, parseDictHello, type DictCommand, type DictHello } from '../../protocol/dict.js';
+import { DictLineDecoder } from '../../protocol/dict-lines.js';
+import { DICT_ITER_END, formatDictCommitReply, formatDictIterRow, formatDictLookupReply } from '../../protocol/dict-replies.js';
+import { ProtocolError } from '../../protocol/protocol-error.js';
+import { PASSDB_PREFIX, READ_ONLY_REASON, USERDB_PREFIX, type DictLookup, type DictRow } from '../lookup/dict-lookup.js';
+import { DICT_INTERNAL_ERROR_REPLY, toDictReply } from './replies.js';
+
+/** Where answered lookups and protocol errors are counted (the ops counters, when wired). */
+export interface DictCounters {
+  lookup(proto: string, map: string, result: string): void;
+  protocolError(proto: string, code: string): void;
+}
+
+/** Per-connection settings of the dict server. */
+export interface DictConnectionOptions {
+  readonly lookup: DictLookup;
+  readonly maxLineBytes: number;
+  readonly idleTimeoutMs: number;
+  readonly counters?: DictCounters;
+}
+
+/** Rows per socket write while iterating: large enough to amortise syscalls, small enough to stream. */
+const ROW_BATCH_CHARS = 32 * 1024;
+/** Open transactions tracked per connection (only to log what a client tried to write). */
+const MAX_TRACKED_TRANSACTIONS = 64;
+
+/** Serves one Dovecot dict connection. */
+export function serveDict(socket: Socket, log: Logger, options: DictConnectionOptions): void {
+  new DictConnection(socket, log, options).start();
+}
+
+/**
+ * One dict client. Dovecot sends HELLO and its first command in one write, then either closes
+ * after the reply (the default) or keeps the connection (`idle_msecs`). Commands are answered
+ * strictly in order with no async ids. An iteration is streamed row batch by row batch; while the
+ * peer is not reading, we stop reading too, so neither replies nor requests pile up in memory.
+ */
+class DictConnection {
+  readonly #socket: Socket;
+  readonly #log: Logger;
+  readonly #o: DictConnectionOptions;
+  readonly #decoder: DictLineDecoder;
+  #hello: DictHello | undefined;
+  /** The iteration being streamed; later commands wait for it. */
+  #rows: Iterator<DictRow> | undefined;
+  #commands = 0;
+  /** The peer sent FIN: finish what it asked for, then close. */
+  #peerEnded = false;
+  /** A malformed line was seen: nothing more is read or answered. */
+  #failed = false;
+  /** Transaction id -> keys it tried to change (never values: they may be secrets). */
+  readonly #transactions = new Map<number, string[]>();
+
+  constructor(socket: Socket, log: Logger, options: DictConnectionOptions) {
+    this.#socket = socket;
+    this.#log = log;
+    this.#o = options;
+    this.#decoder = new DictLineDecoder(options.maxLineBytes);
+  }
+
+  start(): void {
+    const socket = this.#socket;
+    // We end our side ourselves, after the last reply: a client may send its commands and FIN
+    // at once and still expect every answer (a long iteration included).
+    socket.allowHalfOpen = true;
+    socket.setTimeout(this.#o.idleTimeoutMs, () => {
+      this.#log.debug({ commands: this.#commands }, 'idle timeout');
+      socket.end();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#failed) return;
+      this.#decoder.push(chunk);
+      this.#pump();
+    });
+    socket.on('drain', () => this.#pump());
+    socket.on('end', () => {
+      if (!this.#decoder.idle) this.#log.warn({ commands: this.#commands }, 'dict connection closed in the middle of a command');
+      this.#peerEnded = true;
+      this.#pump();
+    });
+    socket.on('close', () => {
+      this.#rows = undefined;
+      this.#log.debug({ commands: this.#commands }, 'dict connection closed');
+    });
+  }
+
+  /** Handles buffered lines in order until they run out or the socket needs to drain. */
+  #pump(): void {
+    const socket = this.#socket;
+    if (this.#failed || socket.destroyed) return;
+    socket.cork();
+    try {
+      for (;;) {
+        if (this.#rows && !this.#streamRows()) break;
+        if (socket.writableNeedDrain) break;
+        const line = this.#decoder.nextLine();
+        if (line === undefined) break;
+        this.#handleLine(line);
+      }
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.#log.warn({ code: err.code, reason: err.message, commands: this.#commands }, 'malformed dict input; closing connection');
+      this.#o.counters?.protocolError('dict', err.code);
+      // What was answered before the bad line still goes out; then the connection ends.
+      this.#failed = true;
+      this.#rows = undefined;
+      socket.end(() => socket.destroy());
+    } finally {
+      socket.uncork();
+    }
+    if (this.#failed) return;
+    if (this.#peerEnded && !this.#rows && !socket.writableNeedDrain) {
+      socket.end();
+      return;
+    }
+    // Backpressure: read nothing more until the peer has taken what we wrote.
+    if (socket.writableNeedDrain || this.#rows) socket.pause();
+    else socket.resume();
+  }
+
+  #handleLine(line: string): void {
+    if (!this.#hello) {
+      this.#hello = parseDictHello(line);
+      this.#log.debug({ dict: this.#hello.dictName, major: this.#hello.major, minor: this.#hello.minor }, 'dict hello');
+      return;
+    }
+    const cmd = parseDictCommand(line, this.#hello.major);
+    this.#commands++;
+    this.#execute(cmd);
+  }
+
+  #execute(cmd: DictCommand): void {
+    switch (cmd.cmd) {
+      // L<key>\t<user>  ->  O<json> | N | F<reason>
+      case DictCommandChar.Lookup:
+        return void this.#socket.write(formatDictLookupReply(this.#lookup(cmd.key)));
+      // I<flags>\t<max_rows>\t<path>\t<user>  ->  O<key>\t<json> ... then an empty line | F<reason>
+      case DictCommandChar.Iterate: {
+        const it = this.#o.lookup.iterate(cmd);
+        this.#o.counters?.lookup('dict', 'iterate', it.kind);
+        if (this.#log.isLevelEnabled('debug')) this.#log.debug({ cmd: 'I', flags: cmd.flags, paths: cmd.paths, result: it.kind }, 'dict iterate');
+        if (it.kind === 'rows') this.#rows = it.rows[Symbol.iterator]();
+        else this.#socket.write(formatDictLookupReply(toDictReply(it)));
+        return;
+      }
+      // B/S/U/A/T/V are never answered; we only note which keys a client tried to change.
+      case DictCommandChar.Begin:
+        if (this.#transactions.size < MAX_TRACKED_TRANSACTIONS) this.#transactions.set(cmd.id, []);
+        return;
+      case DictCommandChar.Set:
+      case DictCommandChar.Unset:
+      case DictCommandChar.AtomicInc:
+        this.#transactions.get(cmd.id)?.push(cmd.key);
+        return;
+      case DictCommandChar.Timestamp:
+      case DictCommandChar.HideLogValues:
+        return;
+      // C<id> -> F<id>\t<reason> at once, so the client never waits for its 30 s timeout.
+      case DictCommandChar.Commit:
+      case DictCommandChar.CommitAsync: {
+        const keys = this.#transactions.get(cmd.id) ?? [];
+        this.#transactions.delete(cmd.id);
+        this.#log.warn({ id: cmd.id, keys: keys.slice(0, 5), changes: keys.length }, 'dict write refused: mailroster is read-only');
+        const async = cmd.cmd === DictCommandChar.CommitAsync;
+        return void this.#socket.write(formatDictCommitReply(cmd.id, { kind: 'fail', reason: READ_ONLY_REASON }, async));
+      }
+      // R<id> is silent.
+      case DictCommandChar.Rollback:
+        this.#transactions.delete(cmd.id);
+        return;
+    }
+  }
+
+  #lookup(key: string) {
+    try {
+      const result = this.#o.lookup.lookup(key);
+      const map = key.startsWith(USERDB_PREFIX) ? 'userdb' : key.startsWith(PASSDB_PREFIX) ? 'passdb' : '(unknown)';
+      this.#o.counters?.lookup('dict', map, result.kind);
+      // The key only: a passdb value holds a password hash.
+      if (this.#log.isLevelEnabled('debug')) this.#log.debug({ cmd: 'L', key, result: result.kind }, 'dict lookup');
+      return toDictReply(result);
+    } catch (err) {
+      this.#log.error({ err, key }, 'dict lookup failed');
+      return DICT_INTERNAL_ERROR_REPLY;
+    }
+  }
+
+  /** Writes rows until the iteration ends (true) or the socket needs to drain first (false). */
+  #streamRows(): boolean {
+    const rows = this.#rows!;
+    let batch = '';
+    try {
+      for (let r = rows.next(); !r.done; r = rows.next()) {
+        batch += formatDictIterRow(r.value[0], r.value[1]);
+        if (batch.length >= ROW_BATCH_CHARS) {
+          const more = this.#socket.write(batch);
+          batch = '';
+          if (!more) return false;
+        }
+      }
+      batch += DICT_ITER_END;
+    } catch (err) {
+      // An F line ends an iteration for the client just as the empty line does.
+      this.#log.error({ err }, 'dict iteration failed');
+      batch += formatDictLookupReply(DICT_INTERNAL_ERROR_REPLY);
+    }
+    this.#rows = undefined;
+    this.#socket.write(batch);
+    return true;
+  }
+}
