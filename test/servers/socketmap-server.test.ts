@@ -95,6 +95,21 @@ describe('socketmap server over TCP and UNIX', () => {
     await c.closed();
   });
 
+  test('survives random bytes on many connections and keeps answering', async () => {
+    // A fixed-seed generator, so a failure can be replayed.
+    let seed = 42;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 200; i++) {
+      const c = await socketmapClient(tcp);
+      const prefix = i % 2 === 0 ? `${Math.floor(rand() * 30)}:` : '';
+      c.writeRaw(Buffer.concat([Buffer.from(prefix), Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 64) }, () => Math.floor(rand() * 256)))]));
+      c.close();
+    }
+    const c = await socketmapClient(tcp);
+    assert.equal(await c.query('mailbox', 'alice@example.com'), 'OK example.com/alice/');
+    c.close();
+  });
+
   test('an unknown map answers PERM naming the known maps', async () => {
     const c = await socketmapClient(tcp);
     assert.equal(await c.query('transport', '*'), 'PERM unknown map "transport"; known maps: domain, mailbox, alias, senders');
