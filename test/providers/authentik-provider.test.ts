@@ -109,6 +109,20 @@ describe('Authentik provider', () => {
     await ak.stop();
   });
 
+  test('the service applies polled changes between full syncs', async () => {
+    const ak = await realm();
+    const svc = await startProviderService(provider(ak), 'alice@example.com');
+    ak.update('alice', { email: 'alice.new@example.com' });
+    ak.addUser({ username: 'ivan' });
+    await svc.service.sync.pullChanges();
+    assert.equal(answer(svc.service, 'mailbox', 'alice.new@example.com'), 'example.com/alice.new/');
+    assert.equal(answer(svc.service, 'mailbox', 'alice@example.com'), 'NOTFOUND');
+    assert.equal(answer(svc.service, 'alias', 'sales@example.com'), 'alice.new@example.com', 'aliases move with the mailbox');
+    assert.equal(answer(svc.service, 'mailbox', 'ivan@example.com'), 'example.com/ivan/');
+    await svc.stop();
+    await ak.stop();
+  });
+
   test('incremental changes poll last_updated__gt: upserts, renames, list moves', async () => {
     const ak = await realm();
     const p = provider(ak);

@@ -116,6 +116,22 @@ describe('Keycloak provider', () => {
     await kc.stop();
   });
 
+  test('the service applies admin-event changes between full syncs', async () => {
+    const kc = await realm();
+    const svc = await startProviderService(provider(kc), 'alice@example.com');
+    kc.update('alice', { email: 'alice.new@example.com' });
+    kc.addUser({ username: 'ivan' });
+    kc.update('bob', { enabled: false });
+    await svc.service.sync.pullChanges();
+    assert.equal(answer(svc.service, 'mailbox', 'alice.new@example.com'), 'example.com/alice.new/');
+    assert.equal(answer(svc.service, 'mailbox', 'alice@example.com'), 'NOTFOUND');
+    assert.equal(answer(svc.service, 'mailbox', 'ivan@example.com'), 'example.com/ivan/');
+    assert.equal(answer(svc.service, 'mailbox', 'bob@example.com'), 'NOTFOUND', 'disabled');
+    assert.equal(answer(svc.service, 'alias', 'staff@example.com'), 'alice.new@example.com,fred@example.com,gina@example.com');
+    await svc.stop();
+    await kc.stop();
+  });
+
   test('without admin events (off, or no view-events role) changes quietly wait for the full sync', async () => {
     const kc = await realm();
     kc.adminEventsEnabled = false;
