@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import type { AppConfig } from './config/config.js';
 import { parseEndpoint } from './config/formats.js';
+import { DictLookup } from './lookup/dict-lookup.js';
 import { lookupSocketmap } from './lookup/socketmap-lookup.js';
 import type { LookupResult } from './lookup/lookup-result.js';
 import { createProvider } from './providers/provider-factory.js';
 import type { DirectoryProvider } from './providers/provider.js';
 import { Listener } from './servers/listener.js';
+import { serveDict } from './servers/dict-connection.js';
 import { serveSocketmap } from './servers/socketmap-connection.js';
 import { ResolverCache } from './store/directory-source.js';
 import type { DirectoryStore } from './store/directory-store.js';
@@ -26,6 +28,8 @@ export interface Service {
   readonly sync: SyncEngine;
   readonly resolvers: ResolverCache;
   readonly socketmap: Listener;
+  /** The Dovecot dict listener (binds nothing while `dict.listen` is empty). */
+  readonly dict: Listener;
   /** Binds the listeners, starts the store, then the first sync (lookups answer TEMP until it lands). */
   start(): Promise<void>;
   /** Answers a socketmap query as the server would. */
@@ -50,19 +54,33 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
     logger,
     handler: (socket, log) => serveSocketmap(socket, log, socketmapOptions),
   });
+  const dictOptions = {
+    lookup: new DictLookup(store, resolvers, config.dict),
+    maxLineBytes: config.dict.maxLineBytes, idleTimeoutMs: config.dict.idleTimeoutMs,
+  };
+  const dict = new Listener({
+    proto: 'dict',
+    endpoints: config.dict.listen.map(parseEndpoint),
+    permissions: { mode: config.dict.socketMode, owner: config.dict.socketOwner, group: config.dict.socketGroup },
+    maxConnections: config.dict.maxConnections,
+    logger,
+    handler: (socket, log) => serveDict(socket, log, dictOptions),
+  });
   let firstSync: Promise<SyncOutcome> | undefined;
 
   return {
-    store, sync, resolvers, socketmap,
+    store, sync, resolvers, socketmap, dict,
     async start() {
       // Listen first: until a directory is loaded Postfix gets TEMP (defer), not a refused connection.
       await socketmap.start();
+      await dict.start();
       await store.start();
       firstSync = sync.start();
     },
     lookup: (map, key) => lookupSocketmap(resolvers, map, key),
     async stop() {
       await socketmap.close();
+      await dict.close();
       await firstSync;
       await sync.stop();
       await store.close();
