@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { missingBinaries } from '../helpers/binaries.js';
+import { startDovecot, VMAIL_UID, type DovecotInstance } from '../helpers/dovecot-instance.js';
+import { waitFor } from '../helpers/net.js';
+import { startPostfix, type PostfixInstance } from '../helpers/postfix-instance.js';
+import { startFileService } from '../helpers/service.js';
+import { smtpSession } from '../helpers/smtp-client.js';
+import { tempDir } from '../helpers/temp.js';
+
+const YAML = `
+domains: [example.com]
+mailboxes:
+  - address: alice@example.com
+    aliases: [postmaster@example.com]
+  - address: bob@example.com
+  - address: carol@example.com
+`;
+
+/** One SMTP transaction: the RCPT reply, and the final reply when the recipient was accepted. */
+async function sendMail(port: number, rcpt: string, token: string): Promise<{ rcpt: string; done?: string }> {
+  const s = await smtpSession(port);
+  try {
+    await s.command('EHLO client.test');
+    await s.command('MAIL FROM:<sender@remote.test>');
+    const r = await s.command(`RCPT TO:<${rcpt}>`);
+    if (r.code !== 250) return { rcpt: r.text };
+    await s.command('DATA');
+    const done = await s.command(`From: sender@remote.test\r\nTo: <${rcpt}>\r\nSubject: ${token}\r\n\r\nhello ${token}\r\n.`);
+    return { rcpt: r.text, done: done.text };
+  } finally {
+    await s.close();
+  }
+}
+
+/** The messages in a Maildir's new/ that contain `token`. */
+function delivered(maildir: string, token: string): string[] {
+  const dir = join(maildir, 'new');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).filter((m) => m.includes(token));
+}
+
+describe('Postfix -> LMTP -> Dovecot, both looking users up through mailroster', { skip: missingBinaries('doveadm', 'dovecot', 'postfix') }, () => {
+  const sock = tempDir('mailroster-e2e-');
+  const dictSocket = join(sock.path, 'dict.sock');
+  let dv: DovecotInstance;
+  let svc: Awaited<ReturnType<typeof startFileService>>;
+  let pf: PostfixInstance;
+  const maildir = (user: string): string => join(dv.vmail, 'example.com', user, 'Maildir');
+
+  before(async () => {
+    dv = await startDovecot({ dictSocket, lmtp: true });
+    svc = await startFileService(YAML, {
+      socketmap: { listen: ['127.0.0.1:0'] },
+      dict: { listen: [dictSocket], userdb: { uid: String(VMAIL_UID), gid: String(VMAIL_UID), home: `${dv.vmail}/%d/%n`, mail: 'maildir:~/Maildir' } },
+    });
+    const sm = svc.service.socketmap.addresses[0]!;
+    assert.equal(sm.kind, 'tcp');
+    pf = await startPostfix({
+      socketmap: `inet:127.0.0.1:${sm.kind === 'tcp' ? sm.port : 0}`,
+      main: { virtual_transport: `lmtp:unix:${dv.lmtpSocket}` },
+    });
+  });
+  after(async () => {
+    await pf?.stop();
+    await svc?.stop();
+    await dv?.stop();
+    sock.remove();
+  });
+
+  test('mail to an alias lands in the Maildir of a mailbox that never logged in', async () => {
+    assert.equal(existsSync(join(dv.vmail, 'example.com', 'alice')), false, 'alice has no home yet');
+    const r = await sendMail(pf.smtpPort, 'postmaster@example.com', 'token-alias-1');
+    assert.match(r.rcpt, /^250 /);
+    assert.match(r.done!, /^250 /);
+    await waitFor(() => delivered(maildir('alice'), 'token-alias-1').length > 0, 30_000, 'delivery to alice');
+    const [msg] = delivered(maildir('alice'), 'token-alias-1');
+    assert.match(msg!, /^Delivered-To: alice@example\.com$/m);
+  });
+
+  test('mail to user+tag@ lands in that user\'s Maildir', async () => {
+    const r = await sendMail(pf.smtpPort, 'bob+lists@example.com', 'token-tag-1');
+    assert.match(r.done!, /^250 /);
+    await waitFor(() => delivered(maildir('bob'), 'token-tag-1').length === 1, 30_000, 'delivery to bob');
+    assert.deepEqual(delivered(maildir('alice'), 'token-tag-1'), []);
+  });
+
+  test('an unknown user is rejected at RCPT', async () => {
+    const r = await sendMail(pf.smtpPort, 'nobody@example.com', 'token-unknown');
+    assert.match(r.rcpt, /^550 5\.1\.1 /);
+  });
+
+  test('with the dict side down, Dovecot defers (4xx) and Postfix delivers once it is back', async () => {
+    await svc.service.dict.close();
+    const r = await sendMail(pf.smtpPort, 'carol@example.com', 'token-deferred');
+    assert.match(r.done!, /^250 /, 'Postfix accepted it: its own lookups still work');
+    await waitFor(() => /to=<carol@example\.com>.*status=deferred \(host .* said: 4\d\d /.test(pf.maillog()), 30_000, 'an LMTP deferral');
+    await svc.service.dict.start();
+    await waitFor(() => delivered(maildir('carol'), 'token-deferred').length === 1, 30_000, 'delivery after the retry');
+    assert.doesNotMatch(pf.maillog(), /status=bounced/);
+  });
+
+  test('with mailroster stopped, mail is deferred (4xx at RCPT), never bounced', async () => {
+    await svc.stop();
+    const r = await sendMail(pf.smtpPort, 'alice+stopped@example.com', 'token-stopped');
+    assert.match(r.rcpt, /^4\d\d /);
+    assert.doesNotMatch(pf.maillog(), /status=bounced/);
+  });
+});
