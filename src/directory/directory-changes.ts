@@ -106,7 +106,11 @@ export interface EntryDiff<T> {
   readonly changed: { readonly before: T; readonly after: T }[];
 }
 
-/** Compares two entry lists by address; an entry is changed when any field differs. */
+/**
+ * Compares two entry lists by address; an entry is changed when any field differs. Plain JSON is
+ * compared first (canonical entries keep one field order, so this settles almost every pair fast);
+ * only a mismatch pays for the key-sorted form.
+ */
 export function diffEntries<T extends Keyed>(before: readonly T[], after: readonly T[]): EntryDiff<T> {
   const old = new Map(before.map((e) => [e.address.toLowerCase(), e]));
   const diff: EntryDiff<T> = { added: [], removed: [], changed: [] };
@@ -114,7 +118,7 @@ export function diffEntries<T extends Keyed>(before: readonly T[], after: readon
     const key = e.address.toLowerCase();
     const prior = old.get(key);
     if (prior === undefined) diff.added.push(e);
-    else if (stableJson(prior) !== stableJson(e)) diff.changed.push({ before: prior, after: e });
+    else if (prior !== e && JSON.stringify(prior) !== JSON.stringify(e) && stableJson(prior) !== stableJson(e)) diff.changed.push({ before: prior, after: e });
     old.delete(key);
   }
   diff.removed.push(...old.values());

@@ -15,12 +15,15 @@ export class LuaScript {
   }
 
   async run(client: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    // One array, never spread: a full write of a big directory has hundreds of thousands of args.
+    const rest = [keys.length, ...keys];
+    for (const a of args) rest.push(a);
     try {
-      return await client.evalsha(this.#sha, keys.length, ...keys, ...args);
+      return await client.call('EVALSHA', [this.#sha, ...rest]);
     } catch (err) {
       // A restarted (or failed-over) Redis has an empty script cache.
       if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-      return client.eval(this.#source, keys.length, ...keys, ...args);
+      return client.call('EVAL', [this.#source, ...rest]);
     }
   }
 }

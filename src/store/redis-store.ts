@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { applyPatch, isEmptyPatch, patchBetween, type DirectoryPatch } from '../directory/directory-changes.js';
-import { Directory } from '../directory/directory.js';
-import type { DirectoryData } from '../directory/directory-data.js';
+import { isEmptyPatch, patchBetween, type DirectoryPatch } from '../directory/directory-changes.js';
+import type { Directory } from '../directory/directory.js';
+import { indexDirectory, patchIndexed, type IndexedDirectory } from './indexed-directory.js';
 import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
 import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConnectOptions, type RedisTarget } from './redis-connection.js';
 import { decodeDirectory, decodeLogEntry, decodeMeta, domainsArg, fullPatch, patchArgs } from './redis-codec.js';
@@ -142,8 +142,8 @@ export class RedisStore implements DirectoryStore {
     const log = entries.map(decodeLogEntry);
     const contiguous = log.every((e, i) => e.generation === snap.generation + 1 + i);
     if (!stored || stored.epoch !== snap.epoch || !contiguous || log.at(-1)?.generation !== stored.generation) return false;
-    const data = log.reduce((d, e) => applyPatch(d, e.patch), snap.directory.data);
-    this.#install({ directory: this.#build(data), epoch: stored.epoch, generation: stored.generation, ...(stored.cursor && { cursor: stored.cursor }) }, 'log');
+    const indexed = log.reduce((d, e) => patchIndexed(d, e.patch), snap.indexed ?? indexDirectory(snap.directory.data));
+    this.#install({ ...this.#snapshotOf(indexed), epoch: stored.epoch, generation: stored.generation, ...(stored.cursor && { cursor: stored.cursor }) }, 'log');
     return true;
   }
 
@@ -153,7 +153,7 @@ export class RedisStore implements DirectoryStore {
     const decoded = decodeDirectory(replies[0]![1], replies[1]![1], replies[2]![1]);
     if (!decoded) return this.#onLost('empty');
     if (replies[0]![1].syncedAt) this.#syncedAt = Number(replies[0]![1].syncedAt);
-    this.#install({ directory: this.#build(decoded.data), ...decoded.meta }, 'full read');
+    this.#install({ ...this.#snapshotOf(indexDirectory(decoded.data)), ...decoded.meta }, 'full read');
   }
 
   #install(snapshot: ReplicaSnapshot, via: 'log' | 'full read' | 'own write'): void {
@@ -163,10 +163,9 @@ export class RedisStore implements DirectoryStore {
     }
   }
 
-  #build(data: DirectoryData): Directory {
-    const directory = Directory.build(data, { strict: false, source: 'redis' });
-    for (const p of directory.problems) this.#o.logger.warn({ where: p.where, reason: p.reason }, 'entry in redis skipped');
-    return directory;
+  #snapshotOf(indexed: IndexedDirectory): { directory: Directory; indexed: IndexedDirectory } {
+    for (const p of indexed.directory.problems) this.#o.logger.warn({ where: p.where, reason: p.reason }, 'entry in redis skipped');
+    return { directory: indexed.directory, indexed };
   }
 
   /** Redis lacks our directory: keep serving the replica; the leader writes it back. */
