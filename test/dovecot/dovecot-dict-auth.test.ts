@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { missingBinaries } from '../helpers/binaries.js';
 import { parseFields, startDovecot, VMAIL_UID, type DovecotInstance } from '../helpers/dovecot-instance.js';
@@ -152,5 +153,44 @@ describe('Dovecot 2.3 passdb/userdb through mailroster', { skip }, () => {
   test('no password hash ever reaches the log', () => {
     const all = JSON.stringify(svc.logs());
     assert.ok(!all.includes('{PLAIN}secret') && !all.includes('carol-pw'));
+  });
+});
+
+describe('Dovecot keeping its dict connection (idle_msecs) to a mailroster that starts unloaded', { skip }, () => {
+  const sock = tempDir('mailroster-dict-');
+  const dictSocket = join(sock.path, 'dict.sock');
+  let dv: DovecotInstance;
+  let svc: Awaited<ReturnType<typeof startFileService>>;
+
+  before(async () => {
+    dv = await startDovecot({ dictSocket, idleMsecs: 60_000 });
+    // A directory the strict file provider refuses: nothing is loaded until the file is fixed.
+    svc = await startFileService('mailboxes: 5\n', { dict: { listen: [dictSocket] } });
+  });
+  after(async () => {
+    await svc?.stop();
+    await dv?.stop();
+    sock.remove();
+  });
+
+  test('before the directory is loaded, lookups fail temporarily (rc 75), never "doesn\'t exist"', async () => {
+    const r = await dv.doveadm('user', 'alice@example.com');
+    assert.equal(r.code, 75, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stdout, /doesn't exist/);
+    assert.match(dv.log(), /dict-server returned failure: directory not loaded yet/);
+  });
+
+  test('once loaded, the same kept connection answers every later lookup', async () => {
+    writeFileSync(svc.file, YAML);
+    await svc.service.sync.syncNow();
+    for (const user of ['alice@example.com', 'bob@example.com', 'alice@example.com']) {
+      const r = await dv.doveadm('user', user);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+    }
+    const hellos = svc.logs().filter((l) => l.msg === 'dict hello');
+    const lookups = svc.logs().filter((l) => l.msg === 'dict lookup');
+    assert.equal(lookups.length, 4);
+    assert.equal(hellos.length, 1, 'auth-worker connected once and kept the connection');
+    assert.equal(svc.service.dict.connectionCount, 1);
   });
 });

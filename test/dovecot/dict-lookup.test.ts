@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DictIterateFlag } from '../../protocol/dict.js';
+import { Directory } from '../../src/directory/directory.js';
+import { DEFAULT_ADDRESS_RULES } from '../../src/directory/resolve.js';
+import { DictLookup, type DictValueOptions } from '../../src/lookup/dict-lookup.js';
+import { ResolverCache } from '../../src/store/directory-source.js';
+import { ConfigError } from '../../src/errors.js';
+import { testConfig } from '../helpers/service.js';
+
+const DATA = {
+  domains: ['example.com', 'exämple.net'],
+  mailboxes: [
+    { address: 'alice@example.com', aliases: ['a.smith@example.com'], quotaBytes: 1536 * 1024 * 1024, passwordHash: '{SHA512-CRYPT}$6$x' },
+    { address: 'jörg@exämple.net', passwordHash: '{PLAIN}j' },
+    { address: 'off@example.com', enabled: false },
+    { address: 'off2@example.com', enabled: false, passwordHash: '{PLAIN}o' },
+    { address: '..@example.com' },
+  ],
+};
+
+const OPTIONS: DictValueOptions = {
+  userdb: { uid: 'vmail', gid: '%d', home: '/srv/%d/%n', mail: 'maildir:/srv/%u/%%Maildir', quotaRule: '*:storage=%q' },
+  passdb: { disabledReason: 'Account disabled' },
+};
+
+function lookupOver(directory: Directory | undefined, options = OPTIONS): DictLookup {
+  const source = { current: () => directory, unavailableReason: () => 'directory not loaded yet' };
+  return new DictLookup(source, new ResolverCache(source, DEFAULT_ADDRESS_RULES), options);
+}
+
+const dict = lookupOver(Directory.build(DATA, { strict: true, source: 'test' }));
+const json = (key: string): Record<string, string> => {
+  const r = dict.lookup(key);
+  assert.equal(r.kind, 'found', `${key}: ${JSON.stringify(r)}`);
+  return JSON.parse((r as { value: string }).value);
+};
+
+describe('dict userdb values', () => {
+  test('expand %u %n %d %% and render the quota in Dovecot units', () => {
+    assert.deepEqual(json('shared/userdb/alice@example.com'), {
+      uid: 'vmail', gid: 'example.com', home: '/srv/example.com/alice', mail: 'maildir:/srv/alice@example.com/%Maildir', quota_rule: '*:storage=1536M',
+    });
+  });
+
+  test('omit empty templates and quota_rule for a mailbox without quota', () => {
+    const bare = lookupOver(Directory.build(DATA, { strict: true, source: 't' }), { ...OPTIONS, userdb: { uid: '', gid: '', home: '/h/%n', mail: '', quotaRule: '*:storage=%q' } });
+    assert.deepEqual(JSON.parse((bare.lookup('shared/userdb/jörg@exämple.net') as { value: string }).value), { home: '/h/jörg' });
+  });
+
+  test('find the mailbox for case, IDN and +tag forms, and name it in `user`', () => {
+    assert.equal(json('shared/userdb/JÖRG@xn--exmple-cua.net').user, 'jörg@exämple.net');
+    assert.equal(json('shared/userdb/Alice+news@Example.com').user, 'alice@example.com');
+    assert.equal(json('shared/userdb/alice@example.com').user, undefined);
+  });
+
+  test('answer not-found for aliases, disabled mailboxes and odd keys', () => {
+    for (const key of ['shared/userdb/a.smith@example.com', 'shared/userdb/off@example.com', 'shared/userdb/"q"@example.com', 'shared/userdb/', 'shared/userdb/[1.2.3.4]']) {
+      assert.deepEqual(dict.lookup(key), { kind: 'not-found' }, key);
+    }
+  });
+
+  test('refuse (F) a local part that would escape the home directory', () => {
+    assert.equal(dict.lookup('shared/userdb/..@example.com').kind, 'unavailable');
+  });
+});
+
+describe('dict passdb values', () => {
+  test('return the hash, and the canonical user for an alias or another spelling', () => {
+    assert.deepEqual(json('shared/passdb/alice@example.com'), { password: '{SHA512-CRYPT}$6$x' });
+    assert.deepEqual(json('shared/passdb/A.Smith@example.com'), { password: '{SHA512-CRYPT}$6$x', user: 'alice@example.com' });
+  });
+
+  test('say not-found for a mailbox without a hash, so a passdb chain goes on', () => {
+    assert.deepEqual(dict.lookup('shared/passdb/..@example.com'), { kind: 'not-found' });
+  });
+
+  test('refuse a disabled mailbox with nologin and the reason, never with nopassword', () => {
+    assert.deepEqual(json('shared/passdb/off2@example.com'), { password: '{PLAIN}o', nologin: 'Y', reason: 'Account disabled' });
+    assert.deepEqual(json('shared/passdb/off@example.com'), { nologin: 'Y', reason: 'Account disabled' });
+  });
+});
+
+describe('dict iteration', () => {
+  const keys = (flags: number, path: string, maxRows = 0): string[] => {
+    const it = dict.iterate({ flags, maxRows, paths: [path] });
+    assert.equal(it.kind, 'rows');
+    return [...(it as { rows: Iterable<readonly [string, string]> }).rows].map(([k]) => k);
+  };
+
+  test('lists mailboxes that receive mail, sorted, skipping unsafe ones', () => {
+    assert.deepEqual(keys(0, 'shared/userdb/'), ['shared/userdb/alice@example.com', 'shared/userdb/jörg@exämple.net']);
+  });
+
+  test('treats the path as a prefix, lists children of parents only with RECURSE', () => {
+    assert.deepEqual(keys(0, 'shared/userdb/j'), ['shared/userdb/jörg@exämple.net']);
+    assert.deepEqual(keys(0, 'shared/'), []);
+    assert.equal(keys(DictIterateFlag.Recurse, 'shared/').length, 2);
+    assert.deepEqual(keys(0, 'shared/passdb/'), [], 'password hashes are never listed');
+  });
+
+  test('fails (not empty) for priv/ paths and before the directory is loaded', () => {
+    assert.equal(dict.iterate({ flags: 0, maxRows: 0, paths: ['priv/quota/'] }).kind, 'unknown-map');
+    assert.equal(lookupOver(undefined).iterate({ flags: 0, maxRows: 0, paths: ['shared/userdb/'] }).kind, 'unavailable');
+    assert.equal(lookupOver(undefined).lookup('shared/passdb/alice@example.com').kind, 'unavailable');
+  });
+});
+
+describe('dict configuration', () => {
+  test('refuses an unknown template variable at load time, naming the key', () => {
+    assert.throws(() => testConfig({ dict: { userdb: { home: '/srv/%z/%n' } } }), (e: unknown) => e instanceof ConfigError && /dict\.userdb\.home/.test(e.message) && /%z/.test(e.message));
+    assert.throws(() => testConfig({ dict: { userdb: { home: '/srv/%q' } } }), ConfigError, '%q only in quotaRule');
+  });
+});
