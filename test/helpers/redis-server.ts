@@ -1,4 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort, waitFor } from './net.js';
@@ -100,4 +102,26 @@ async function waitUntilPing(port: number, password?: string): Promise<void> {
     const args = ['-p', String(port), ...(password ? ['-a', password, '--no-auth-warning'] : []), 'ping'];
     return (await run('redis-cli', args)).stdout.trim() === 'PONG';
   }, 15_000, `redis-server on port ${port}`);
+}
+
+/** A Redis Sentinel (redis-server --sentinel) watching `masterPort` as `mymaster`. */
+export async function startRedisSentinel(masterPort: number): Promise<{ port: number; url: string; stop: () => Promise<void> }> {
+  const dir = tempDir('mailroster-sentinel-');
+  const port = await freePort();
+  const conf = join(dir.path, 'sentinel.conf');
+  // Sentinel rewrites its config file, so it gets a private, writable one.
+  writeFileSync(conf, `port ${port}\nbind 127.0.0.1\ndir ${dir.path}\nsentinel monitor mymaster 127.0.0.1 ${masterPort} 1\nsentinel down-after-milliseconds mymaster 2000\n`);
+  const proc = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+  proc.on('error', () => undefined);
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null) await new Promise<void>((r) => (proc.once('exit', () => r()), proc.kill('SIGKILL')));
+    dir.remove();
+  };
+  try {
+    await waitFor(async () => (await run('redis-cli', ['-p', String(port), 'sentinel', 'get-master-addr-by-name', 'mymaster'])).stdout.includes(String(masterPort)), 15_000, 'sentinel to know the master');
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { port, url: `redis+sentinel://127.0.0.1:${port}/mymaster`, stop };
 }
