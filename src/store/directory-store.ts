@@ -29,6 +29,11 @@ export interface Leadership {
 export interface ReplaceOptions {
   /** The provider's change cursor this directory includes, saved with it for the next leader. */
   readonly cursor?: string;
+  /**
+   * The directory the caller diffed against (and checked the deletion guard on). A shared store
+   * refuses the write (StoreConflictError) if it holds another one by now.
+   */
+  readonly base?: Directory | undefined;
   /** This is a complete provider answer: record the time, so a warm restart need not sync at once. */
   readonly fullSync?: boolean;
 }
@@ -49,6 +54,11 @@ export interface DirectoryStore extends DirectorySource {
   readonly leadership?: Leadership;
   /** The change cursor saved by the last replace (shared across servers in a shared store). */
   changeCursor?(): string | undefined;
+  /**
+   * The last complete directory held, however stale: the base a sync diffs against (and guards
+   * deletions against) even when {@link current} withholds it. Defaults to {@link current}.
+   */
+  lastGood?(): Directory | undefined;
   /** When the last full sync reached the store (ms since the epoch), if the store keeps it. */
   lastSyncAt?(): number | undefined;
 }

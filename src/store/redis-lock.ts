@@ -5,13 +5,15 @@ import type { Leadership } from './directory-store.js';
 import { scrubRedisError } from './redis-connection.js';
 import { LOCK_SCRIPT, UNLOCK_SCRIPT, type RedisClient } from './redis-scripts.js';
 
-/** Lock attempts per lifetime: the holder renews, the others try to take it, this often. */
+/** The holder renews, the others try to take the lock, every quarter lifetime... */
 const TICKS_PER_TTL = 4;
+/** ...but at least every second, so a dead leader is replaced at most a second after its key expires. */
+const MAX_TICK_MS = 1000;
 
 /**
  * The sync leader lock: a Redis key holding this process's token, with a TTL. The holder renews it
- * every quarter lifetime; every other server tries to take it just as often, so when the leader
- * dies another one takes over at most a quarter lifetime after the key expires. Writes are fenced
+ * every quarter lifetime (at least every second); every other server tries to take it just as
+ * often, so when the leader dies another one takes over at most that long after the key expires. Writes are fenced
  * with the token too (see WRITE_SCRIPT), so a leader that lost the lock cannot write.
  */
 export class RedisLeaderLock implements Leadership {
@@ -45,7 +47,7 @@ export class RedisLeaderLock implements Leadership {
 
   /** Tries at once, then keeps trying (or renewing) in the background. */
   async start(): Promise<void> {
-    this.#timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.#ttlMs / TICKS_PER_TTL)));
+    this.#timer = setInterval(() => void this.tick(), Math.max(50, Math.min(MAX_TICK_MS, Math.floor(this.#ttlMs / TICKS_PER_TTL))));
     this.#timer.unref();
     await this.tick();
   }

@@ -77,7 +77,10 @@ export class RedisStore implements DirectoryStore {
     });
     this.#subscriber.connect().catch(() => undefined);
     this.#subscriber.subscribe(this.#keys.channel).catch((err: unknown) => logger.warn({ err: scrubRedisError(err) }, 'redis subscribe failed'));
-    await this.#client.connect().catch((err: unknown) => logger.warn({ err: scrubRedisError(err), redis: describeRedisTarget(target) }, 'redis unreachable; retrying in the background'));
+    // Bounded: a Cluster whose nodes are all down keeps retrying inside connect() and never settles.
+    const gaveUp = new Promise((resolve) => setTimeout(resolve, this.#o.connect.connectTimeoutMs).unref());
+    await Promise.race([this.#client.connect(), gaveUp])
+      .catch((err: unknown) => logger.warn({ err: scrubRedisError(err), redis: describeRedisTarget(target) }, 'redis unreachable; retrying in the background'));
     await this.refresh();
     this.#poll = setInterval(() => void this.refresh(), this.#o.pollIntervalMs);
     this.#poll.unref();
@@ -86,6 +89,10 @@ export class RedisStore implements DirectoryStore {
 
   current(): Directory | undefined {
     return this.#replica.current();
+  }
+
+  lastGood(): Directory | undefined {
+    return this.#replica.snapshot?.directory;
   }
 
   unavailableReason(): string {
@@ -186,6 +193,7 @@ export class RedisStore implements DirectoryStore {
   replace(directory: Directory, options: ReplaceOptions = {}): Promise<void> {
     return this.#queue.run(async () => {
       const snap = this.#replica.snapshot;
+      if ('base' in options && options.base !== snap?.directory) throw new StoreConflictError('not written: the directory changed while the sync ran');
       if (!snap || this.#lost) await this.#write('full', snap, directory, fullPatch(directory.data), options.cursor);
       else {
         const patch = patchBetween(snap.directory.data, directory.data);

@@ -156,7 +156,7 @@ export class SyncEngine {
 
   async #changes(): Promise<number> {
     const { provider, store, logger } = this.#o;
-    const base = store.current();
+    const base = store.lastGood?.() ?? store.current();
     if (!provider.fetchChanges || this.#isFollower() || base === undefined || this.#stopped) return 0;
     try {
       const { changes, cursor } = await provider.fetchChanges(this.#cursor, this.#abort.signal);
@@ -184,7 +184,8 @@ export class SyncEngine {
   /** Diffs against what is served, applies the deletion guard, then writes (unless a dry run). */
   async #write(directory: Directory, request: SyncRequest, write: { fullSync?: boolean; cursor?: string }): Promise<SyncOutcome> {
     const { store, logger } = this.#o;
-    const diff = diffDirectories(store.current()?.data, directory.data);
+    const base = store.lastGood?.() ?? store.current();
+    const diff = diffDirectories(base?.data, directory.data);
     const counts = { mailboxes: directory.mailboxCount, problems: directory.problems.length, diff };
     const refusal = checkDeletionGuard(diff, { maxDeletePercent: this.#o.maxDeletePercent ?? 10, floor: this.#o.deleteGuardFloor ?? 1, force: request.force === true });
     if (refusal) {
@@ -193,7 +194,7 @@ export class SyncEngine {
       return { status: 'refused', ...counts, mailboxes: store.current()?.mailboxCount ?? 0, refusal };
     }
     if (request.dryRun) return { status: 'dry-run', ...counts };
-    await store.replace(directory, { ...(write.cursor !== undefined && { cursor: write.cursor }), ...(write.fullSync && { fullSync: true }) });
+    await store.replace(directory, { base, ...(write.cursor !== undefined && { cursor: write.cursor }), ...(write.fullSync && { fullSync: true }) });
     if (write.fullSync) this.stats.fullSyncs++;
     if (!isEmptyDiff(diff) || write.fullSync) logger.info({ mailboxes: directory.mailboxCount, problems: directory.problems.length, changes: summarizeDiff(diff) }, 'directory loaded');
     return { status: 'applied', ...counts };
