@@ -89,4 +89,21 @@ describe('Redis outages', { skip }, () => {
       await waitFor(async () => (await node.query('mailbox', 'erin@example.com')) === 'OK example.com/erin/', 10_000, 'erin everywhere');
     }
   });
+
+  test('Redis restarted from an older snapshot file: nobody goes back in time, the leader restores the newer directory', async () => {
+    const c = redis.client();
+    await c.save(); // dump.rdb now holds erin
+    file.write(directoryYaml(3, '  - address: erin@example.com\n  - address: frida@example.com\n'));
+    await waitFor(async () => (await follower.query('mailbox', 'frida@example.com')) === 'OK example.com/frida/', 10_000, 'frida everywhere');
+    const poller = pollLookups([follower], [['mailbox', 'frida@example.com', 'OK example.com/frida/']]);
+    await redis.kill();
+    await redis.restart(); // loads the older dump.rdb: same epoch, older generation, no frida
+    const fresh = redis.client();
+    await waitFor(async () => (await fresh.hexists('{mailroster}:mailboxes', 'frida@example.com')) === 1, 15_000, 'the leader to write its newer replica back');
+    await waitFor(() => follower.service.store.status().connected === true && follower.service.store.status().detail === undefined, 10_000, 'the follower to confirm');
+    const { count, wrong } = await poller.stop();
+    assert.ok(count > 0);
+    assert.deepEqual(wrong, []);
+    assert.ok(leader.logs().some((l) => l.kind === 'behind'), 'the leader saw Redis behind its replica');
+  });
 });
