@@ -42,11 +42,16 @@ export class DictLookup {
   readonly #source: DirectorySource;
   readonly #resolvers: ResolverCache;
   readonly #o: DictValueOptions;
+  /** userdb field name -> compiled template; empty templates are left out. */
+  readonly #userdbFields: readonly (readonly [field: string, expand: Expander])[];
 
   constructor(source: DirectorySource, resolvers: ResolverCache, options: DictValueOptions) {
     this.#source = source;
     this.#resolvers = resolvers;
     this.#o = options;
+    const t = options.userdb;
+    const fields: [string, string][] = [['uid', t.uid], ['gid', t.gid], ['home', t.home], ['mail', t.mail], ['quota_rule', t.quotaRule]];
+    this.#userdbFields = fields.filter(([, template]) => template !== '').map(([field, template]) => [field, compileTemplate(template)] as const);
   }
 
   /** LOOKUP of one key. */
@@ -131,16 +136,13 @@ export class DictLookup {
   }
 
   #userdbValue(mb: Mailbox, name: string): string {
-    const t = this.#o.userdb;
-    const vars: Record<string, string> = { u: mb.address, n: mb.local, d: mb.domain, '%': '%' };
+    const vars: TemplateVars = { u: mb.address, n: mb.local, d: mb.domain, q: mb.quotaBytes === undefined ? undefined : formatQuota(mb.quotaBytes) };
     const fields: Record<string, string> = {};
     if (mb.address !== name) fields.user = mb.address;
-    if (t.uid !== '') fields.uid = expand(t.uid, vars);
-    if (t.gid !== '') fields.gid = expand(t.gid, vars);
-    if (t.home !== '') fields.home = expand(t.home, vars);
-    if (t.mail !== '') fields.mail = expand(t.mail, vars);
-    if (t.quotaRule !== '' && mb.quotaBytes !== undefined) {
-      fields.quota_rule = expand(t.quotaRule, { ...vars, q: formatQuota(mb.quotaBytes) });
+    for (const [field, expand] of this.#userdbFields) {
+      // quota_rule only for a mailbox that has a quota.
+      if (field === 'quota_rule' && vars.q === undefined) continue;
+      fields[field] = expand(vars);
     }
     return JSON.stringify(fields);
   }
@@ -151,8 +153,28 @@ function found(fields: Record<string, string>): LookupResult {
   return { kind: 'found', value: JSON.stringify(fields) };
 }
 
-function expand(template: string, vars: Record<string, string>): string {
-  return template.replace(/%(.)/g, (_, c: string) => vars[c] ?? '');
+/** Values of the template variables for one mailbox. */
+interface TemplateVars {
+  readonly u: string;
+  readonly n: string;
+  readonly d: string;
+  readonly q: string | undefined;
+}
+
+type Expander = (vars: TemplateVars) => string;
+
+/** Splits a template once into literals and variables (schema-dict.ts validated it). */
+function compileTemplate(template: string): Expander {
+  // Odd indexes hold the `%x` tokens.
+  const parts = template.split(/(%.)/s);
+  return (vars) => {
+    let out = parts[0]!;
+    for (let i = 1; i < parts.length; i += 2) {
+      const c = parts[i]![1]!;
+      out += (c === '%' ? '%' : vars[c as keyof TemplateVars] ?? '') + parts[i + 1]!;
+    }
+    return out;
+  };
 }
 
 /** A local part like `..` or `a/b` would turn `/var/mail/%d/%n` into a path outside the domain. */
