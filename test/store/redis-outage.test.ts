@@ -104,6 +104,7 @@ describe('Redis outages', { skip }, () => {
     const { count, wrong } = await poller.stop();
     assert.ok(count > 0);
     assert.deepEqual(wrong, []);
-    assert.ok(leader.logs().some((l) => l.kind === 'behind'), 'the leader saw Redis behind its replica');
+    // Whichever server holds the lock after the restart restores (the others may never see the old data).
+    assert.ok([leader, follower, strict, late!].some((n) => n.logs().some((l) => l.msg === 'restored the directory into redis from the replica')));
   });
 });
