@@ -1,8 +1,18 @@
 import { createHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 
 /** A standalone, Sentinel-managed or Cluster connection: the commands used here are the same. */
 export type RedisClient = Redis | Cluster;
+
+/** Runs a MULTI/EXEC transaction and returns its replies; throws the first command error, if any. */
+export async function execAll(multi: ChainableCommander): Promise<unknown[]> {
+  const replies = await multi.exec();
+  if (replies === null) throw new Error('transaction aborted');
+  return replies.map(([err, reply]) => {
+    if (err) throw err;
+    return reply;
+  });
+}
 
 /** A Lua script sent by SHA1, and in full only when the server does not know it yet. */
 export class LuaScript {

@@ -8,7 +8,7 @@ import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConn
 import { decodeDirectory, decodeLogEntry, decodeMeta, domainsArg, fullPatch, patchArgs } from './redis-codec.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { RedisLeaderLock } from './redis-lock.js';
-import { WRITE_SCRIPT, type RedisClient } from './redis-scripts.js';
+import { execAll, WRITE_SCRIPT, type RedisClient } from './redis-scripts.js';
 import { Replica, type ReplicaSnapshot } from './replica.js';
 import { StoreConflictError, StoreUnavailableError } from './store-errors.js';
 import { SerialQueue } from './serial-queue.js';
@@ -135,16 +135,17 @@ export class RedisStore implements DirectoryStore {
       }
       await this.#loadAll();
     } catch (err) {
-      this.#setConnected(false, scrubRedisError(err));
+      // A lost restore race or an unreadable entry is not an outage: log it, try again next poll.
+      if (err instanceof StoreConflictError || err instanceof SyntaxError) this.#o.logger.warn({ err }, 'replica refresh failed');
+      else this.#setConnected(false, scrubRedisError(err));
     }
   }
 
   /** Replays the patches after our generation from the log stream; false when they are gone. */
   async #catchUp(snap: ReplicaSnapshot): Promise<boolean> {
-    const [[, meta], [, entries]] = (await this.#client.multi()
+    const [meta, entries] = await execAll(this.#client.multi()
       .hmget(this.#keys.meta, 'epoch', 'generation', 'cursor')
-      .xrange(this.#keys.log, `${snap.generation + 1}-0`, '+')
-      .exec()) as [[unknown, (string | null)[]], [unknown, [string, string[]][]]];
+      .xrange(this.#keys.log, `${snap.generation + 1}-0`, '+')) as [(string | null)[], [string, string[]][]];
     const stored = decodeMeta(meta[0], meta[1], meta[2]);
     const log = entries.map(decodeLogEntry);
     const contiguous = log.every((e, i) => e.generation === snap.generation + 1 + i);
@@ -156,10 +157,10 @@ export class RedisStore implements DirectoryStore {
 
   /** Reads meta and every entry in one transaction, so the copy is one generation, whole. */
   async #loadAll(): Promise<void> {
-    const replies = (await this.#client.multi().hgetall(this.#keys.meta).hgetall(this.#keys.mailboxes).hgetall(this.#keys.lists).exec()) as [unknown, Record<string, string>][];
-    const decoded = decodeDirectory(replies[0]![1], replies[1]![1], replies[2]![1]);
+    const [meta, mailboxes, lists] = await execAll(this.#client.multi().hgetall(this.#keys.meta).hgetall(this.#keys.mailboxes).hgetall(this.#keys.lists)) as Record<string, string>[];
+    const decoded = decodeDirectory(meta!, mailboxes!, lists!);
     if (!decoded) return this.#onLost('empty');
-    if (replies[0]![1].syncedAt) this.#syncedAt = Number(replies[0]![1].syncedAt);
+    if (meta!.syncedAt) this.#syncedAt = Number(meta!.syncedAt);
     this.#install({ ...this.#snapshotOf(indexDirectory(decoded.data)), ...decoded.meta }, 'full read');
   }
 
