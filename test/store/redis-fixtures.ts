@@ -28,6 +28,7 @@ export function countingProvider(inner: DirectoryProvider): DirectoryProvider & 
     name: inner.name, strict: inner.strict, fetches: 0,
     fetchDirectory: (signal: AbortSignal) => (counted.fetches++, inner.fetchDirectory(signal)),
     ...(inner.watch && { watch: inner.watch.bind(inner) }),
+    ...(inner.fetchChanges && { fetchChanges: inner.fetchChanges.bind(inner) }),
   };
   return counted;
 }
