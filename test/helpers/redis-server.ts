@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
@@ -21,16 +21,38 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts one redis-server; extra arguments are appended (e.g. `--requirepass x`). */
-export async function startRedis(extraArgs: readonly string[] = []): Promise<RedisServer> {
+/** PEM files for a TLS Redis: a private CA and a certificate for 127.0.0.1 signed by it. */
+export interface TlsFiles {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** Makes a throwaway CA and a server certificate for IP 127.0.0.1 with openssl, in `dir`. */
+export async function makeTlsFiles(dir: string): Promise<TlsFiles> {
+  const f = { ca: join(dir, 'ca.pem'), caKey: join(dir, 'ca.key'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key'), csr: join(dir, 'server.csr'), ext: join(dir, 'san.ext') };
+  writeFileSync(f.ext, 'subjectAltName=IP:127.0.0.1\n');
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=mailroster test CA', '-keyout', f.caKey, '-out', f.ca]);
+  await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f.key, '-out', f.csr]);
+  await run('openssl', ['x509', '-req', '-in', f.csr, '-CA', f.ca, '-CAkey', f.caKey, '-CAcreateserial', '-days', '2', '-extfile', f.ext, '-out', f.cert]);
+  return { ca: f.ca, cert: f.cert, key: f.key };
+}
+
+/**
+ * Starts one redis-server; extra arguments are appended (e.g. `--requirepass x`). With `tls` it
+ * listens for TLS only (`rediss://`), with client certificates not required.
+ */
+export async function startRedis(extraArgs: readonly string[] = [], options: { tls?: TlsFiles } = {}): Promise<RedisServer> {
   const dir = tempDir('mailroster-redis-');
   const port = await freePort();
   let proc: ChildProcess | undefined;
   const clients: Redis[] = [];
   const password = extraArgs.includes('--requirepass') ? extraArgs[extraArgs.indexOf('--requirepass') + 1] : undefined;
+  const { tls } = options;
+  const tlsArgs = tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'] : [];
   const launch = async (): Promise<void> => {
-    proc = spawnRedis(port, dir.path, extraArgs);
-    await waitUntilPing(port, password);
+    proc = spawnRedis(port, dir.path, [...tlsArgs, ...extraArgs]);
+    await waitUntilPing(port, password, tls?.ca);
   };
   const kill = async (): Promise<void> => {
     const p = proc;
@@ -41,9 +63,9 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Red
   await launch();
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     client: () => {
-      const c = new Redis({ port, host: '127.0.0.1', ...(password && { password }), maxRetriesPerRequest: 1, lazyConnect: false });
+      const c = new Redis({ port, host: '127.0.0.1', ...(password && { password }), ...(tls && { tls: { ca: readFileSync(tls.ca) } }), maxRetriesPerRequest: 1, lazyConnect: false });
       c.on('error', () => undefined);
       clients.push(c);
       return c;
@@ -97,9 +119,9 @@ function spawnRedis(port: number, dir: string, extraArgs: readonly string[]): Ch
   return proc;
 }
 
-async function waitUntilPing(port: number, password?: string): Promise<void> {
+async function waitUntilPing(port: number, password?: string, tlsCa?: string): Promise<void> {
   await waitFor(async () => {
-    const args = ['-p', String(port), ...(password ? ['-a', password, '--no-auth-warning'] : []), 'ping'];
+    const args = ['-p', String(port), ...(tlsCa ? ['--tls', '--cacert', tlsCa] : []), ...(password ? ['-a', password, '--no-auth-warning'] : []), 'ping'];
     return (await run('redis-cli', args)).stdout.trim() === 'PONG';
   }, 15_000, `redis-server on port ${port}`);
 }

@@ -7,7 +7,7 @@ import { ConfigError } from '../../src/errors.js';
 import { parseRedisUrl } from '../../src/store/redis-connection.js';
 import { missingBinaries } from '../helpers/binaries.js';
 import { waitFor } from '../helpers/net.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { makeTlsFiles, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { tempDir } from '../helpers/temp.js';
 import { directoryFile, directoryYaml, startNode } from './redis-fixtures.js';
 
@@ -74,6 +74,38 @@ describe('Redis with an ACL user and a password file', { skip }, () => {
       for (const secret of ['wrong-pw', 'url-pw', 's3cret-pw']) assert.ok(!logs.includes(secret), `${secret} is not logged`);
     } finally {
       await node.stop();
+    }
+  });
+});
+
+describe('Redis over TLS (rediss://) with a private CA', { skip: skip || missingBinaries('openssl') }, () => {
+  const certs = tempDir();
+  let redis: RedisServer;
+  let file: ReturnType<typeof directoryFile>;
+
+  before(async () => {
+    const tls = await makeTlsFiles(certs.path);
+    redis = await startRedis([], { tls });
+    file = directoryFile(directoryYaml(2));
+  });
+  after(async () => {
+    await redis?.stop();
+    file?.remove();
+    certs.remove();
+  });
+
+  test('syncs and serves when the CA is given, and answers TEMP when the certificate cannot be verified', async () => {
+    const trusting = await startNode(redis.url, file.path, { extra: { store: { tlsCaFile: join(certs.path, 'ca.pem') } } });
+    try {
+      await waitFor(async () => (await trusting.query('mailbox', 'user0@example.com')) === 'OK example.com/user0/', 10_000, 'the directory over TLS');
+    } finally {
+      await trusting.stop();
+    }
+    const unverified = await startNode(redis.url, file.path);
+    try {
+      assert.match(await unverified.query('mailbox', 'user0@example.com'), /^TEMP /);
+    } finally {
+      await unverified.stop();
     }
   });
 });
