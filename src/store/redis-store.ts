@@ -123,8 +123,10 @@ export class RedisStore implements DirectoryStore {
 
   async #refresh(): Promise<void> {
     try {
-      const [epoch, generation] = await this.#client.hmget(this.#keys.meta, 'epoch', 'generation');
+      const [epoch, generation, syncedAt] = await this.#client.hmget(this.#keys.meta, 'epoch', 'generation', 'syncedAt');
       this.#setConnected(true);
+      // Followed too, so a server that becomes leader knows whether a sync is due.
+      if (syncedAt) this.#syncedAt = Number(syncedAt);
       const meta = decodeMeta(epoch, generation);
       const snap = this.#replica.snapshot;
       if (!meta) return await this.#onLost('empty');
@@ -160,7 +162,6 @@ export class RedisStore implements DirectoryStore {
     const [meta, mailboxes, lists] = await execAll(this.#client.multi().hgetall(this.#keys.meta).hgetall(this.#keys.mailboxes).hgetall(this.#keys.lists)) as Record<string, string>[];
     const decoded = decodeDirectory(meta!, mailboxes!, lists!);
     if (!decoded) return this.#onLost('empty');
-    if (meta!.syncedAt) this.#syncedAt = Number(meta!.syncedAt);
     this.#install({ ...this.#snapshotOf(indexDirectory(decoded.data)), ...decoded.meta }, 'full read');
   }
 

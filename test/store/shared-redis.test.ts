@@ -77,4 +77,18 @@ describe('two servers sharing one Redis', { skip }, () => {
       await warm.stop();
     }
   });
+
+  test('a whole restart is warm too: the new leader serves at once and waits for the interval before calling the provider', async () => {
+    await follower.stop();
+    await leader.stop(); // releases the lock
+    const failing = { name: 'down', strict: true, fetchDirectory: () => Promise.reject(new Error('provider down')) };
+    const only = await startNode(redis.url, file.path, { provider: failing });
+    try {
+      assert.equal(only.service.store.status().leader, true);
+      assert.equal(await only.query('mailbox', 'dave@example.com'), 'OK example.com/dave/');
+      assert.equal(only.provider.fetches, 0);
+    } finally {
+      await only.stop();
+    }
+  });
 });
