@@ -100,13 +100,7 @@ class DictConnection {
         this.#handleLine(line);
       }
     } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      this.#log.warn({ code: err.code, reason: err.message, commands: this.#commands }, 'malformed dict input; closing connection');
-      this.#o.counters?.protocolError('dict', err.code);
-      // What was answered before the bad line still goes out; then the connection ends.
-      this.#failed = true;
-      this.#rows = undefined;
-      socket.end(() => socket.destroy());
+      this.#fail(err);
     } finally {
       socket.uncork();
     }
@@ -118,6 +112,20 @@ class DictConnection {
     // Backpressure: read nothing more until the peer has taken what we wrote.
     if (socket.writableNeedDrain || this.#rows) socket.pause();
     else socket.resume();
+  }
+
+  /** Ends this connection after a malformed line (or a bug): answers already written still go out. */
+  #fail(err: unknown): void {
+    if (err instanceof ProtocolError) {
+      this.#log.warn({ code: err.code, reason: err.message, commands: this.#commands }, 'malformed dict input; closing connection');
+      this.#o.counters?.protocolError('dict', err.code);
+    } else {
+      // A bug must cost one connection (Dovecot retries once on a new one), not the whole server.
+      this.#log.error({ err, commands: this.#commands }, 'dict connection failed; closing it');
+    }
+    this.#failed = true;
+    this.#rows = undefined;
+    this.#socket.end(() => this.#socket.destroy());
   }
 
   #handleLine(line: string): void {
