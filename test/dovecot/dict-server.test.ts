@@ -27,7 +27,7 @@ describe('dict server over a UNIX socket', () => {
   let svc: Awaited<ReturnType<typeof startFileService>>;
 
   before(async () => {
-    svc = await startFileService(bigDirectory(), { dict: { listen: [path], socketMode: '0600', maxLineBytes: 1024 } });
+    svc = await startFileService(bigDirectory(), { dict: { listen: [path], socketMode: '0600', maxLineBytes: 1024, idleTimeoutMs: 1000 } });
   });
   after(async () => {
     await svc.stop();
@@ -73,6 +73,14 @@ describe('dict server over a UNIX socket', () => {
     c.write('Lshared/userdb/off@example.com\t\n');
     assert.equal(await c.next(), 'N', 'a disabled mailbox does not exist for the userdb');
     c.close();
+  });
+
+  test('closes a connection that stays silent for dict.idleTimeoutMs', async () => {
+    const c = await dictClient(path);
+    c.write(`${HELLO_23}Lshared/userdb/alice@example.com\t\n`);
+    assert.match(await c.next(), /^O/);
+    await c.closed();
+    assert.ok(svc.logs().some((l) => l.msg === 'idle timeout' && l.proto === 'dict'));
   });
 
   test('streams every mailbox to a slow reader, in order, then the terminator and the next reply', async () => {
