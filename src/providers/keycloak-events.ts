@@ -3,7 +3,7 @@ import type { HttpClient } from './http-client.js';
 import { asObject } from './idp-options.js';
 import { collectSimple } from './paging.js';
 import { ProviderError } from './provider-error.js';
-import { keycloakPage } from './keycloak-groups.js';
+import { keycloakPager } from './keycloak-groups.js';
 
 /** Where admin-event polling stands: the newest event time seen and the events seen at that ms. */
 interface EventCursor {
@@ -35,7 +35,7 @@ export class KeycloakEvents {
   async start(signal: AbortSignal): Promise<string> {
     this.#available = await this.#check(signal);
     if (!this.#available) return encode({ t: Date.now(), seen: [] });
-    const newest = (await keycloakPage(this.#http, `${this.#base}/admin-events`, {}, 0, 1, signal)).items[0];
+    const newest = (await keycloakPager(this.#http, `${this.#base}/admin-events`, {}, 1)(0, signal)).items[0];
     return encode({ t: typeof newest?.time === 'number' ? newest.time : Date.now(), seen: [] });
   }
 
@@ -47,7 +47,8 @@ export class KeycloakEvents {
     const query = { dateFrom: String(cursor.t), resourceTypes: ['USER', 'GROUP_MEMBERSHIP'] };
     let events: Record<string, unknown>[];
     try {
-      events = await collectSimple((i) => keycloakPage(this.#http, `${this.#base}/admin-events`, query, i, this.#pageSize, signal));
+      const page = keycloakPager(this.#http, `${this.#base}/admin-events`, query, this.#pageSize);
+      events = await collectSimple((i) => page(i, signal));
     } catch (err) {
       if (!(err instanceof ProviderError) || err.code !== 'PROVIDER_AUTH') throw err;
       this.#available = false;

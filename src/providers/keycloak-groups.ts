@@ -62,15 +62,30 @@ export class KeycloakGroups {
   }
 
   #all(path: string, query: Record<string, boolean>, signal: AbortSignal): Promise<Json[]> {
-    return collectSimple((index) => keycloakPage(this.#http, path, query, index, this.#pageSize, signal));
+    const page = keycloakPager(this.#http, path, query, this.#pageSize);
+    return collectSimple((index) => page(index, signal));
   }
 }
 
-/** One `first`/`max` page of a Keycloak listing (a bare JSON array); a short page is the last. */
-export async function keycloakPage(http: HttpClient, path: string, query: Record<string, string | boolean | readonly string[]>, index: number, size: number, signal: AbortSignal): Promise<Page<Json>> {
-  const body = await http.getJson(path, { ...query, first: index * size, max: size }, signal);
-  if (!Array.isArray(body) || body.some((item) => asObject(item) === undefined)) {
-    throw new ProviderError('PROVIDER_BAD_RESPONSE', `keycloak: GET /${path}: expected a JSON array of objects`);
-  }
-  return { items: body as Json[], more: body.length >= size };
+/**
+ * Pages through a Keycloak `first`/`max` listing (each page a bare JSON array). It advances by
+ * what actually arrived, and a page counts as the last only when it is shorter than the widest
+ * page seen (or empty), so a server or proxy that caps `max` below the page size asked for cannot
+ * make users silently vanish. Page 0 restarts the listing.
+ */
+export function keycloakPager(http: HttpClient, path: string, query: Record<string, string | boolean | readonly string[]>, size: number): (index: number, signal: AbortSignal) => Promise<Page<Json>> {
+  let next = 0;
+  let widest = 0;
+  return async (index, signal) => {
+    if (index === 0) [next, widest] = [0, 0];
+    const first = next;
+    const body = await http.getJson(path, { ...query, first, max: size }, signal);
+    if (!Array.isArray(body) || body.some((item) => asObject(item) === undefined)) {
+      throw new ProviderError('PROVIDER_BAD_RESPONSE', `keycloak: GET /${path}: expected a JSON array of objects`);
+    }
+    next = first + body.length;
+    const more = body.length > 0 && body.length >= widest;
+    widest = Math.max(widest, body.length);
+    return { items: body as Json[], more };
+  };
 }

@@ -5,7 +5,7 @@ import { GroupTree } from './group-tree.js';
 import { HttpClient } from './http-client.js';
 import { asObject, idString, type IdpOptions } from './idp-options.js';
 import { KeycloakEvents } from './keycloak-events.js';
-import { KeycloakGroups, keycloakPage } from './keycloak-groups.js';
+import { KeycloakGroups, keycloakPager } from './keycloak-groups.js';
 import { KeycloakToken } from './keycloak-token.js';
 import { ProviderError } from './provider-error.js';
 import { DirectoryMapper, type ProviderUser } from './provider-mapping.js';
@@ -72,7 +72,7 @@ export class KeycloakProvider implements DirectoryProvider {
     const result = await runFullSync({
       mapper, tree,
       users: {
-        page: (i, s) => keycloakPage(this.#http, users, { briefRepresentation: false }, i, this.#o.pageSize, s),
+        page: keycloakPager(this.#http, users, { briefRepresentation: false }, this.#o.pageSize),
         count: (s) => this.#count(s),
       },
       idOf: (raw) => requireId(raw),

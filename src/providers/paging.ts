@@ -51,37 +51,48 @@ export async function collectAll<R, T>(
   let lastTotal: number | undefined;
   let previous: Map<string, T | null> | undefined;
   for (let pass = 1; pass <= MAX_PASSES; pass++) {
-    const seen = new Map<string, T | null>();
     onPass?.();
-    const before = listing.count ? (requests++, await listing.count(signal)) : undefined;
-    let first: number | undefined;
-    let last: number | undefined;
-    for (let index = 0; ; index++) {
-      const page = await listing.page(index, signal);
-      requests++;
-      for (const raw of page.items) seen.set(idOf(raw), map(raw));
-      first ??= page.total;
-      last = page.total;
-      if (!page.more) break;
-      if (index > 1_000_000) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'listing never ends (over a million pages)');
-    }
-    const after = listing.count ? (requests++, await listing.count(signal)) : last;
-    const start = before ?? first;
-    for (const [id, v] of seen) union.set(id, v);
-    lastTotal = after;
+    const p = await readPass(listing, idOf, map, signal);
+    requests += p.requests;
+    for (const [id, v] of p.seen) union.set(id, v);
+    lastTotal = p.after;
     // Two quiet passes with the same ids are consistent even if the total counts something the
     // listing leaves out (a count that includes service accounts, say).
-    const quiet = start === after;
-    if (after === undefined || (quiet && (seen.size === after || sameKeys(seen, previous)))) {
-      return { items: seen, report: { passes: pass, requests, stable: true } };
+    const quiet = p.before === p.after;
+    if (p.after === undefined || (quiet && (p.seen.size === p.after || sameKeys(p.seen, previous)))) {
+      return { items: p.seen, report: { passes: pass, requests, stable: true } };
     }
-    previous = quiet ? seen : undefined;
+    previous = quiet ? p.seen : undefined;
   }
   if (lastTotal !== undefined && union.size >= lastTotal) {
     return { items: union, report: { passes: MAX_PASSES, requests, stable: false } };
   }
   throw new ProviderError('PROVIDER_INCONSISTENT',
     `listing kept changing during ${MAX_PASSES} passes: ${union.size} distinct items seen, ${lastTotal} reported`);
+}
+
+/** One pass over the listing: the items by id, and the totals before and after it. */
+async function readPass<R, T>(
+  listing: PagedListing<R>,
+  idOf: (raw: R) => string,
+  map: (raw: R) => T | null,
+  signal: AbortSignal,
+): Promise<{ seen: Map<string, T | null>; before?: number; after?: number; requests: number }> {
+  const seen = new Map<string, T | null>();
+  let requests = 0;
+  let before = listing.count ? (requests++, await listing.count(signal)) : undefined;
+  let last: number | undefined;
+  for (let index = 0; ; index++) {
+    const page = await listing.page(index, signal);
+    requests++;
+    for (const raw of page.items) seen.set(idOf(raw), map(raw));
+    before ??= page.total;
+    last = page.total;
+    if (!page.more) break;
+    if (index > 1_000_000) throw new ProviderError('PROVIDER_BAD_RESPONSE', 'listing never ends (over a million pages)');
+  }
+  const after = listing.count ? (requests++, await listing.count(signal)) : last;
+  return { seen, ...(before !== undefined && { before }), ...(after !== undefined && { after }), requests };
 }
 
 function sameKeys(a: Map<string, unknown>, b: Map<string, unknown> | undefined): boolean {
@@ -96,6 +107,6 @@ export async function collectSimple<R>(page: (index: number) => Promise<Page<R>>
   for (let index = 0; ; index++) {
     const p = await page(index);
     out.push(...p.items);
-    if (!p.more || p.items.length === 0) return out;
+    if (!p.more) return out;
   }
 }

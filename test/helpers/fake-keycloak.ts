@@ -48,6 +48,8 @@ export class FakeKeycloak extends FakeIdpServer {
   /** expires_in as told to the client, when it should differ from the real lifetime. */
   advertisedLifetimeSeconds: number | undefined;
   adminEventsEnabled = true;
+  /** Caps `max` on the user listing, as a server or proxy limit would. */
+  maxPageCap: number | undefined;
   /** Makes /users/count count service accounts too, which the listing leaves out. */
   countServiceAccounts = false;
   readonly users: KcUser[] = [];
@@ -122,7 +124,7 @@ export class FakeKeycloak extends FakeIdpServer {
     const brief = (u: KcUser): unknown => (q.get('briefRepresentation') === 'true' ? { id: u.id, username: u.username, email: u.email, enabled: u.enabled } : u);
     const listed = (): KcUser[] => this.users.filter((u) => !u.serviceAccountClientId);
     let m: RegExpExecArray | null;
-    if (rest === '/users') { this.onUsersPage?.(Number(q.get('first') ?? 0)); return page(listed(), q, brief); }
+    if (rest === '/users') { this.onUsersPage?.(Number(q.get('first') ?? 0)); return page(listed(), q, brief, this.maxPageCap); }
     if (rest === '/users/count') return { status: 200, body: this.countServiceAccounts ? this.users.length : listed().length };
     if ((m = /^\/users\/([^/]+)$/.exec(rest))) return this.#byId(m[1]!, (u) => ({ status: 200, body: u }));
     if ((m = /^\/users\/([^/]+)\/groups$/.exec(rest))) return this.#byId(m[1]!, (u) => page(this.groups.filter((g) => g.members.includes(u.id)), q, (g) => this.#group(g)));
@@ -175,8 +177,8 @@ export class FakeKeycloak extends FakeIdpServer {
 }
 
 /** Keycloak's first/max paging: a bare JSON array. */
-function page<T>(items: readonly T[], q: URLSearchParams, render: (t: T) => unknown = (t) => t): RouteReply {
+function page<T>(items: readonly T[], q: URLSearchParams, render: (t: T) => unknown = (t) => t, cap = Infinity): RouteReply {
   const first = Number(q.get('first') ?? 0);
-  const max = Number(q.get('max') ?? 100);
+  const max = Math.min(Number(q.get('max') ?? 100), cap);
   return { status: 200, body: items.slice(first, first + max).map(render) };
 }

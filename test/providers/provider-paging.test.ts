@@ -65,4 +65,15 @@ describe('keycloak: totals that count something else', () => {
     await provider.close();
     await kc.stop();
   });
+
+  test('a server that caps max below the page size asked for loses nobody', async () => {
+    const kc = await new FakeKeycloak().start();
+    for (const u of BASE_USERS) kc.addUser({ username: u });
+    kc.maxPageCap = 1;
+    const provider = new KeycloakProvider({ ...testIdpOptions(), url: kc.url, realm: kc.realm, clientId: kc.clientId, clientSecret: kc.clientSecret });
+    const data = await provider.fetchDirectory(signal());
+    assert.deepEqual(local(data.mailboxes.map((m) => m.address)), BASE_USERS);
+    await provider.close();
+    await kc.stop();
+  });
 });
