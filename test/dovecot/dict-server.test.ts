@@ -153,6 +153,26 @@ describe('dict server over a UNIX socket', () => {
     assert.ok(svc.logs().some((l) => l.code === 'DICT_LINE_TOO_LONG'));
   });
 
+  test('never hangs a client on random command lines: each one is answered or closed', async () => {
+    // A fixed-seed generator, so a failure can be replayed. Lines are built from the command
+    // alphabet, digits, TAB, \x01 escapes and arbitrary bytes, after a valid HELLO half the time,
+    // and end with a real lookup: the server must either answer it or close the connection.
+    let seed = 7;
+    const rand = (n: number): number => Math.floor(((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * n);
+    const alphabet = ['L', 'I', 'B', 'S', 'U', 'A', 'T', 'V', 'C', 'D', 'R', 'H', '0', '1', '9', '-', '\t', '\x01', '\n', 'shared/userdb/', 'x'];
+    for (let i = 0; i < 200; i++) {
+      const c = await dictClient(path);
+      const junk = Array.from({ length: 1 + rand(40) }, () => (rand(8) === 0 ? String.fromCharCode(rand(256)) : alphabet[rand(alphabet.length)]!)).join('');
+      c.write(`${i % 2 === 0 ? HELLO_23 : ''}${junk}\nLshared/userdb/alice@example.com\t\n`);
+      for (let line = await c.next(); line !== '<closed>' && line !== `O${ALICE}`; line = await c.next());
+      c.close();
+    }
+    const c = await dictClient(path);
+    c.write(`${HELLO_23}Lshared/userdb/alice@example.com\t\n`);
+    assert.equal(await c.next(), `O${ALICE}`, 'the server still answers');
+    c.close();
+  });
+
   test('never logs a password hash', () => {
     assert.ok(!JSON.stringify(svc.logs()).includes('{PLAIN}secret'));
   });
