@@ -14,13 +14,14 @@ export function testIdpOptions(overrides: { provider?: Record<string, unknown> }
   return { ...idpOptions(config, logger), retryBaseMs: 5 };
 }
 
-/** A running service on `provider` (no sync timer), after its first sync has landed. */
+/** A running service on `provider` (no sync timer, config `overrides` on top), after its first sync has landed. */
 export async function startProviderService(
   provider: DirectoryProvider,
   probe: string,
+  overrides: Record<string, unknown> = {},
 ): Promise<{ service: Service; logs: () => Record<string, unknown>[]; stop: () => Promise<void> }> {
   const { logger, lines } = captureLogger();
-  const service = createService(testConfig({ sync: { intervalSeconds: 0 } }), { logger, provider });
+  const service = createService(testConfig({ sync: { intervalSeconds: 0 }, ...overrides }), { logger, provider });
   await service.start();
   // The first sync runs in the background; wait for it by lookups (no clock involved).
   for (let i = 0; service.lookup('mailbox', probe).kind === 'unavailable'; i++) {

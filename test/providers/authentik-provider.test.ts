@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AuthentikProvider } from '../../src/providers/authentik-provider.js';
 import type { DirectoryChange } from '../../src/providers/provider.js';
+import { join } from 'node:path';
+import { dictClient, HELLO_23 } from '../helpers/dict-client.js';
 import { FakeAuthentik } from '../helpers/fake-authentik.js';
+import { tempDir } from '../helpers/temp.js';
 import { answer, startProviderService, testIdpOptions } from '../helpers/provider-service.js';
 
 /** A small realm covering every mapping rule; pageSize 2 spreads it over several pages. */
@@ -48,6 +51,23 @@ describe('Authentik provider', () => {
     assert.equal(resolver.mailbox('alice@example.com')?.passwordHash, '{BLF-CRYPT}$2y$05$abcdefghijklmnopqrstuv');
     assert.equal(resolver.mailbox('gina@example.com')?.quotaBytes, undefined, 'a bad quota is dropped, the mailbox kept');
     await svc.stop();
+    await ak.stop();
+  });
+
+  test('Dovecot dict answers: userdb quota and passdb app-password hash from attributes', async () => {
+    const ak = await realm();
+    const sock = tempDir('mailroster-dict-');
+    const path = join(sock.path, 'dict.sock');
+    const svc = await startProviderService(provider(ak), 'alice@example.com', { dict: { listen: [path] } });
+    const c = await dictClient(path);
+    c.write(`${HELLO_23}Lshared/userdb/alice@example.com\t\nLshared/passdb/a.smith@example.com\t\nLshared/passdb/bob@example.com\t\nLshared/userdb/svc@example.com\t\n`);
+    assert.match(await c.next(), /^O\{.*"quota_rule":"\*:storage=5G"/);
+    assert.equal(await c.next(), 'O{"password":"{BLF-CRYPT}$2y$05$abcdefghijklmnopqrstuv","user":"alice@example.com"}');
+    assert.equal(await c.next(), 'N', 'no hash attribute: no app-password login');
+    assert.equal(await c.next(), 'N', 'service accounts have no mailbox');
+    c.close();
+    await svc.stop();
+    sock.remove();
     await ak.stop();
   });
 
