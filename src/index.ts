@@ -6,6 +6,9 @@ import { lookupSocketmap } from './lookup/socketmap-lookup.js';
 import type { LookupResult } from './lookup/lookup-result.js';
 import { createProvider } from './providers/provider-factory.js';
 import type { DirectoryProvider } from './providers/provider.js';
+import { LookupCounters } from './ops/lookup-counters.js';
+import { OpsHttpServer } from './ops/http-server.js';
+import { createMetrics } from './ops/metrics.js';
 import { Listener } from './servers/listener.js';
 import { serveDict } from './servers/dict-connection.js';
 import { serveSocketmap } from './servers/socketmap-connection.js';
@@ -30,6 +33,10 @@ export interface Service {
   readonly socketmap: Listener;
   /** The Dovecot dict listener (binds nothing while `dict.listen` is empty). */
   readonly dict: Listener;
+  /** Lookup and protocol-error counts (also on /metrics). */
+  readonly counters: LookupCounters;
+  /** The operations HTTP server (bound only when `http.listen` is set). */
+  readonly http: OpsHttpServer;
   /** Binds the listeners, starts the store, then the first sync (lookups answer TEMP until it lands). */
   start(): Promise<void>;
   /** Answers a socketmap query as the server would. */
@@ -45,7 +52,8 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
   const provider = deps.provider ?? createProvider(config);
   const resolvers = new ResolverCache(store, config.addresses);
   const sync = createSyncEngine(config, { provider, store, logger: logger.child({ component: 'sync', provider: provider.name }) });
-  const socketmapOptions = { resolvers, maxRequestBytes: config.socketmap.maxRequestBytes, idleTimeoutMs: config.socketmap.idleTimeoutMs };
+  const counters = new LookupCounters();
+  const socketmapOptions = { resolvers, counters, maxRequestBytes: config.socketmap.maxRequestBytes, idleTimeoutMs: config.socketmap.idleTimeoutMs };
   const socketmap = new Listener({
     proto: 'socketmap',
     endpoints: config.socketmap.listen.map(parseEndpoint),
@@ -55,7 +63,7 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
     handler: (socket, log) => serveSocketmap(socket, log, socketmapOptions),
   });
   const dictOptions = {
-    lookup: new DictLookup(store, resolvers, config.dict),
+    lookup: new DictLookup(store, resolvers, config.dict), counters,
     maxLineBytes: config.dict.maxLineBytes, idleTimeoutMs: config.dict.idleTimeoutMs,
   };
   const dict = new Listener({
@@ -66,14 +74,21 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
     logger,
     handler: (socket, log) => serveDict(socket, log, dictOptions),
   });
+  const listeners = { socketmap, dict };
+  const registry = createMetrics({
+    counters, store, sync,
+    connections: () => Object.fromEntries(Object.entries(listeners).map(([proto, l]) => [proto, l.connectionCount])),
+  });
+  const http = new OpsHttpServer({ store, sync, registry, logger });
   let firstSync: Promise<SyncOutcome> | undefined;
 
   return {
-    store, sync, resolvers, socketmap, dict,
+    store, sync, resolvers, socketmap, dict, counters, http,
     async start() {
       // Listen first: until a directory is loaded Postfix gets TEMP (defer), not a refused connection.
       await socketmap.start();
       await dict.start();
+      if (config.http.listen !== '') await http.start(parseEndpoint(config.http.listen));
       await store.start();
       firstSync = sync.start();
     },
@@ -81,6 +96,7 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
     async stop() {
       await socketmap.close();
       await dict.close();
+      await http.close();
       await firstSync;
       await sync.stop();
       await store.close();
