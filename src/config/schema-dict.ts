@@ -62,6 +62,13 @@ export const dictSchema = {
       },
     },
     passdb: {
+      disabledMode: {
+        // Login processes enforce nologin, but Postfix's Dovecot SASL client ignores it (it reads
+        // only user= from Dovecot's OK), so with "nologin" a disabled user who knows the password
+        // still authenticates to smtpd. "fail" refuses everyone, without showing the reason.
+        doc: 'How the passdb refuses a disabled mailbox: nologin (IMAP/POP3 show the reason after a correct password; Postfix SASL still accepts) or fail (every client refused, no reason shown)',
+        format: ['nologin', 'fail'], default: 'nologin', env: 'MAILROSTER_DICT_PASSDB_DISABLED_MODE',
+      },
       disabledReason: {
         doc: 'passdb reason shown to a disabled mailbox that tries to log in',
         format: String, default: 'Account disabled', env: 'MAILROSTER_DICT_PASSDB_DISABLED_REASON',

@@ -15,7 +15,7 @@ export const READ_ONLY_REASON = 'mailroster is read-only; dict writes are not su
 /** userdb templates (see schema-dict.ts) and the passdb refusal text. */
 export interface DictValueOptions {
   readonly userdb: { readonly uid: string; readonly gid: string; readonly home: string; readonly mail: string; readonly quotaRule: string };
-  readonly passdb: { readonly disabledReason: string };
+  readonly passdb: { readonly disabledMode: string; readonly disabledReason: string };
 }
 
 /** One ITERATE command, as far as the lookup side cares. */
@@ -125,10 +125,13 @@ export class DictLookup {
     if (mb.address !== login) fields.user = mb.address;
     const hash = mb.passwordHash === undefined || mb.passwordHash === '' ? undefined : mb.passwordHash;
     if (!mb.enabled) {
-      // Dovecot semantics: the password is still checked (a wrong one fails as usual, and the
-      // reason is only shown to someone who knows it); login processes then refuse with the reason.
-      // Never `nopassword` here: Postfix SASL ignores nologin and would accept any password.
-      return found({ ...(hash !== undefined && { password: hash }), ...fields, nologin: 'Y', reason: this.#o.passdb.disabledReason });
+      const password = hash !== undefined && { password: hash };
+      // `fail` makes Dovecot refuse every client, Postfix SASL included; the hash stays as a guard.
+      if (this.#o.passdb.disabledMode === 'fail') return found({ ...password, ...fields, fail: 'Y' });
+      // nologin: the password is still checked (a wrong one fails as usual, and the reason is only
+      // shown to someone who knows it); login processes then refuse with the reason. Never
+      // `nopassword` here: Postfix SASL ignores nologin and would accept any password.
+      return found({ ...password, ...fields, nologin: 'Y', reason: this.#o.passdb.disabledReason });
     }
     // No hash: not found, so a passdb chain can go on to another passdb (oauth2, ldap).
     if (hash === undefined) return NOT_FOUND;

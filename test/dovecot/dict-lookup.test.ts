@@ -21,7 +21,7 @@ const DATA = {
 
 const OPTIONS: DictValueOptions = {
   userdb: { uid: 'vmail', gid: '%d', home: '/srv/%d/%n', mail: 'maildir:/srv/%u/%%Maildir', quotaRule: '*:storage=%q' },
-  passdb: { disabledReason: 'Account disabled' },
+  passdb: { disabledMode: 'nologin', disabledReason: 'Account disabled' },
 };
 
 function lookupOver(directory: Directory | undefined, options = OPTIONS): DictLookup {
@@ -78,6 +78,11 @@ describe('dict passdb values', () => {
   test('refuse a disabled mailbox with nologin and the reason, never with nopassword', () => {
     assert.deepEqual(json('shared/passdb/off2@example.com'), { password: '{PLAIN}o', nologin: 'Y', reason: 'Account disabled' });
     assert.deepEqual(json('shared/passdb/off@example.com'), { nologin: 'Y', reason: 'Account disabled' });
+  });
+
+  test('with disabledMode fail, refuse a disabled mailbox outright (Postfix SASL ignores nologin)', () => {
+    const strict = lookupOver(Directory.build(DATA, { strict: true, source: 't' }), { ...OPTIONS, passdb: { disabledMode: 'fail', disabledReason: 'x' } });
+    assert.deepEqual(JSON.parse((strict.lookup('shared/passdb/OFF2@example.com') as { value: string }).value), { password: '{PLAIN}o', user: 'off2@example.com', fail: 'Y' });
   });
 });
 

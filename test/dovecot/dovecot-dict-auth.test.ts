@@ -156,7 +156,7 @@ describe('Dovecot 2.3 passdb/userdb through mailroster', { skip }, () => {
   });
 });
 
-describe('Dovecot keeping its dict connection (idle_msecs) to a mailroster that starts unloaded', { skip }, () => {
+describe('Dovecot keeping its dict connection (idle_msecs) to a mailroster that starts unloaded, disabledMode fail', { skip }, () => {
   const sock = tempDir('mailroster-dict-');
   const dictSocket = join(sock.path, 'dict.sock');
   let dv: DovecotInstance;
@@ -165,7 +165,7 @@ describe('Dovecot keeping its dict connection (idle_msecs) to a mailroster that 
   before(async () => {
     dv = await startDovecot({ dictSocket, idleMsecs: 60_000 });
     // A directory the strict file provider refuses: nothing is loaded until the file is fixed.
-    svc = await startFileService('mailboxes: 5\n', { dict: { listen: [dictSocket] } });
+    svc = await startFileService('mailboxes: 5\n', { dict: { listen: [dictSocket], passdb: { disabledMode: 'fail' } } });
   });
   after(async () => {
     await svc?.stop();
@@ -192,5 +192,12 @@ describe('Dovecot keeping its dict connection (idle_msecs) to a mailroster that 
     assert.equal(lookups.length, 4);
     assert.equal(hellos.length, 1, 'auth-worker connected once and kept the connection');
     assert.equal(svc.service.dict.connectionCount, 1);
+  });
+
+  test('with dict.passdb.disabledMode=fail a disabled mailbox fails even with its right password', async () => {
+    const r = await dv.doveadm('auth', 'test', 'carol@example.com', 'carol-pw');
+    assert.equal(r.code, 77);
+    assert.match(r.stdout, /auth failed/);
+    assert.equal((await dv.doveadm('auth', 'test', 'alice@example.com', 'secret')).code, 0);
   });
 });
