@@ -56,6 +56,19 @@ describe('two servers sharing one Redis', { skip }, () => {
     assert.equal(follower.service.store.status().generation, leader.service.store.status().generation);
   });
 
+  test('lookups, hits and misses alike, send nothing to Redis', async () => {
+    const c = redis.client();
+    const calls = async (): Promise<number> => [...(await c.info('commandstats')).matchAll(/^cmdstat_\w+:calls=(\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    const before = await calls();
+    const LOOKUPS = 2000;
+    for (let i = 0; i < LOOKUPS / 2; i++) {
+      await follower.query('mailbox', `user${i % 3}@example.com`);
+      await follower.query('alias', `nobody${i}@example.com`);
+    }
+    // Only the background polls (a few per second per server) and the INFO calls themselves.
+    assert.ok((await calls()) - before < LOOKUPS / 4, 'no Redis command per lookup');
+  });
+
   test('keys live under one hash tag, and the directory is readable in Redis', async () => {
     const c = redis.client();
     const keys = (await c.keys('*')).sort();
