@@ -140,7 +140,7 @@ export class SyncEngine {
       }
       const data = await provider.fetchDirectory(this.#abort.signal);
       const directory = this.#build(data);
-      const outcome = await this.#write(directory, request, { fullSync: true });
+      const outcome = await this.#write(directory, request, { fullSync: true, ...(this.#cursor !== undefined && { cursor: this.#cursor }) });
       this.#failures = 0;
       this.#schedule(nextSyncDelayMs(this.#o.intervalSeconds, this.#o.jitter ?? 0.1));
       return outcome;
