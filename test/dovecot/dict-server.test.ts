@@ -173,6 +173,14 @@ describe('dict server over a UNIX socket', () => {
     c.close();
   });
 
+  test('counts dict lookups by key space and result, and protocol errors by code (for /metrics)', () => {
+    const lookups = svc.service.counters.lookups().filter((l) => l.proto === 'dict');
+    assert.ok(lookups.some((l) => l.map === 'userdb' && l.result === 'found' && l.count > 0));
+    assert.ok(lookups.some((l) => l.map === 'passdb' && l.result === 'not-found'));
+    assert.ok(lookups.some((l) => l.map === 'iterate' && l.result === 'rows'));
+    assert.ok(svc.service.counters.protocolErrors().some((e) => e.proto === 'dict' && e.code === 'DICT_BAD_HANDSHAKE'));
+  });
+
   test('never logs a password hash', () => {
     assert.ok(!JSON.stringify(svc.logs()).includes('{PLAIN}secret'));
   });
