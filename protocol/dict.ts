@@ -82,31 +82,20 @@ export function parseDictCommand(line: string, major: number): DictCommand {
     case DictCommandChar.Lookup:
       need(f, 1, c);
       return { cmd: c, key: f[0]!, user: major >= 3 ? (f[1] ?? '') : '' };
-    case DictCommandChar.Iterate: {
-      need(f, 3, c);
-      const flags = uint(f[0], c, 'flags');
-      const maxRows = uint(f[1], c, 'max_rows');
-      // Major 2 sent every path as its own field; major 3 sends one path, then the user.
-      if (major < 3) return { cmd: c, flags, maxRows, paths: f.slice(2), user: '' };
-      return { cmd: c, flags, maxRows, paths: [f[2]!], user: f[3] ?? '' };
-    }
-    case DictCommandChar.Begin: {
-      need(f, 1, c);
-      const expire = major >= 4 && f[2] !== undefined && f[2] !== '' ? uint(f[2], c, 'expire_secs') : undefined;
-      return { cmd: c, id: uint(f[0], c, 'id'), user: major >= 3 ? (f[1] ?? '') : '', ...(expire !== undefined && { expireSecs: expire }) };
-    }
+    case DictCommandChar.Iterate:
+      return parseIterate(f, major);
+    case DictCommandChar.Begin:
+      return parseBegin(f, major);
     case DictCommandChar.Set:
       need(f, 3, c);
       return { cmd: c, id: uint(f[0], c, 'id'), key: f[1]!, value: f[2]! };
     case DictCommandChar.Unset:
       need(f, 2, c);
       return { cmd: c, id: uint(f[0], c, 'id'), key: f[1]! };
-    case DictCommandChar.AtomicInc: {
+    case DictCommandChar.AtomicInc:
       need(f, 3, c);
-      const diff = /^-?\d{1,19}$/.test(f[2]!) ? Number(f[2]) : NaN;
-      if (!Number.isFinite(diff)) throw bad(c, 'diff is not a signed integer');
-      return { cmd: c, id: uint(f[0], c, 'id'), key: f[1]!, diff };
-    }
+      if (!/^-?\d{1,15}$/.test(f[2]!)) throw bad(c, 'diff is not a signed integer');
+      return { cmd: c, id: uint(f[0], c, 'id'), key: f[1]!, diff: Number(f[2]) };
     case DictCommandChar.Timestamp:
       need(f, 3, c);
       return { cmd: c, id: uint(f[0], c, 'id'), secs: uint(f[1], c, 'secs'), nsecs: uint(f[2], c, 'nsecs') };
@@ -122,6 +111,24 @@ export function parseDictCommand(line: string, major: number): DictCommand {
       // Dovecot's server answers "Unknown command X" and drops the connection; HELLO is only valid first.
       throw new ProtocolError('DICT_UNKNOWN_COMMAND', `unknown dict command ${describeChar(line)}`);
   }
+}
+
+function parseIterate(f: readonly string[], major: number): DictCommand {
+  const c = DictCommandChar.Iterate;
+  need(f, 3, c);
+  const flags = uint(f[0], c, 'flags');
+  const maxRows = uint(f[1], c, 'max_rows');
+  // Major 2 sent every path as its own field; major 3 sends one path, then the user.
+  if (major < 3) return { cmd: c, flags, maxRows, paths: f.slice(2), user: '' };
+  return { cmd: c, flags, maxRows, paths: [f[2]!], user: f[3] ?? '' };
+}
+
+function parseBegin(f: readonly string[], major: number): DictCommand {
+  const c = DictCommandChar.Begin;
+  need(f, 1, c);
+  // Major 4 (Dovecot 2.4) appends the transaction's expire_secs.
+  const expire = major >= 4 && f[2] !== undefined && f[2] !== '' ? uint(f[2], c, 'expire_secs') : undefined;
+  return { cmd: c, id: uint(f[0], c, 'id'), user: major >= 3 ? (f[1] ?? '') : '', ...(expire !== undefined && { expireSecs: expire }) };
 }
 
 /** Formats a command line the way Dovecot's client does (tests, benchmarks, the query client). */

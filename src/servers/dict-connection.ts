@@ -25,6 +25,8 @@ export interface DictConnectionOptions {
 const ROW_BATCH_CHARS = 32 * 1024;
 /** Open transactions tracked per connection (only to log what a client tried to write). */
 const MAX_TRACKED_TRANSACTIONS = 64;
+/** Keys of a refused transaction named in its log line; the rest are only counted. */
+const LOGGED_KEYS = 5;
 
 /** Serves one Dovecot dict connection. */
 export function serveDict(socket: Socket, log: Logger, options: DictConnectionOptions): void {
@@ -50,8 +52,8 @@ class DictConnection {
   #peerEnded = false;
   /** A malformed line was seen: nothing more is read or answered. */
   #failed = false;
-  /** Transaction id -> keys it tried to change (never values: they may be secrets). */
-  readonly #transactions = new Map<number, string[]>();
+  /** Transaction id -> the first keys it tried to change and how many (never values: they may be secrets). */
+  readonly #transactions = new Map<number, { keys: string[]; changes: number }>();
 
   constructor(socket: Socket, log: Logger, options: DictConnectionOptions) {
     this.#socket = socket;
@@ -145,40 +147,46 @@ class DictConnection {
       case DictCommandChar.Lookup:
         return void this.#socket.write(formatDictLookupReply(this.#lookup(cmd.key)));
       // I<flags>\t<max_rows>\t<path>\t<user>  ->  O<key>\t<json> ... then an empty line | F<reason>
-      case DictCommandChar.Iterate: {
-        const it = this.#o.lookup.iterate(cmd);
-        this.#o.counters?.lookup('dict', 'iterate', it.kind);
-        if (this.#log.isLevelEnabled('debug')) this.#log.debug({ cmd: 'I', flags: cmd.flags, paths: cmd.paths, result: it.kind }, 'dict iterate');
-        if (it.kind === 'rows') this.#rows = it.rows[Symbol.iterator]();
-        else this.#socket.write(formatDictLookupReply(toDictReply(it)));
-        return;
-      }
+      case DictCommandChar.Iterate:
+        return this.#iterate(cmd);
       // B/S/U/A/T/V are never answered; we only note which keys a client tried to change.
       case DictCommandChar.Begin:
-        if (this.#transactions.size < MAX_TRACKED_TRANSACTIONS) this.#transactions.set(cmd.id, []);
+        if (this.#transactions.size < MAX_TRACKED_TRANSACTIONS) this.#transactions.set(cmd.id, { keys: [], changes: 0 });
         return;
       case DictCommandChar.Set:
       case DictCommandChar.Unset:
-      case DictCommandChar.AtomicInc:
-        this.#transactions.get(cmd.id)?.push(cmd.key);
+      case DictCommandChar.AtomicInc: {
+        const t = this.#transactions.get(cmd.id);
+        if (t && t.changes++ < LOGGED_KEYS) t.keys.push(cmd.key);
         return;
+      }
       case DictCommandChar.Timestamp:
       case DictCommandChar.HideLogValues:
         return;
-      // C<id> -> F<id>\t<reason> at once, so the client never waits for its 30 s timeout.
+      // C<id>  ->  F<id>\t<reason> at once, so the client never waits for its 30 s timeout.
       case DictCommandChar.Commit:
-      case DictCommandChar.CommitAsync: {
-        const keys = this.#transactions.get(cmd.id) ?? [];
-        this.#transactions.delete(cmd.id);
-        this.#log.warn({ id: cmd.id, keys: keys.slice(0, 5), changes: keys.length }, 'dict write refused: mailroster is read-only');
-        const async = cmd.cmd === DictCommandChar.CommitAsync;
-        return void this.#socket.write(formatDictCommitReply(cmd.id, { kind: 'fail', reason: READ_ONLY_REASON }, async));
-      }
+      case DictCommandChar.CommitAsync:
+        return this.#refuseCommit(cmd.id, cmd.cmd === DictCommandChar.CommitAsync);
       // R<id> is silent.
       case DictCommandChar.Rollback:
         this.#transactions.delete(cmd.id);
         return;
     }
+  }
+
+  #iterate(cmd: Extract<DictCommand, { cmd: DictCommandChar.Iterate }>): void {
+    const it = this.#o.lookup.iterate(cmd);
+    this.#o.counters?.lookup('dict', 'iterate', it.kind);
+    if (this.#log.isLevelEnabled('debug')) this.#log.debug({ cmd: 'I', flags: cmd.flags, paths: cmd.paths, result: it.kind }, 'dict iterate');
+    if (it.kind === 'rows') this.#rows = it.rows[Symbol.iterator]();
+    else this.#socket.write(formatDictLookupReply(toDictReply(it)));
+  }
+
+  #refuseCommit(id: number, async: boolean): void {
+    const t = this.#transactions.get(id);
+    this.#transactions.delete(id);
+    this.#log.warn({ id, keys: t?.keys ?? [], changes: t?.changes ?? 0 }, 'dict write refused: mailroster is read-only');
+    this.#socket.write(formatDictCommitReply(id, { kind: 'fail', reason: READ_ONLY_REASON }, async));
   }
 
   #lookup(key: string) {
