@@ -3,7 +3,7 @@ import { Directory } from '../src/directory/directory.js';
 import { DEFAULT_ADDRESS_RULES } from '../src/directory/resolve.js';
 import { lookupSocketmap } from '../src/lookup/socketmap-lookup.js';
 import { ResolverCache } from '../src/store/directory-source.js';
-import { parseRedisUrl } from '../src/store/redis-connection.js';
+import { parseRedisUrl } from '../src/store/redis-url.js';
 import { RedisStore } from '../src/store/redis-store.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import type { Benchmark, BenchResult } from './bench-api.js';

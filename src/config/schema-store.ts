@@ -1,4 +1,5 @@
 import convict from 'convict';
+import { parseRedisUrl } from '../store/redis-url.js';
 
 const toNumber = (v: unknown): unknown => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v);
 
@@ -7,6 +8,18 @@ const toNumber = (v: unknown): unknown => (typeof v === 'string' && v.trim() !==
  * file stays self-contained (convict formats are global; config.ts imports this file first).
  */
 const STORE_FORMATS = {
+  'store-url': {
+    validate(value: unknown): void {
+      if (value === 'memory:') return;
+      if (typeof value !== 'string') throw new Error('must be a string');
+      try {
+        parseRedisUrl(value);
+      } catch (err) {
+        // convict prefixes the key itself; the message never repeats the URL (it may hold a password).
+        throw new Error((err as Error).message.replace(/^store\.url: /, ''));
+      }
+    },
+  },
   'redis-key-prefix': {
     validate(value: unknown): void {
       if (typeof value !== 'string' || !/^[^{}\s]+$/.test(value)) throw new Error('must be a non-empty string without braces or spaces');
@@ -44,7 +57,7 @@ export const storeSchema = {
   store: {
     url: {
       doc: 'Where the directory is kept: "memory:" (one process), redis://[user:password@]host:port[/db], rediss:// (TLS), redis+sentinel://h1:p1,h2:p2/master, redis+cluster://h1:p1,h2:p2',
-      format: String,
+      format: 'store-url',
       default: 'memory:',
       env: 'MAILROSTER_STORE_URL',
       sensitive: true,

@@ -4,7 +4,8 @@ import { isEmptyPatch, patchBetween, type DirectoryPatch } from '../directory/di
 import type { Directory } from '../directory/directory.js';
 import { indexDirectory, patchIndexed, type IndexedDirectory } from './indexed-directory.js';
 import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
-import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConnectOptions, type RedisTarget } from './redis-connection.js';
+import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConnectOptions } from './redis-connection.js';
+import type { RedisTarget } from './redis-url.js';
 import { decodeDirectory, decodeLogEntry, decodeMeta, domainsArg, fullPatch, patchArgs } from './redis-codec.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { RedisLeaderLock } from './redis-lock.js';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
 import type { DirectoryStore } from './directory-store.js';
 import { MemoryStore } from './memory-store.js';
-import { parseRedisUrl } from './redis-connection.js';
+import { parseRedisUrl } from './redis-url.js';
 import { RedisStore } from './redis-store.js';
 
 /** Options of {@link createStore}. */

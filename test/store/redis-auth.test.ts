@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.js';
 import { ConfigError } from '../../src/errors.js';
-import { parseRedisUrl } from '../../src/store/redis-connection.js';
+import { parseRedisUrl } from '../../src/store/redis-url.js';
 import { missingBinaries } from '../helpers/binaries.js';
 import { waitFor } from '../helpers/net.js';
 import { makeTlsFiles, startRedis, type RedisServer } from '../helpers/redis-server.js';

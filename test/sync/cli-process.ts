@@ -27,10 +27,15 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: 
 }
 
 /** Starts `mailroster serve` as a separate process (so a test can SIGKILL it like a crash). */
-export function spawnServe(env: NodeJS.ProcessEnv): { proc: ChildProcess; kill: () => Promise<void> } {
-  const proc = spawn(process.execPath, [CLI, 'serve'], { env, stdio: 'ignore' });
+export function spawnServe(env: NodeJS.ProcessEnv): { proc: ChildProcess; output: () => string; kill: () => Promise<void> } {
+  const proc = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const chunks: string[] = [];
+  proc.stdout!.on('data', (c: Buffer) => void chunks.push(c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => void chunks.push(c.toString()));
   return {
     proc,
+    /** Everything the process wrote (its log lines), for failure messages. */
+    output: () => chunks.join(''),
     kill: () => (proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise((r) => (proc.once('exit', () => r()), proc.kill('SIGKILL')))),
   };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { missingBinaries } from '../helpers/binaries.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { waitFor } from '../helpers/net.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { directoryFile, directoryYaml, startNode, type Node } from '../store/redis-fixtures.js';
 import { cliEnv, spawnServe } from './cli-process.js';
@@ -17,9 +17,12 @@ describe('sync leader', { skip }, () => {
   before(async () => {
     redis = await startRedis();
     file = directoryFile(directoryYaml(3));
-    leader = spawnServe(cliEnv(redis.url, file.path, { MAILROSTER_SOCKETMAP_LISTEN: `127.0.0.1:${await freePort()}` }));
+    leader = spawnServe(cliEnv(redis.url, file.path, { MAILROSTER_SOCKETMAP_LISTEN: '127.0.0.1:0' }));
     const c = redis.client();
-    await waitFor(async () => (await c.hlen('{mailroster}:mailboxes')) === 3, 20_000, 'the leader process to sync');
+    await waitFor(async () => {
+      if (leader.proc.exitCode !== null) throw new Error(`mailroster serve exited:\n${leader.output()}`);
+      return (await c.hlen('{mailroster}:mailboxes')) === 3;
+    }, 30_000, 'the leader process to sync');
     follower = await startNode(redis.url, file.path);
   });
   after(async () => {
