@@ -19,7 +19,8 @@ describe('Redis Cluster (three masters on loopback)', { skip }, () => {
     file = directoryFile(directoryYaml(3, 'lists:\n  - address: team@example.com\n    members: [user0@example.com, user1@example.com]\n'));
     leader = await startNode(cluster.url, file.path);
     await waitFor(() => leader.service.store.current(), 15_000, 'the first sync into the cluster');
-    follower = await startNode(cluster.url, file.path);
+    // No poll to speak of: the follower learns of writes by cluster pub/sub alone.
+    follower = await startNode(cluster.url, file.path, { extra: { store: { pollIntervalMs: 3_600_000 } } });
   });
   after(async () => {
     await follower?.stop();

@@ -56,6 +56,26 @@ describe('two servers sharing one Redis', { skip }, () => {
     assert.equal(follower.service.store.status().generation, leader.service.store.status().generation);
   });
 
+  test('a change reaches a follower through pub/sub alone, and through the generation poll alone', async () => {
+    const c = redis.client();
+    // This user may not subscribe to any channel: only the poll can tell it about changes.
+    await c.call('ACL', 'SETUSER', 'deaf', 'on', '>deaf-pw', '~{mailroster}:*', 'resetchannels', '+@all');
+    const pubsubOnly = await startNode(redis.url, file.path, { extra: { store: { pollIntervalMs: 3_600_000 } } });
+    const pollOnly = await startNode(`redis://deaf:deaf-pw@127.0.0.1:${redis.port}`, file.path);
+    try {
+      file.write(directoryYaml(3, '  - address: dave@example.com\n  - address: olga@example.com\n'));
+      for (const node of [pubsubOnly, pollOnly]) {
+        await waitFor(async () => (await node.query('mailbox', 'olga@example.com')) === 'OK example.com/olga/', 10_000, 'olga on both');
+      }
+      assert.ok(pollOnly.logs().some((l) => l.msg === 'redis subscribe failed'), 'the poll-only server really had no pub/sub');
+      file.write(directoryYaml(3, '  - address: dave@example.com\n'));
+      await waitFor(async () => (await pubsubOnly.query('mailbox', 'olga@example.com')) === 'NOTFOUND ', 10_000, 'olga gone');
+    } finally {
+      await pubsubOnly.stop();
+      await pollOnly.stop();
+    }
+  });
+
   test('lookups, hits and misses alike, send nothing to Redis', async () => {
     const c = redis.client();
     const calls = async (): Promise<number> => [...(await c.info('commandstats')).matchAll(/^cmdstat_\w+:calls=(\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
