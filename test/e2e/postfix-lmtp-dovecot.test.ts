@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { missingBinaries } from '../helpers/binaries.js';
-import { startDovecot, VMAIL_UID, type DovecotInstance } from '../helpers/dovecot-instance.js';
+import { saslSocketPath, startDovecot, VMAIL_UID, type DovecotInstance } from '../helpers/dovecot-instance.js';
 import { waitFor } from '../helpers/net.js';
 import { startPostfix, type PostfixInstance } from '../helpers/postfix-instance.js';
 import { startFileService } from '../helpers/service.js';
@@ -15,9 +15,24 @@ domains: [example.com]
 mailboxes:
   - address: alice@example.com
     aliases: [postmaster@example.com]
+    passwordHash: "{PLAIN}secret"
   - address: bob@example.com
   - address: carol@example.com
+  - address: dave@example.com
+    enabled: false
+    passwordHash: "{PLAIN}dave-pw"
 `;
+
+/** AUTH PLAIN on a fresh SMTP session: the reply line. */
+async function smtpAuth(port: number, user: string, password: string): Promise<string> {
+  const s = await smtpSession(port);
+  try {
+    await s.command('EHLO client.test');
+    return (await s.command(`AUTH PLAIN ${Buffer.from(`\0${user}\0${password}`).toString('base64')}`)).text;
+  } finally {
+    await s.close();
+  }
+}
 
 /** One SMTP transaction: the RCPT reply, and the final reply when the recipient was accepted. */
 async function sendMail(port: number, rcpt: string, token: string): Promise<{ rcpt: string; done?: string }> {
@@ -54,13 +69,20 @@ describe('Postfix -> LMTP -> Dovecot, both looking users up through mailroster',
     dv = await startDovecot({ dictSocket, lmtp: true });
     svc = await startFileService(YAML, {
       socketmap: { listen: ['127.0.0.1:0'] },
-      dict: { listen: [dictSocket], userdb: { uid: String(VMAIL_UID), gid: String(VMAIL_UID), home: `${dv.vmail}/%d/%n`, mail: 'maildir:~/Maildir' } },
+      dict: {
+        listen: [dictSocket], userdb: { uid: String(VMAIL_UID), gid: String(VMAIL_UID), home: `${dv.vmail}/%d/%n`, mail: 'maildir:~/Maildir' },
+        // Postfix SASL ignores nologin; this is the setting README recommends with SASL.
+        passdb: { disabledMode: 'fail' },
+      },
     });
     const sm = svc.service.socketmap.addresses[0]!;
     assert.equal(sm.kind, 'tcp');
     pf = await startPostfix({
       socketmap: `inet:127.0.0.1:${sm.kind === 'tcp' ? sm.port : 0}`,
-      main: { virtual_transport: `lmtp:unix:${dv.lmtpSocket}` },
+      main: {
+        virtual_transport: `lmtp:unix:${dv.lmtpSocket}`,
+        smtpd_sasl_auth_enable: 'yes', smtpd_sasl_type: 'dovecot', smtpd_sasl_path: saslSocketPath(dv),
+      },
     });
   });
   after(async () => {
@@ -90,6 +112,13 @@ describe('Postfix -> LMTP -> Dovecot, both looking users up through mailroster',
   test('an unknown user is rejected at RCPT', async () => {
     const r = await sendMail(pf.smtpPort, 'nobody@example.com', 'token-unknown');
     assert.match(r.rcpt, /^550 5\.1\.1 /);
+  });
+
+  test('Postfix SASL authenticates through Dovecot\'s dict passdb: address, alias, wrong password, disabled', async () => {
+    assert.match(await smtpAuth(pf.smtpPort, 'alice@example.com', 'secret'), /^235 /);
+    assert.match(await smtpAuth(pf.smtpPort, 'Postmaster@example.com', 'secret'), /^235 /);
+    assert.match(await smtpAuth(pf.smtpPort, 'alice@example.com', 'wrong'), /^535 /);
+    assert.match(await smtpAuth(pf.smtpPort, 'dave@example.com', 'dave-pw'), /^535 /, 'disabled, right password: refused (disabledMode fail)');
   });
 
   test('with the dict side down, Dovecot defers (4xx) and Postfix delivers once it is back', async () => {

@@ -41,6 +41,11 @@ export interface DovecotOptions {
   readonly lmtp?: boolean;
 }
 
+/** The auth socket Postfix's `smtpd_sasl_type = dovecot` connects to, under the instance dir. */
+export function saslSocketPath(instance: DovecotInstance): string {
+  return join(instance.dir, 'run', 'auth-postfix');
+}
+
 /**
  * Starts a throwaway Dovecot whose passdb and userdb are the configuration `mailroster
  * dovecot-config` generates, pointed at `dictSocket`. Runs as root (auth-worker connects as root).
@@ -103,6 +108,10 @@ mail_location = maildir:~/Maildir
 ${renderDovecotAuthBlocks(extFile)}
 service auth {
   unix_listener auth-userdb {
+    mode = 0666
+  }
+  # For Postfix SASL (smtpd_sasl_type = dovecot); Postfix's smtpd runs as the postfix user.
+  unix_listener auth-postfix {
     mode = 0666
   }
 }
