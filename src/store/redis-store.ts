@@ -235,7 +235,9 @@ export class RedisStore implements DirectoryStore {
     if (reply[0] === 'not-leader') throw new StoreConflictError('not written: this server no longer holds the sync lock');
     if (reply[0] === 'conflict') throw new StoreConflictError(`not written: redis moved to ${reply[1]}:${reply[2]} meanwhile`);
     const kept = cursor ?? base?.cursor;
-    this.#install({ directory, epoch: reply[1]!, generation: Number(reply[2]), ...(kept !== undefined && { cursor: kept }) }, 'own write');
+    // Keep the indexes as a follower would (cheap), so losing the lock later needs no full rebuild.
+    const indexed = mode === 'patch' && base?.indexed ? patchIndexed(base.indexed, patch) : undefined;
+    this.#install({ directory: indexed?.directory ?? directory, ...(indexed && { indexed }), epoch: reply[1]!, generation: Number(reply[2]), ...(kept !== undefined && { cursor: kept }) }, 'own write');
   }
 
   #setConnected(connected: boolean, err?: unknown): void {
