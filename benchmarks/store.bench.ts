@@ -1,11 +1,9 @@
-import { pino } from 'pino';
 import { Directory } from '../src/directory/directory.js';
 import { DEFAULT_ADDRESS_RULES } from '../src/directory/resolve.js';
 import { lookupSocketmap } from '../src/lookup/socketmap-lookup.js';
 import { ResolverCache } from '../src/store/directory-source.js';
-import { parseRedisUrl } from '../src/store/redis-url.js';
-import { RedisStore } from '../src/store/redis-store.js';
 import { startRedis } from '../test/helpers/redis-server.js';
+import { redisStore } from '../test/store/redis-fixtures.js';
 import type { Benchmark, BenchResult } from './bench-api.js';
 import { syntheticDirectory } from './synthetic-directory.js';
 
@@ -16,14 +14,6 @@ const CHANGES = 10;
 
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 
-function store(url: string, leader: boolean): RedisStore {
-  return new RedisStore({
-    target: parseRedisUrl(url), keyPrefix: 'bench', maxStalenessSeconds: 0, pollIntervalMs: 500, logLength: 1000,
-    connect: { passwordFile: '', tlsCaFile: '', commandTimeoutMs: 30_000, connectTimeoutMs: 3000 },
-    ...(leader && { lockTtlMs: 15_000 }), logger: pino({ level: 'silent' }),
-  });
-}
-
 /**
  * The Redis store on a private redis-server: lookups from the in-process replica against one Redis
  * round trip (what a lookup would cost with Redis on the hot path), a 100k-mailbox full write and
@@ -32,8 +22,8 @@ function store(url: string, leader: boolean): RedisStore {
 const bench: Benchmark = async () => {
   const redis = await startRedis();
   const rows: BenchResult[] = [];
-  const leader = store(redis.url, true);
-  const follower = store(redis.url, false);
+  const leader = redisStore(redis.url, { leader: true, keyPrefix: 'bench' });
+  const follower = redisStore(redis.url, { keyPrefix: 'bench' });
   try {
     const data = syntheticDirectory(MAILBOXES);
     const directory = Directory.build(data, { strict: true, source: 'bench' });

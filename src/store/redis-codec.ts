@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DirectoryPatch } from '../directory/directory-changes.js';
 import type { DirectoryData, ListEntry, MailboxEntry } from '../directory/directory-data.js';
 
@@ -32,8 +33,37 @@ export function decodeMeta(epoch: string | null | undefined, generation: string 
   return { epoch, generation: Number(generation ?? 0), ...(cursor ? { cursor } : {}) };
 }
 
+/**
+ * Largest patch kept in the change log. A bigger one (a sync that rewrote much of the directory)
+ * is left out: followers notice the gap and read everything once, which costs about the same, and
+ * the log stays bounded at store.logLength times this.
+ */
+const MAX_LOG_ENTRY_BYTES = 1024 * 1024;
+
+/** What one write needs besides the patch. */
+export interface WriteRequest {
+  readonly mode: 'patch' | 'full';
+  /** The generation the writer read (compare-and-set); undefined: Redis must be empty. */
+  readonly base: { readonly epoch: string; readonly generation: number } | undefined;
+  /** Leader lock token ("" = not fenced). */
+  readonly token: string;
+  readonly patch: DirectoryPatch;
+  readonly cursor: string | undefined;
+  readonly logLength: number;
+  readonly channel: string;
+}
+
+/** The ARGV of WRITE_SCRIPT, in its order (see there). */
+export function writeArgs(w: WriteRequest): (string | number)[] {
+  const json = w.mode === 'patch' ? JSON.stringify(w.patch) : '';
+  return [
+    w.mode, w.base?.epoch ?? '', w.base?.generation ?? 0, w.token, randomUUID(), domainsArg(w.patch.domains), w.cursor ?? '-',
+    Buffer.byteLength(json) <= MAX_LOG_ENTRY_BYTES ? json : '', w.logLength, w.channel, Date.now(), ...patchArgs(w.patch),
+  ];
+}
+
 /** The counts and data arguments of WRITE_SCRIPT for a patch. */
-export function patchArgs(patch: DirectoryPatch): string[] {
+function patchArgs(patch: DirectoryPatch): string[] {
   const pairs = (entries: readonly { address: string }[]) => entries.flatMap((e) => [e.address.toLowerCase(), JSON.stringify(e)]);
   return [
     String(patch.mailboxes.put.length), String(patch.mailboxes.del.length), String(patch.lists.put.length), String(patch.lists.del.length),
@@ -47,7 +77,7 @@ export function fullPatch(data: DirectoryData): DirectoryPatch {
 }
 
 /** The domains argument of WRITE_SCRIPT: "-" keeps, "" clears, else JSON. */
-export function domainsArg(domains: DirectoryPatch['domains']): string {
+function domainsArg(domains: DirectoryPatch['domains']): string {
   if (domains === undefined) return '-';
   return domains === null ? '' : JSON.stringify(domains);
 }

@@ -46,7 +46,8 @@ export class LuaScript {
  * KEYS: meta, mailboxes, lists, log, leader
  * ARGV: mode ("patch" | "full"), expected epoch, expected generation, leader token ("" = not
  *   fenced), new epoch (full), domains ("-" keep, "" none, JSON), cursor ("-" keep), log entry
- *   JSON (patch), log length, channel, now (ms), then four counts and the data: mailbox
+ *   JSON ("" = none: followers then reload in full), log length, channel, now (ms), then four
+ *   counts and the data: mailbox
  *   field/value pairs, mailbox fields to delete, list pairs, list fields to delete.
  * Returns {"ok", epoch, generation} or {"conflict", epoch, generation} or {"not-leader"}.
  */
@@ -85,7 +86,7 @@ local newGen = math.max(gen, expGen) + 1
 redis.call('HSET', KEYS[1], 'epoch', epoch, 'generation', newGen, 'writtenAt', ARGV[11], 'mailboxes', redis.call('HLEN', KEYS[2]))
 if ARGV[6] ~= '-' then redis.call('HSET', KEYS[1], 'domains', ARGV[6]) end
 if ARGV[7] ~= '-' then redis.call('HSET', KEYS[1], 'cursor', ARGV[7]) end
-if mode == 'patch' then
+if mode == 'patch' and ARGV[8] ~= '' then
   redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[9], newGen .. '-0', 'patch', ARGV[8])
 end
 redis.call('PUBLISH', ARGV[10], epoch .. ':' .. newGen)

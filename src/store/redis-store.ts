@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isEmptyPatch, patchBetween, type DirectoryPatch } from '../directory/directory-changes.js';
 import type { Directory } from '../directory/directory.js';
@@ -6,7 +5,7 @@ import { indexDirectory, patchIndexed, type IndexedDirectory } from './indexed-d
 import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
 import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConnectOptions } from './redis-connection.js';
 import type { RedisTarget } from './redis-url.js';
-import { decodeDirectory, decodeLogEntry, decodeMeta, domainsArg, fullPatch, patchArgs } from './redis-codec.js';
+import { decodeDirectory, decodeLogEntry, decodeMeta, fullPatch, writeArgs } from './redis-codec.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { RedisLeaderLock } from './redis-lock.js';
 import { execAll, WRITE_SCRIPT, type RedisClient } from './redis-scripts.js';
@@ -222,10 +221,7 @@ export class RedisStore implements DirectoryStore {
    */
   async #write(mode: 'patch' | 'full', base: ReplicaSnapshot | undefined, directory: Directory, patch: DirectoryPatch, cursor: string | undefined): Promise<void> {
     const k = this.#keys;
-    const args = [
-      mode, base?.epoch ?? '', base?.generation ?? 0, this.#lock?.token ?? '', randomUUID(), domainsArg(patch.domains), cursor ?? '-',
-      mode === 'patch' ? JSON.stringify(patch) : '', this.#o.logLength, k.channel, Date.now(), ...patchArgs(patch),
-    ];
+    const args = writeArgs({ mode, base, token: this.#lock?.token ?? '', patch, cursor, logLength: this.#o.logLength, channel: k.channel });
     let reply: string[];
     try {
       reply = (await WRITE_SCRIPT.run(this.#client, [k.meta, k.mailboxes, k.lists, k.log, k.leader], args)) as string[];

@@ -1,6 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
 import { FileProvider } from '../../src/providers/file-provider.js';
+import { RedisStore } from '../../src/store/redis-store.js';
+import { parseRedisUrl } from '../../src/store/redis-url.js';
 import type { DirectoryProvider } from '../../src/providers/provider.js';
 import { createService, type Service } from '../../src/index.js';
 import { captureLogger, testConfig } from '../helpers/service.js';
@@ -70,4 +73,13 @@ export async function startNode(url: string, file: string, options: { extra?: Re
       await service.stop();
     },
   };
+}
+
+/** A RedisStore on its own (no service), for store-level tests and the benchmark. */
+export function redisStore(url: string, options: { leader?: boolean; logger?: Logger; logLength?: number; keyPrefix?: string } = {}): RedisStore {
+  return new RedisStore({
+    target: parseRedisUrl(url), keyPrefix: options.keyPrefix ?? 'mailroster', maxStalenessSeconds: 0, pollIntervalMs: 200, logLength: options.logLength ?? 1000,
+    connect: { passwordFile: '', tlsCaFile: '', commandTimeoutMs: 30_000, connectTimeoutMs: 3000 },
+    ...(options.leader && { lockTtlMs: 15_000 }), logger: options.logger ?? pino({ level: 'silent' }),
+  });
 }
