@@ -23,6 +23,8 @@ export class KeycloakEvents {
   readonly #pageSize: number;
   readonly #logger: Logger | undefined;
   #available: boolean | undefined;
+  /** Set when this Keycloak refused epoch-ms `dateFrom` (older versions take only yyyy-MM-dd). */
+  #dayDates = false;
 
   constructor(http: HttpClient, realmBase: string, pageSize: number, logger?: Logger) {
     this.#http = http;
@@ -36,7 +38,9 @@ export class KeycloakEvents {
     this.#available = await this.#check(signal);
     if (!this.#available) return encode({ t: Date.now(), seen: [] });
     const newest = (await keycloakPager(this.#http, `${this.#base}/admin-events`, {}, 1)(0, signal)).items[0];
-    return encode({ t: typeof newest?.time === 'number' ? newest.time : Date.now(), seen: [] });
+    // dateFrom is inclusive: the newest event is already reflected, so it starts as seen.
+    if (typeof newest?.time !== 'number') return encode({ t: Date.now(), seen: [] });
+    return encode({ t: newest.time, seen: [eventKey(newest)] });
   }
 
   /** Ids of users touched since `cursor`, and the next cursor. */
@@ -44,17 +48,8 @@ export class KeycloakEvents {
     const cursor = decode(raw);
     if (this.#available === undefined) this.#available = await this.#check(signal);
     if (!this.#available) return { userIds: [], cursor: raw };
-    const query = { dateFrom: String(cursor.t), resourceTypes: ['USER', 'GROUP_MEMBERSHIP'] };
-    let events: Record<string, unknown>[];
-    try {
-      const page = keycloakPager(this.#http, `${this.#base}/admin-events`, query, this.#pageSize);
-      events = await collectSimple((i) => page(i, signal));
-    } catch (err) {
-      if (!(err instanceof ProviderError) || err.code !== 'PROVIDER_AUTH') throw err;
-      this.#available = false;
-      this.#logger?.info('keycloak admin events are not readable (service account lacks view-events); changes arrive with the full sync only');
-      return { userIds: [], cursor: raw };
-    }
+    const events = await this.#since(cursor.t, signal);
+    if (events === undefined) return { userIds: [], cursor: raw };
     const seen = new Set(cursor.seen);
     let t = cursor.t;
     let atT = new Set(cursor.seen);
@@ -70,6 +65,28 @@ export class KeycloakEvents {
       atT.add(key);
     }
     return { userIds: [...users], cursor: encode({ t, seen: [...atT] }) };
+  }
+
+  /**
+   * Admin events from `t` on (inclusive), or undefined once reading them is forbidden. Keycloak
+   * versions that only take `yyyy-MM-dd` answer 400 to epoch ms: then whole days are asked for
+   * and the caller's filter on `time` drops what came before `t`.
+   */
+  async #since(t: number, signal: AbortSignal): Promise<Record<string, unknown>[] | undefined> {
+    const dateFrom = this.#dayDates ? new Date(t).toISOString().slice(0, 10) : String(t);
+    const page = keycloakPager(this.#http, `${this.#base}/admin-events`, { dateFrom, resourceTypes: ['USER', 'GROUP_MEMBERSHIP'] }, this.#pageSize);
+    try {
+      return await collectSimple((i) => page(i, signal));
+    } catch (err) {
+      if (err instanceof ProviderError && err.status === 400 && !this.#dayDates) {
+        this.#dayDates = true;
+        return this.#since(t, signal);
+      }
+      if (!(err instanceof ProviderError) || err.code !== 'PROVIDER_AUTH') throw err;
+      this.#available = false;
+      this.#logger?.info('keycloak admin events are not readable (service account lacks view-events); changes arrive with the full sync only');
+      return undefined;
+    }
   }
 
   /** Whether the realm records admin events and we may read them. */

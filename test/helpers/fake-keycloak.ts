@@ -48,6 +48,8 @@ export class FakeKeycloak extends FakeIdpServer {
   /** expires_in as told to the client, when it should differ from the real lifetime. */
   advertisedLifetimeSeconds: number | undefined;
   adminEventsEnabled = true;
+  /** Accept only yyyy-MM-dd for admin-events dateFrom, as older Keycloak versions do. */
+  dayDatesOnly = false;
   /** Caps `max` on the user listing, as a server or proxy limit would. */
   maxPageCap: number | undefined;
   /** Makes /users/count count service accounts too, which the listing leaves out. */
@@ -161,7 +163,10 @@ export class FakeKeycloak extends FakeIdpServer {
 
   #adminEvents(q: URLSearchParams): RouteReply {
     if (!this.adminEventsEnabled) return page([], q);
-    const from = Number(q.get('dateFrom') ?? 0);
+    const raw = q.get('dateFrom') ?? '0';
+    const day = /^\d{4}-\d{2}-\d{2}$/.test(raw);
+    if (this.dayDatesOnly && q.has('dateFrom') && !day) return { status: 400, body: { error: 'Invalid value for From date' } };
+    const from = day ? Date.parse(`${raw}T00:00:00Z`) : Number(raw);
     const types = q.getAll('resourceTypes');
     const list = this.events.filter((e) => e.time >= from && (types.length === 0 || types.includes(e.resourceType)));
     return page([...list].reverse(), q);

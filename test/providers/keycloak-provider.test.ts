@@ -116,6 +116,20 @@ describe('Keycloak provider', () => {
     await kc.stop();
   });
 
+  test('a Keycloak that takes only yyyy-MM-dd for dateFrom still yields each change once', async () => {
+    const kc = await realm();
+    kc.dayDatesOnly = true;
+    const p = provider(kc);
+    await p.fetchDirectory(signal());
+    const start = await p.fetchChanges(undefined, signal());
+    kc.update('bob', { enabled: false });
+    const next = await p.fetchChanges(start.cursor, signal());
+    assert.deepEqual(next.changes.map(describeChange), ['upsert-mailbox bob@example.com disabled', 'upsert-list staff@example.com: alice@example.com,fred@example.com,gina@example.com']);
+    assert.deepEqual((await p.fetchChanges(next.cursor, signal())).changes, []);
+    await p.close();
+    await kc.stop();
+  });
+
   test('the service applies admin-event changes between full syncs', async () => {
     const kc = await realm();
     const svc = await startProviderService(provider(kc), 'alice@example.com');
