@@ -145,7 +145,9 @@ function toUser(raw: Json): ProviderUser {
 /** Authentik before 2025.x has one `parent`; later versions a `parents` list. */
 function toGroup(raw: Json): ProviderGroup {
   const parents = Array.isArray(raw.parents) ? raw.parents : raw.parent ? [raw.parent] : [];
-  const members = Array.isArray(raw.users) ? raw.users : Array.isArray(raw.users_obj) ? raw.users_obj.map((u) => asObject(u)?.pk) : [];
+  const members = Array.isArray(raw.users) ? raw.users : Array.isArray(raw.users_obj) ? raw.users_obj.map((u) => asObject(u)?.pk) : undefined;
+  // Without a member list every mailboxGroup member would silently lose her mailbox: refuse.
+  if (members === undefined) throw new ProviderError('PROVIDER_BAD_RESPONSE', `authentik: group ${String(raw.name)} carries neither users nor users_obj`);
   return {
     id: idString(raw.pk)!,
     name: typeof raw.name === 'string' ? raw.name : '',
