@@ -1,12 +1,12 @@
 import type { DirectoryData } from '../directory/directory-data.js';
 import type { ChangeTracker } from './change-tracker.js';
-import { runFullSync, warningReporter } from './full-sync.js';
+import { runFullSync } from './full-sync.js';
 import { GroupTree, type ProviderGroup } from './group-tree.js';
 import { HttpClient } from './http-client.js';
 import { asObject, idString, type IdpOptions } from './idp-options.js';
 import type { Page } from './paging.js';
 import { ProviderError } from './provider-error.js';
-import { DirectoryMapper, type ProviderUser } from './provider-mapping.js';
+import type { ProviderUser } from './provider-mapping.js';
 import type { DirectoryChange, DirectoryProvider } from './provider.js';
 
 type Json = Record<string, unknown>;
@@ -47,19 +47,14 @@ export class AuthentikProvider implements DirectoryProvider {
 
   /** Reads every group, then every user page by page; rejects on any failed page. */
   async fetchDirectory(signal: AbortSignal): Promise<DirectoryData> {
-    const started = Date.now();
-    const report = warningReporter(this.#o.logger);
-    const mapper = new DirectoryMapper(this.#o.mapping, report);
-    const tree = new GroupTree(await this.#groups(signal));
-    const mailboxGroupId = this.#o.mapping.mailboxGroup === '' ? undefined : tree.find(this.#o.mapping.mailboxGroup).id;
     const result = await runFullSync({
-      mapper, tree,
+      name: this.name, mapping: this.#o.mapping, logger: this.#o.logger,
+      groups: async () => new GroupTree(await this.#groups(signal)),
       users: { page: (i, s) => this.#usersPage(i, s) },
       idOf: (raw) => idString(raw.pk)!,
       toUser: (raw) => (MAIL_TYPES.has(raw.type as string | undefined) ? toUser(raw) : undefined),
-    }, signal, mailboxGroupId);
+    }, signal);
     this.#tracker = result.tracker;
-    this.#o.logger?.info({ ...mapper.stats, excluded: result.excluded, ...result.report, warningsSuppressed: report.suppressed(), ms: Date.now() - started }, 'authentik directory fetched');
     return result.data;
   }
 

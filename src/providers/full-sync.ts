@@ -2,16 +2,20 @@ import type { Logger } from 'pino';
 import type { DirectoryData, MailboxEntry } from '../directory/directory-data.js';
 import { ChangeTracker } from './change-tracker.js';
 import type { GroupTree } from './group-tree.js';
-import { collectAll, type CollectReport, type PagedListing } from './paging.js';
-import type { DirectoryMapper, MappingReport, ProviderUser } from './provider-mapping.js';
+import { collectAll, type PagedListing } from './paging.js';
+import { DirectoryMapper, type MappingOptions, type MappingReport, type ProviderUser } from './provider-mapping.js';
 
 /** Per-entry warnings logged per sync; the rest are only counted, so one bad import cannot flood the log. */
 const MAX_WARNINGS = 50;
 
 /** What a full sync needs from a provider: its groups and a paged user listing. */
 export interface FullSyncSpec<R> {
-  readonly mapper: DirectoryMapper;
-  readonly tree: GroupTree;
+  /** Provider name for the summary log line. */
+  readonly name: string;
+  readonly mapping: MappingOptions;
+  readonly logger: Logger | undefined;
+  /** Reads the groups; the mapper says which groups' members matter (Keycloak reads only those). */
+  readonly groups: (mapper: DirectoryMapper) => Promise<GroupTree>;
   readonly users: PagedListing<R>;
   readonly idOf: (raw: R) => string;
   /** The user as mapping sees it; undefined for accounts that never get mail (service accounts). */
@@ -22,20 +26,21 @@ export interface FullSyncSpec<R> {
 export interface FullSyncResult {
   readonly data: DirectoryData;
   readonly tracker: ChangeTracker;
-  readonly report: CollectReport;
-  /** Accounts left out by kind (service accounts, external users). */
-  readonly excluded: number;
 }
 
 /**
- * The full sync both providers share: resolve the mailbox group, page through every user mapping
- * each one at once (raw JSON is dropped page by page), then add lists and report collisions.
+ * The full sync both providers share: read the groups and resolve the mailbox group, page through
+ * every user mapping each one at once (raw JSON is dropped page by page), add lists, report
+ * collisions, and log one summary with every count.
  */
-export async function runFullSync<R>(spec: FullSyncSpec<R>, signal: AbortSignal, mailboxGroupId?: string): Promise<FullSyncResult> {
-  const { mapper, tree } = spec;
+export async function runFullSync<R>(spec: FullSyncSpec<R>, signal: AbortSignal): Promise<FullSyncResult> {
+  const started = Date.now();
+  const report = warningReporter(spec.logger);
+  const mapper = new DirectoryMapper(spec.mapping, report);
+  const tree = await spec.groups(mapper);
   const allowed = mapper.mailboxMembers(tree);
   let excluded = 0;
-  const { items, report } = await collectAll(spec.users, spec.idOf, (raw) => {
+  const { items, report: paging } = await collectAll(spec.users, spec.idOf, (raw) => {
     const user = spec.toUser(raw);
     if (!user) return void excluded++, null;
     return mapper.mailbox(user, allowed) ?? null;
@@ -46,12 +51,14 @@ export async function runFullSync<R>(spec: FullSyncSpec<R>, signal: AbortSignal,
   const mailboxes: MailboxEntry[] = [];
   for (const v of items.values()) if (v) mailboxes.push(v);
   const data = mapper.directory(mailboxes, tree);
+  const mailboxGroupId = spec.mapping.mailboxGroup === '' ? undefined : tree.find(spec.mapping.mailboxGroup).id;
   const tracker = new ChangeTracker(mapper, tree, allowed && new Set(allowed), data, mailboxGroupId);
-  return { data, tracker, report, excluded };
+  spec.logger?.info({ ...mapper.stats, excluded, ...paging, warningsSuppressed: report.suppressed(), ms: Date.now() - started }, `${spec.name} directory fetched`);
+  return { data, tracker };
 }
 
 /** A MappingReport that logs the first MAX_WARNINGS problems of a sync and counts the rest. */
-export function warningReporter(logger: Logger | undefined): MappingReport & { readonly suppressed: () => number } {
+function warningReporter(logger: Logger | undefined): MappingReport & { readonly suppressed: () => number } {
   let count = 0;
   const report = (who: string, reason: string): void => {
     count++;

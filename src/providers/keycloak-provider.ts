@@ -1,6 +1,6 @@
 import type { DirectoryData } from '../directory/directory-data.js';
 import type { ChangeTracker } from './change-tracker.js';
-import { runFullSync, warningReporter } from './full-sync.js';
+import { runFullSync } from './full-sync.js';
 import { GroupTree } from './group-tree.js';
 import { HttpClient } from './http-client.js';
 import { asObject, idString, type IdpOptions } from './idp-options.js';
@@ -8,7 +8,7 @@ import { KeycloakEvents } from './keycloak-events.js';
 import { KeycloakGroups, keycloakPager } from './keycloak-groups.js';
 import { KeycloakToken } from './keycloak-token.js';
 import { ProviderError } from './provider-error.js';
-import { DirectoryMapper, type ProviderUser } from './provider-mapping.js';
+import type { ProviderUser } from './provider-mapping.js';
 import type { DirectoryChange, DirectoryProvider } from './provider.js';
 
 type Json = Record<string, unknown>;
@@ -62,25 +62,21 @@ export class KeycloakProvider implements DirectoryProvider {
 
   /** Reads groups (members only where mapping needs them), then every user page by page. */
   async fetchDirectory(signal: AbortSignal): Promise<DirectoryData> {
-    const started = Date.now();
-    const report = warningReporter(this.#o.logger);
-    const mapper = new DirectoryMapper(this.#o.mapping, report);
-    const bare = new GroupTree(await this.#groups.hierarchy(signal));
-    const tree = new GroupTree(await this.#groups.withMembers(bare, mapper.groupsNeedingMembers(bare), signal));
-    const mailboxGroupId = this.#o.mapping.mailboxGroup === '' ? undefined : tree.find(this.#o.mapping.mailboxGroup).id;
-    const users = `${this.#base}/users`;
     const result = await runFullSync({
-      mapper, tree,
+      name: this.name, mapping: this.#o.mapping, logger: this.#o.logger,
+      groups: async (mapper) => {
+        const bare = new GroupTree(await this.#groups.hierarchy(signal));
+        return new GroupTree(await this.#groups.withMembers(bare, mapper.groupsNeedingMembers(bare), signal));
+      },
       users: {
-        page: keycloakPager(this.#http, users, { briefRepresentation: false }, this.#o.pageSize),
+        page: keycloakPager(this.#http, `${this.#base}/users`, { briefRepresentation: false }, this.#o.pageSize),
         count: (s) => this.#count(s),
       },
       idOf: (raw) => requireId(raw),
       // Plain listings leave service accounts out already; the check guards older versions.
       toUser: (raw) => (raw.serviceAccountClientId === undefined ? toUser(raw) : undefined),
-    }, signal, mailboxGroupId);
+    }, signal);
     this.#tracker = result.tracker;
-    this.#o.logger?.info({ ...mapper.stats, excluded: result.excluded, ...result.report, warningsSuppressed: report.suppressed(), ms: Date.now() - started }, 'keycloak directory fetched');
     return result.data;
   }
 
