@@ -7,6 +7,7 @@ import { renderPostfixConfig } from './postfix-config.js';
 import { renderDovecotConfig } from './dovecot-config.js';
 import { toSocketmapReply } from './servers/replies.js';
 import { createService } from './index.js';
+import { fetchDirectoryOnce, lookupOnce } from './one-shot.js';
 import { ServiceError } from './errors.js';
 import { SYNC_OPTIONS, syncCommand } from './sync/sync-command.js';
 
@@ -52,32 +53,24 @@ async function serve(config: AppConfig): Promise<number> {
   return new Promise<number>(() => undefined);
 }
 
-async function loadOnce(config: AppConfig) {
-  const service = createService(config, { logger: createLogger('silent') });
-  await service.store.start();
-  const outcome = await service.sync.syncNow();
-  return { service, outcome };
-}
-
 async function lookup(config: AppConfig, args: string[]): Promise<number> {
   const [map, key] = args;
   if (map === undefined || key === undefined) throw new UsageError('lookup needs MAP and KEY');
-  const { service, outcome } = await loadOnce(config);
-  if (outcome.status === 'failed') process.stderr.write(`${outcome.error.message}\n`);
-  const reply = toSocketmapReply(service.lookup(map, key));
-  await service.stop();
+  const reply = toSocketmapReply(await lookupOnce(config, map, key));
   process.stdout.write(`${formatSocketmapReply(reply).payload}\n`);
   return reply.status === 'OK' ? 0 : reply.status === 'NOTFOUND' ? 1 : 2;
 }
 
 async function checkConfig(config: AppConfig): Promise<number> {
-  const { service, outcome } = await loadOnce(config);
-  await service.stop();
-  if (outcome.status === 'failed') {
-    process.stderr.write(`${outcome.error.message}\n`);
+  let directory;
+  try {
+    directory = await fetchDirectoryOnce(config);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
     return 1;
   }
-  process.stdout.write(`configuration valid; directory has ${outcome.mailboxes} mailboxes\n`);
+  for (const p of directory.problems) process.stderr.write(`skipped ${p.where}: ${p.reason}\n`);
+  process.stdout.write(`configuration valid; directory has ${directory.mailboxCount} mailboxes\n`);
   return 0;
 }
 

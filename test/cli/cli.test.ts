@@ -4,6 +4,9 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { missingBinaries } from '../helpers/binaries.js';
+import { startRedis } from '../helpers/redis-server.js';
+import { startFileService } from '../helpers/service.js';
 import { tempDir } from '../helpers/temp.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -24,6 +27,17 @@ describe('mailroster CLI', () => {
     const bad = await cli(['lookup', 'nosuch', 'x']);
     assert.equal(bad.code, 2);
     assert.match(bad.stdout, /^PERM unknown map/);
+  });
+
+  test('lookup with a Redis store answers from Redis and never calls the provider', { skip: missingBinaries('redis-server') }, async () => {
+    const redis = await startRedis();
+    const svc = await startFileService('mailboxes:\n  - address: alice@example.com\n', { store: { url: redis.url } });
+    await svc.stop();
+    // The provider file does not exist: a lookup that called the provider would fail.
+    const env = { MAILROSTER_STORE_URL: redis.url, MAILROSTER_PROVIDER_FILE_PATH: '/nonexistent/dir.yaml' };
+    assert.deepEqual(await cli(['lookup', 'mailbox', 'alice@example.com'], env), { code: 0, stdout: 'OK example.com/alice/\n', stderr: '' });
+    assert.equal((await cli(['lookup', 'mailbox', 'bob@example.com'], env)).code, 1);
+    await redis.stop();
   });
 
   test('check-config reports a broken directory file with where and why, and fails', async () => {
