@@ -60,7 +60,7 @@ export class HttpClient {
     this.#o = options;
     // Node's global fetch takes no CA; an undici Agent does. The custom CA is added to the
     // system roots, not put in their place, so a public provider keeps working too.
-    const ca = options.caFile === '' ? undefined : [...rootCertificates, readFileSync(options.caFile, 'utf8')];
+    const ca = options.caFile === '' ? undefined : [...rootCertificates, readCa(options.caFile)];
     this.#agent = new Agent({
       connect: ca ? { ca } : {},
       headersTimeout: options.timeoutMs,
@@ -172,6 +172,14 @@ export class HttpClient {
       else url.searchParams.set(k, String(v));
     }
     return url;
+  }
+}
+
+function readCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ProviderError('PROVIDER_CONFIG', `provider.http.caFile: cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
 }
 

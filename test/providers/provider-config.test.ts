@@ -52,5 +52,6 @@ describe('provider configuration', () => {
     assert.throws(() => createProvider(load({ type: 'keycloak', keycloak: { url: 'https://k', realm: 'r', clientId: 'c' } })), /provider\.keycloak\.clientSecret/);
     assert.throws(() => createProvider(load({ type: 'authentik', authentik: { url: 'https://a', tokenFile: '/nonexistent/token' } })), /cannot read secret file/);
     assert.throws(() => load({ type: 'ldap' }), ConfigError);
+    assert.throws(() => createProvider(load({ type: 'authentik', authentik: { url: 'https://a', token: 't' }, http: { caFile: '/nonexistent/ca.pem' } })), /provider\.http\.caFile: cannot read/);
   });
 });
