@@ -145,6 +145,8 @@ export class SyncEngine {
       this.#schedule(nextSyncDelayMs(this.#o.intervalSeconds, this.#o.jitter ?? 0.1));
       return outcome;
     } catch (err) {
+      // Shutting down cancels a sync in progress: that is not a provider failure.
+      if (this.#abort.signal.aborted) return { status: 'failed', error: err as Error };
       this.stats.failures++;
       this.#failures++;
       const retryMs = backoffDelayMs(this.#failures, this.#o.retryInitialSeconds ?? 1, this.#o.retryMaxSeconds ?? 300);
