@@ -49,7 +49,7 @@ export interface Service {
 export function createService(config: AppConfig, deps: ServiceDeps): Service {
   const { logger } = deps;
   const store = deps.store ?? createStore(config, logger.child({ component: 'store' }));
-  const provider = deps.provider ?? createProvider(config);
+  const provider = deps.provider ?? createProvider(config, logger.child({ component: 'provider' }));
   const resolvers = new ResolverCache(store, config.addresses);
   const sync = createSyncEngine(config, { provider, store, logger: logger.child({ component: 'sync', provider: provider.name }) });
   const counters = new LookupCounters();

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import type { AppConfig } from './config/config.js';
 import { Directory } from './directory/directory.js';
 import { lookupSocketmap } from './lookup/socketmap-lookup.js';
@@ -12,7 +13,8 @@ import { createStore } from './store/store-factory.js';
  * `check-config` reports and what `lookup` answers from with the in-memory store.
  */
 export async function fetchDirectoryOnce(config: AppConfig): Promise<Directory> {
-  const provider = createProvider(config);
+  // Provider warnings (skipped users, retries) go to stderr, away from the command's output.
+  const provider = createProvider(config, createLogger(config.log.level, pino.destination(2)));
   try {
     const data = await provider.fetchDirectory(new AbortController().signal);
     return Directory.build(data, { strict: provider.strict, source: provider.source ?? provider.name });

@@ -1,18 +1,14 @@
 import type { Logger } from 'pino';
 import { readSecret, type AppConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
-import { createLogger } from '../logger.js';
 import { AuthentikProvider } from './authentik-provider.js';
 import { FileProvider } from './file-provider.js';
 import type { IdpOptions } from './idp-options.js';
 import { KeycloakProvider } from './keycloak-provider.js';
 import type { DirectoryProvider } from './provider.js';
 
-/**
- * Builds the configured provider; a new provider adds one case here. Without `logger` the
- * provider logs (skip counts, retries) to stdout at `log.level`, like the service's root logger.
- */
-export function createProvider(config: AppConfig, logger: Logger = createLogger(config.log.level)): DirectoryProvider {
+/** Builds the configured provider; a new provider adds one case here. */
+export function createProvider(config: AppConfig, logger: Logger): DirectoryProvider {
   const p = config.provider;
   switch (p.type) {
     case 'file':

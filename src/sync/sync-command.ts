@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import type { Writable } from 'node:stream';
 import type { AppConfig } from '../config/config.js';
 import type { EntryDiff } from '../directory/directory-changes.js';
@@ -41,7 +42,8 @@ export async function syncCommand(config: AppConfig, flags: Readonly<Record<stri
   const progress = io.err.isTTY ? (text: string) => io.err.write(`\r\x1b[K${text}`) : () => undefined;
   const logger = createLogger('silent');
   const store = createStore(config, logger, { leadership: false });
-  const provider = createProvider(config);
+  // Provider warnings (skipped users, retries) go to stderr at the configured level.
+  const provider = createProvider(config, createLogger(config.log.level, pino.destination(2)));
   const engine = createSyncEngine(config, { provider, store, logger });
   try {
     progress('loading the current directory from the store...');

@@ -6,6 +6,9 @@ import { loadConfig } from '../../src/config/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { createProvider } from '../../src/providers/provider-factory.js';
 import { tempDir } from '../helpers/temp.js';
+import { captureLogger } from '../helpers/service.js';
+
+const silent = captureLogger().logger;
 
 describe('provider configuration', () => {
   test('every provider key comes from MAILROSTER_PROVIDER_* and secrets never print', () => {
@@ -32,7 +35,7 @@ describe('provider configuration', () => {
     assert.equal(config.provider.pageSize, 500);
     const printed = redacted();
     assert.ok(!printed.includes('very-secret-value') && !printed.includes('another-secret-token'));
-    assert.equal(createProvider(config).name, 'keycloak');
+    assert.equal(createProvider(config, silent).name, 'keycloak');
   });
 
   test('the Authentik token is read from tokenFile', async () => {
@@ -40,7 +43,7 @@ describe('provider configuration', () => {
     const file = join(tmp.path, 'token');
     writeFileSync(file, 'token-from-file\n');
     const { config } = loadConfig({ env: {}, overrides: { provider: { type: 'authentik', authentik: { url: 'https://auth.example.com', tokenFile: file } } } });
-    const provider = createProvider(config);
+    const provider = createProvider(config, silent);
     assert.equal(provider.name, 'authentik');
     await provider.close?.();
     tmp.remove();
@@ -48,10 +51,10 @@ describe('provider configuration', () => {
 
   test('a missing URL, secret or secret file is a ConfigError naming the key', () => {
     const load = (provider: Record<string, unknown>) => loadConfig({ env: {}, overrides: { provider } }).config;
-    assert.throws(() => createProvider(load({ type: 'authentik', authentik: { token: 't' } })), (e: unknown) => e instanceof ConfigError && /provider\.authentik\.url/.test(e.message));
-    assert.throws(() => createProvider(load({ type: 'keycloak', keycloak: { url: 'https://k', realm: 'r', clientId: 'c' } })), /provider\.keycloak\.clientSecret/);
-    assert.throws(() => createProvider(load({ type: 'authentik', authentik: { url: 'https://a', tokenFile: '/nonexistent/token' } })), /cannot read secret file/);
+    assert.throws(() => createProvider(load({ type: 'authentik', authentik: { token: 't' } }), silent), (e: unknown) => e instanceof ConfigError && /provider\.authentik\.url/.test(e.message));
+    assert.throws(() => createProvider(load({ type: 'keycloak', keycloak: { url: 'https://k', realm: 'r', clientId: 'c' } }), silent), /provider\.keycloak\.clientSecret/);
+    assert.throws(() => createProvider(load({ type: 'authentik', authentik: { url: 'https://a', tokenFile: '/nonexistent/token' } }), silent), /cannot read secret file/);
     assert.throws(() => load({ type: 'ldap' }), ConfigError);
-    assert.throws(() => createProvider(load({ type: 'authentik', authentik: { url: 'https://a', token: 't' }, http: { caFile: '/nonexistent/ca.pem' } })), /provider\.http\.caFile: cannot read/);
+    assert.throws(() => createProvider(load({ type: 'authentik', authentik: { url: 'https://a', token: 't' }, http: { caFile: '/nonexistent/ca.pem' } }), silent), /provider\.http\.caFile: cannot read/);
   });
 });
