@@ -9,7 +9,7 @@ import type { DirectoryProvider } from './providers/provider.js';
 import { LookupCounters } from './ops/lookup-counters.js';
 import { OpsHttpServer } from './ops/http-server.js';
 import { createMetrics } from './ops/metrics.js';
-import { Listener } from './servers/listener.js';
+import { Listener, type ConnectionHandler } from './servers/listener.js';
 import { serveDict } from './servers/dict-connection.js';
 import { serveSocketmap } from './servers/socketmap-connection.js';
 import { ResolverCache } from './store/directory-source.js';
@@ -54,26 +54,12 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
   const sync = createSyncEngine(config, { provider, store, logger: logger.child({ component: 'sync', provider: provider.name }) });
   const counters = new LookupCounters();
   const socketmapOptions = { resolvers, counters, maxRequestBytes: config.socketmap.maxRequestBytes, idleTimeoutMs: config.socketmap.idleTimeoutMs };
-  const socketmap = new Listener({
-    proto: 'socketmap',
-    endpoints: config.socketmap.listen.map(parseEndpoint),
-    permissions: { mode: config.socketmap.socketMode, owner: config.socketmap.socketOwner, group: config.socketmap.socketGroup },
-    maxConnections: config.socketmap.maxConnections,
-    logger,
-    handler: (socket, log) => serveSocketmap(socket, log, socketmapOptions),
-  });
+  const socketmap = listenerFor('socketmap', config.socketmap, logger, (socket, log) => serveSocketmap(socket, log, socketmapOptions));
   const dictOptions = {
     lookup: new DictLookup(store, resolvers, config.dict), counters,
     maxLineBytes: config.dict.maxLineBytes, idleTimeoutMs: config.dict.idleTimeoutMs,
   };
-  const dict = new Listener({
-    proto: 'dict',
-    endpoints: config.dict.listen.map(parseEndpoint),
-    permissions: { mode: config.dict.socketMode, owner: config.dict.socketOwner, group: config.dict.socketGroup },
-    maxConnections: config.dict.maxConnections,
-    logger,
-    handler: (socket, log) => serveDict(socket, log, dictOptions),
-  });
+  const dict = listenerFor('dict', config.dict, logger, (socket, log) => serveDict(socket, log, dictOptions));
   const listeners = { socketmap, dict };
   const registry = createMetrics({
     counters, store, sync,
@@ -103,6 +89,24 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
       await provider.close?.();
     },
   };
+}
+
+/** The listener settings `socketmap` and `dict` share. */
+interface ListenerSection {
+  readonly listen: readonly string[];
+  readonly socketMode: string;
+  readonly socketOwner: string;
+  readonly socketGroup: string;
+  readonly maxConnections: number;
+}
+
+function listenerFor(proto: string, section: ListenerSection, logger: Logger, handler: ConnectionHandler): Listener {
+  return new Listener({
+    proto, logger, handler,
+    endpoints: section.listen.map(parseEndpoint),
+    permissions: { mode: section.socketMode, owner: section.socketOwner, group: section.socketGroup },
+    maxConnections: section.maxConnections,
+  });
 }
 
 export { loadConfig, type AppConfig } from './config/config.js';

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { DictLineDecoder } from '../../protocol/dict-lines.js';
+import { replyStream } from './reply-stream.js';
 
 /** A line-level dict client built on our own framing: write raw lines, read reply lines in order. */
 export interface DictClient {
@@ -23,27 +24,12 @@ export async function dictClient(path: string): Promise<DictClient> {
   const socket = connect(path);
   // Replies may be far longer than requests (an iteration row with a JSON value).
   const decoder = new DictLineDecoder(16 * 1024 * 1024);
-  const lines: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
-  const closedWaiters: (() => void)[] = [];
-  let ended = false;
-  socket.on('data', (chunk: Buffer) => {
+  const { next, closed } = await replyStream(socket, (chunk) => {
     decoder.push(chunk);
-    for (let l = decoder.nextLine(); l !== undefined; l = decoder.nextLine()) {
-      const w = waiting.shift();
-      if (w) w(l);
-      else lines.push(l);
-    }
+    const lines: string[] = [];
+    for (let l = decoder.nextLine(); l !== undefined; l = decoder.nextLine()) lines.push(l);
+    return lines;
   });
-  socket.on('error', () => undefined);
-  socket.on('close', () => {
-    ended = true;
-    closedWaiters.splice(0).forEach((r) => r());
-    waiting.splice(0).forEach((w) => w('<closed>'));
-  });
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  const next = (): Promise<string> =>
-    lines.length > 0 ? Promise.resolve(lines.shift()!) : ended ? Promise.resolve('<closed>') : new Promise((r) => waiting.push(r));
   return {
     socket,
     next,
@@ -56,7 +42,7 @@ export async function dictClient(path: string): Promise<DictClient> {
         if (l === '' || l.startsWith('F') || l === '<closed>') return out;
       }
     },
-    closed: () => (ended ? Promise.resolve() : new Promise((r) => closedWaiters.push(r))),
+    closed,
     close: () => void socket.destroy(),
   };
 }

@@ -4,29 +4,27 @@ import { Cluster } from 'ioredis';
 import { missingBinaries } from '../helpers/binaries.js';
 import { waitFor } from '../helpers/net.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-server.js';
-import { directoryFile, directoryYaml, startNode, type Node } from './redis-fixtures.js';
+import { directoryYaml, startPair, type Node, type NodePair } from './redis-fixtures.js';
 
 const skip = missingBinaries('redis-server', 'redis-cli');
 
 describe('Redis Cluster (three masters on loopback)', { skip }, () => {
   let cluster: RedisCluster;
-  let file: ReturnType<typeof directoryFile>;
+  let pair: NodePair;
+  let file: NodePair['file'];
   let leader: Node;
   let follower: Node;
 
   before(async () => {
     cluster = await startRedisCluster();
-    file = directoryFile(directoryYaml(3, 'lists:\n  - address: team@example.com\n    members: [user0@example.com, user1@example.com]\n'));
-    leader = await startNode(cluster.url, file.path);
-    await waitFor(() => leader.service.store.current(), 15_000, 'the first sync into the cluster');
+    const yaml = directoryYaml(3, 'lists:\n  - address: team@example.com\n    members: [user0@example.com, user1@example.com]\n');
     // No poll to speak of: the follower learns of writes by cluster pub/sub alone.
-    follower = await startNode(cluster.url, file.path, { extra: { store: { pollIntervalMs: 3_600_000 } } });
+    pair = await startPair(cluster.url, yaml, { timeoutMs: 15_000, follower: { store: { pollIntervalMs: 3_600_000 } } });
+    ({ file, leader, follower } = pair);
   });
   after(async () => {
-    await follower?.stop();
-    await leader?.stop();
+    await pair?.stop();
     await cluster?.stop();
-    file?.remove();
   });
 
   test('both servers answer lookups from the directory kept in the cluster', async () => {

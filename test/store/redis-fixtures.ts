@@ -9,6 +9,7 @@ import { createService, type Service } from '../../src/index.js';
 import { captureLogger, testConfig } from '../helpers/service.js';
 import { socketmapClient, type SocketmapClient } from '../helpers/socketmap-client.js';
 import { tempDir } from '../helpers/temp.js';
+import { waitFor } from '../helpers/net.js';
 
 /** A directory file with `n` mailboxes user0..user(n-1)@example.com plus `extra` YAML lines. */
 export function directoryYaml(n: number, extra = ''): string {
@@ -82,4 +83,29 @@ export function redisStore(url: string, options: { leader?: boolean; logger?: Lo
     connect: { passwordFile: '', tlsCaFile: '', commandTimeoutMs: 30_000, connectTimeoutMs: 3000 },
     ...(options.leader && { lockTtlMs: 15_000 }), logger: options.logger ?? pino({ level: 'silent' }),
   });
+}
+
+/** A leader that has synced one directory file into a shared Redis, and a follower of it. */
+export interface NodePair {
+  readonly file: ReturnType<typeof directoryFile>;
+  readonly leader: Node;
+  readonly follower: Node;
+  /** Stops both servers and removes the file; the Redis belongs to the caller. */
+  stop(): Promise<void>;
+}
+
+/** Starts the leader, waits for its first sync, then starts the follower. */
+export async function startPair(url: string, yaml: string, options: { follower?: Record<string, unknown>; timeoutMs?: number } = {}): Promise<NodePair> {
+  const file = directoryFile(yaml);
+  const leader = await startNode(url, file.path);
+  await waitFor(() => leader.service.store.current(), options.timeoutMs ?? 10_000, 'the leader to sync the directory');
+  const follower = await startNode(url, file.path, { extra: options.follower ?? {} });
+  return {
+    file, leader, follower,
+    stop: async () => {
+      await follower.stop();
+      await leader.stop();
+      file.remove();
+    },
+  };
 }

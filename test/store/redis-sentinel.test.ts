@@ -3,31 +3,27 @@ import { after, before, describe, test } from 'node:test';
 import { missingBinaries } from '../helpers/binaries.js';
 import { waitFor } from '../helpers/net.js';
 import { startRedis, startRedisSentinel, type RedisServer } from '../helpers/redis-server.js';
-import { directoryFile, directoryYaml, startNode, type Node } from './redis-fixtures.js';
+import { directoryYaml, startPair, type Node, type NodePair } from './redis-fixtures.js';
 
 const skip = missingBinaries('redis-server', 'redis-cli');
 
 describe('Redis behind Sentinel', { skip }, () => {
   let redis: RedisServer;
   let sentinel: Awaited<ReturnType<typeof startRedisSentinel>>;
-  let file: ReturnType<typeof directoryFile>;
-  let leader: Node;
+  let pair: NodePair;
+  let file: NodePair['file'];
   let follower: Node;
 
   before(async () => {
     redis = await startRedis();
     sentinel = await startRedisSentinel(redis.port);
-    file = directoryFile(directoryYaml(3));
-    leader = await startNode(sentinel.url, file.path);
-    await waitFor(() => leader.service.store.current(), 10_000, 'the first sync through Sentinel');
-    follower = await startNode(sentinel.url, file.path);
+    pair = await startPair(sentinel.url, directoryYaml(3));
+    ({ file, follower } = pair);
   });
   after(async () => {
-    await follower?.stop();
-    await leader?.stop();
+    await pair?.stop();
     await sentinel?.stop();
     await redis?.stop();
-    file?.remove();
   });
 
   test('servers find the master through Sentinel, sync and follow', async () => {

@@ -3,28 +3,25 @@ import { after, before, describe, test } from 'node:test';
 import { missingBinaries } from '../helpers/binaries.js';
 import { waitFor } from '../helpers/net.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { directoryFile, directoryYaml, startNode, type Node } from './redis-fixtures.js';
+import { directoryYaml, startNode, startPair, type Node, type NodePair } from './redis-fixtures.js';
 
 const skip = missingBinaries('redis-server', 'redis-cli');
 
 describe('two servers sharing one Redis', { skip }, () => {
   let redis: RedisServer;
-  let file: ReturnType<typeof directoryFile>;
+  let pair: NodePair;
+  let file: NodePair['file'];
   let leader: Node;
   let follower: Node;
 
   before(async () => {
     redis = await startRedis();
-    file = directoryFile(directoryYaml(3));
-    leader = await startNode(redis.url, file.path);
-    await waitFor(() => leader.service.store.current(), 10_000, 'the leader to load the directory');
-    follower = await startNode(redis.url, file.path);
+    pair = await startPair(redis.url, directoryYaml(3));
+    ({ file, leader, follower } = pair);
   });
   after(async () => {
-    await follower?.stop();
-    await leader?.stop();
+    await pair?.stop();
     await redis?.stop();
-    file?.remove();
   });
 
   test('the first server leads and syncs; the second follows from Redis without calling the provider', async () => {

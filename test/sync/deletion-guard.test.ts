@@ -3,29 +3,26 @@ import { after, before, describe, test } from 'node:test';
 import { missingBinaries } from '../helpers/binaries.js';
 import { waitFor } from '../helpers/net.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { directoryFile, directoryYaml, startNode, type Node } from '../store/redis-fixtures.js';
+import { directoryYaml, startPair, type Node, type NodePair } from '../store/redis-fixtures.js';
 import { cliEnv, runCli } from './cli-process.js';
 
 const skip = missingBinaries('redis-server', 'redis-cli');
 
 describe('deletion guard', { skip }, () => {
   let redis: RedisServer;
-  let file: ReturnType<typeof directoryFile>;
+  let pair: NodePair;
+  let file: NodePair['file'];
   let leader: Node;
   let follower: Node;
 
   before(async () => {
     redis = await startRedis();
-    file = directoryFile(directoryYaml(10));
-    leader = await startNode(redis.url, file.path);
-    await waitFor(() => leader.service.store.current(), 10_000, 'the first sync');
-    follower = await startNode(redis.url, file.path);
+    pair = await startPair(redis.url, directoryYaml(10));
+    ({ file, leader, follower } = pair);
   });
   after(async () => {
-    await follower?.stop();
-    await leader?.stop();
+    await pair?.stop();
     await redis?.stop();
-    file?.remove();
   });
 
   test('refuses a sync that drops most mailboxes, logs and counts it; the old directory keeps serving', async () => {
