@@ -34,6 +34,19 @@ async function smtpAuth(port: number, user: string, password: string): Promise<s
   }
 }
 
+/** The RCPT reply for MAIL FROM `from`, after AUTH PLAIN when `login` is given. */
+async function senderCheck(port: number, from: string, login?: [user: string, password: string]): Promise<string> {
+  const s = await smtpSession(port);
+  try {
+    await s.command('EHLO client.test');
+    if (login) await s.command(`AUTH PLAIN ${Buffer.from(`\0${login[0]}\0${login[1]}`).toString('base64')}`);
+    await s.command(`MAIL FROM:<${from}>`);
+    return (await s.command('RCPT TO:<bob@example.com>')).text;
+  } finally {
+    await s.close();
+  }
+}
+
 /** One SMTP transaction: the RCPT reply, and the final reply when the recipient was accepted. */
 async function sendMail(port: number, rcpt: string, token: string): Promise<{ rcpt: string; done?: string }> {
   const s = await smtpSession(port);
@@ -82,6 +95,8 @@ describe('Postfix -> LMTP -> Dovecot, both looking users up through mailroster',
       main: {
         virtual_transport: `lmtp:unix:${dv.lmtpSocket}`,
         smtpd_sasl_auth_enable: 'yes', smtpd_sasl_type: 'dovecot', smtpd_sasl_path: saslSocketPath(dv),
+        // The `senders` map at work: who may use which MAIL FROM (checked at RCPT time).
+        smtpd_sender_restrictions: 'reject_sender_login_mismatch',
       },
     });
   });
@@ -119,6 +134,15 @@ describe('Postfix -> LMTP -> Dovecot, both looking users up through mailroster',
     assert.match(await smtpAuth(pf.smtpPort, 'Postmaster@example.com', 'secret'), /^235 /);
     assert.match(await smtpAuth(pf.smtpPort, 'alice@example.com', 'wrong'), /^535 /);
     assert.match(await smtpAuth(pf.smtpPort, 'dave@example.com', 'dave-pw'), /^535 /, 'disabled, right password: refused (disabledMode fail)');
+  });
+
+  test('smtpd_sender_login_maps: a user sends as her address and aliases, not as someone else; strangers must log in', async () => {
+    const alice: [string, string] = ['alice@example.com', 'secret'];
+    assert.match(await senderCheck(pf.smtpPort, 'alice@example.com', alice), /^250 /);
+    assert.match(await senderCheck(pf.smtpPort, 'postmaster@example.com', alice), /^250 /);
+    assert.match(await senderCheck(pf.smtpPort, 'alice+news@example.com', alice), /^250 /);
+    assert.match(await senderCheck(pf.smtpPort, 'bob@example.com', alice), /^553 5\.7\.1 .*not owned by user alice@example\.com/);
+    assert.match(await senderCheck(pf.smtpPort, 'alice@example.com'), /^553 5\.7\.1 .*not logged in/);
   });
 
   test('with the dict side down, Dovecot defers (4xx) and Postfix delivers once it is back', async () => {
