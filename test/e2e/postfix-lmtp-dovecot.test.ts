@@ -70,7 +70,7 @@ function delivered(maildir: string, token: string): string[] {
   return readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).filter((m) => m.includes(token));
 }
 
-describe('Postfix -> LMTP -> Dovecot, both looking users up through mailroster', { skip: missingBinaries('doveadm', 'dovecot', 'postfix') }, () => {
+describe('Postfix -> LMTP -> Dovecot, both looking users up through mailroster', { skip: missingBinaries('doveadm', 'dovecot', 'lmtp', 'postfix') }, () => {
   const sock = tempDir('mailroster-e2e-');
   const dictSocket = join(sock.path, 'dict.sock');
   let dv: DovecotInstance;
