@@ -56,6 +56,20 @@ describe('socketmap server over TCP and UNIX', () => {
     c.close();
   });
 
+  test('100 concurrent lockstep connections each get their own answers, in order', async () => {
+    const clients = await Promise.all(Array.from({ length: 100 }, () => socketmapClient(tcp)));
+    const wrong: string[] = [];
+    await Promise.all(clients.map(async (c, i) => {
+      for (let n = 0; n < 50; n++) {
+        const [key, expected] = (i + n) % 2 === 0 ? ['alice@example.com', 'OK example.com/alice/'] : [`nobody${i}.${n}@example.com`, 'NOTFOUND '];
+        const reply = await c.query('mailbox', key);
+        if (reply !== expected) wrong.push(`${i}/${n}: ${reply}`);
+      }
+      c.close();
+    }));
+    assert.deepEqual(wrong, []);
+  });
+
   test('reassembles a request split into single bytes', async () => {
     const c = await socketmapClient(tcp);
     for (const b of encodeNetstring('mailbox alice@example.com')) c.writeRaw(Buffer.from([b]));
