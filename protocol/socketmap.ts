@@ -38,11 +38,6 @@ export function parseSocketmapRequest(payload: Buffer): SocketmapRequest {
   return { name: payload.toString('latin1', 0, space), key: payload.toString('utf8', space + 1) };
 }
 
-/** Builds the request payload Postfix would send (used by the lookup client and tests). */
-export function formatSocketmapRequest(request: SocketmapRequest): string {
-  return `${request.name} ${request.key}`;
-}
-
 /**
  * Renders a reply payload. Reasons are made printable and short. An `OK` whose payload would pass
  * Postfix's limit turns into `TEMP`: a truncated answer would silently drop recipients.

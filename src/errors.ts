@@ -41,11 +41,3 @@ export class ConfigError extends ServiceError {
     super('CONFIG_INVALID', message, options);
   }
 }
-
-/** No complete directory is available, so nothing may be answered as "not found". */
-export class DirectoryUnavailableError extends ServiceError {
-  override name = 'DirectoryUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('DIRECTORY_UNAVAILABLE', message, options);
-  }
-}
