@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createService } from '../../src/index.js';
-import type { DirectoryProvider } from '../../src/providers/provider.js';
+import { gatedProvider } from '../helpers/gated-provider.js';
 import { captureLogger, testConfig } from '../helpers/service.js';
 import { socketmapClient } from '../helpers/socketmap-client.js';
 
 describe('operations HTTP endpoint', () => {
   test('healthz follows readiness; metrics count lookups and malformed input; status reports the store', async () => {
-    let release!: () => void;
-    const provider: DirectoryProvider = {
-      name: 'gated', strict: true,
-      fetchDirectory: (signal) => new Promise((resolve, reject) => {
-        release = () => resolve({ mailboxes: [{ address: 'alice@example.com' }] });
-        signal.addEventListener('abort', () => reject(signal.reason));
-      }),
-    };
+    const provider = gatedProvider({ mailboxes: [{ address: 'alice@example.com' }] });
     const service = createService(testConfig({ http: { listen: '127.0.0.1:0' } }), { logger: captureLogger().logger, provider });
     await service.start();
     const ep = service.http.address!;
@@ -24,7 +17,7 @@ describe('operations HTTP endpoint', () => {
     assert.equal(before.status, 503);
     assert.equal(await before.text(), 'directory not loaded yet\n');
 
-    release();
+    provider.open();
     await service.sync.syncNow();
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createService } from '../../src/index.js';
-import type { DirectoryProvider } from '../../src/providers/provider.js';
 import { missingBinaries } from '../helpers/binaries.js';
+import { gatedProvider } from '../helpers/gated-provider.js';
 import { freePort } from '../helpers/net.js';
 import { startPostfix, type PostfixInstance } from '../helpers/postfix-instance.js';
 import { captureLogger, testConfig } from '../helpers/service.js';
@@ -16,13 +16,6 @@ const DIRECTORY = {
   ],
   lists: [{ address: 'team@example.com', members: ['alice@example.com', 'bob@example.com'] }],
 };
-
-/** A provider the test controls: it answers only once `ready` is set. */
-function gatedProvider(): DirectoryProvider & { open: () => void } {
-  let open!: () => void;
-  const gate = new Promise<void>((r) => (open = r));
-  return { name: 'gated', strict: true, open, fetchDirectory: async () => (await gate, structuredClone(DIRECTORY)) };
-}
 
 /** RCPT TO replies for each recipient, one SMTP transaction. */
 async function rcptCodes(port: number, recipients: string[]): Promise<Record<string, string>> {
@@ -38,7 +31,7 @@ async function rcptCodes(port: number, recipients: string[]): Promise<Record<str
 describe('a real Postfix looking up through mailroster', { skip: missingBinaries('postfix') }, () => {
   let postfix: PostfixInstance;
   let port: number;
-  const provider = gatedProvider();
+  const provider = gatedProvider(DIRECTORY);
   const service = () => createService(testConfig({ socketmap: { listen: [`127.0.0.1:${port}`] } }), { logger: captureLogger().logger, provider });
   let running: ReturnType<typeof service>;
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { encodeNetstring } from '../../protocol/netstring.js';
 import type { Endpoint } from '../../src/config/formats.js';
 import { createService } from '../../src/index.js';
-import type { DirectoryProvider } from '../../src/providers/provider.js';
+import { gatedProvider } from '../helpers/gated-provider.js';
 import { captureLogger, startFileService, testConfig } from '../helpers/service.js';
 import { socketmapClient } from '../helpers/socketmap-client.js';
 import { tempDir } from '../helpers/temp.js';
@@ -133,22 +133,14 @@ describe('socketmap server over TCP and UNIX', () => {
 
 describe('socketmap server before the directory is loaded', () => {
   test('answers TEMP for every map, never NOTFOUND', async () => {
-    let release!: () => void;
-    const hanging: DirectoryProvider = {
-      name: 'hanging', strict: true,
-      // Hangs until released, as a slow provider would; honours the abort signal like a real one.
-      fetchDirectory: (signal) => new Promise((resolve, reject) => {
-        release = () => resolve({ mailboxes: [{ address: 'alice@example.com' }] });
-        signal.addEventListener('abort', () => reject(signal.reason));
-      }),
-    };
-    const service = createService(testConfig(), { logger: captureLogger().logger, provider: hanging });
+    const provider = gatedProvider({ mailboxes: [{ address: 'alice@example.com' }] });
+    const service = createService(testConfig(), { logger: captureLogger().logger, provider });
     await service.start();
     const c = await socketmapClient(service.socketmap.addresses[0]!);
     for (const map of ['domain', 'mailbox', 'alias', 'senders']) {
       assert.equal(await c.query(map, 'nobody@example.com'), 'TEMP directory not loaded yet', map);
     }
-    release();
+    provider.open();
     await service.sync.syncNow();
     assert.equal(await c.query('mailbox', 'nobody@example.com'), 'NOTFOUND ');
     c.close();
