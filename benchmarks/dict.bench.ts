@@ -9,7 +9,7 @@ import { Directory } from '../src/directory/directory.js';
 import { DEFAULT_ADDRESS_RULES } from '../src/directory/resolve.js';
 import { createService } from '../src/index.js';
 import { DictLookup } from '../src/lookup/dict-lookup.js';
-import { ResolverCache } from '../src/store/directory-source.js';
+import { ResolverCache } from '../src/lookup/resolver-cache.js';
 import type { Benchmark, BenchResult } from './bench-api.js';
 import { syntheticDirectory } from './synthetic-directory.js';
 

@@ -1,7 +1,7 @@
 import { Directory } from '../src/directory/directory.js';
 import { DEFAULT_ADDRESS_RULES } from '../src/directory/resolve.js';
 import { lookupSocketmap } from '../src/lookup/socketmap-lookup.js';
-import { ResolverCache } from '../src/store/directory-source.js';
+import { ResolverCache } from '../src/lookup/resolver-cache.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { redisStore } from '../test/store/redis-fixtures.js';
 import type { Benchmark, BenchResult } from './bench-api.js';

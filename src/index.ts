@@ -12,7 +12,7 @@ import { createMetrics } from './ops/metrics.js';
 import { Listener, type ConnectionHandler } from './servers/listener.js';
 import { serveDict } from './servers/dict-connection.js';
 import { serveSocketmap } from './servers/socketmap-connection.js';
-import { ResolverCache } from './store/directory-source.js';
+import { ResolverCache } from './lookup/resolver-cache.js';
 import type { DirectoryStore } from './store/directory-store.js';
 import { createStore } from './store/store-factory.js';
 import type { SyncEngine, SyncOutcome } from './sync/sync-engine.js';

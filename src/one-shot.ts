@@ -5,7 +5,7 @@ import { lookupSocketmap } from './lookup/socketmap-lookup.js';
 import type { LookupResult } from './lookup/lookup-result.js';
 import { createLogger } from './logger.js';
 import { createProvider } from './providers/provider-factory.js';
-import { ResolverCache } from './store/directory-source.js';
+import { ResolverCache } from './lookup/resolver-cache.js';
 import { createStore } from './store/store-factory.js';
 
 /**

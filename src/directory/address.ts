@@ -44,6 +44,11 @@ export function parseAddress(raw: string): ParsedAddress | undefined {
   return { local: local.toLowerCase(), domain };
 }
 
+/** The domain part of an address (after the last '@'), lower case, as written (not converted to ASCII). */
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}
+
 /** The index key of a parsed address. */
 export function addressKey(address: ParsedAddress): string {
   return `${address.local}@${address.domain}`;

@@ -1,7 +1,7 @@
 import { DirectoryError, type DirectoryProblem } from '../errors.js';
-import { addressKey, normalizeDomain, parseAddress, type ParsedAddress } from './address.js';
+import { addressKey, domainOf, normalizeDomain, parseAddress, type ParsedAddress } from './address.js';
 import { parseQuota, type DirectoryData, type ListEntry, type MailboxEntry } from './directory-data.js';
-import type { DirectoryIndexes, MailList, Mailbox } from './directory.js';
+import type { DirectoryIndexes, MailList, Mailbox } from './directory-indexes.js';
 
 type Claim = { kind: 'mailbox' | 'alias' | 'list'; where: string };
 
@@ -189,8 +189,4 @@ class IndexBuilder {
     }
     return out;
   }
-}
-
-function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 }

@@ -1,4 +1,4 @@
-import type { DirectoryChange } from '../providers/provider.js';
+import type { DirectoryChange } from './directory-change.js';
 import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js';
 
 /**

@@ -2,7 +2,8 @@ import { DictIterateFlag } from '../../protocol/dict.js';
 import { formatQuota } from '../directory/directory-data.js';
 import type { Directory, Mailbox } from '../directory/directory.js';
 import type { AddressResolver } from '../directory/resolve.js';
-import type { DirectorySource, ResolverCache } from '../store/directory-source.js';
+import type { DirectorySource } from '../store/directory-source.js';
+import type { ResolverCache } from './resolver-cache.js';
 import { NOT_FOUND, type LookupResult } from './lookup-result.js';
 
 /** Key space of the userdb: Dovecot's dict userdb looks up `shared/` + `userdb/%u`. */

@@ -1,4 +1,4 @@
-import type { ResolverCache } from '../store/directory-source.js';
+import type { ResolverCache } from './resolver-cache.js';
 import type { AddressResolver } from '../directory/resolve.js';
 import { NOT_FOUND, type LookupResult } from './lookup-result.js';
 

@@ -1,12 +1,7 @@
-import type { DirectoryData, ListEntry, MailboxEntry } from '../directory/directory-data.js';
+import type { DirectoryData } from '../directory/directory-data.js';
+import type { DirectoryChange } from '../directory/directory-change.js';
 
-/** A single-entry change a provider reports between full syncs; applied without a full rewrite. */
-export type DirectoryChange =
-  | { readonly op: 'upsert-mailbox'; readonly mailbox: MailboxEntry }
-  | { readonly op: 'remove-mailbox'; readonly id?: string; readonly address?: string }
-  | { readonly op: 'upsert-list'; readonly list: ListEntry }
-  | { readonly op: 'remove-list'; readonly id?: string; readonly address?: string };
-
+export type { DirectoryChange };
 
 /**
  * One identity provider behind one interface: adding Zitadel, Entra ID or LDAP means one new file

@@ -5,7 +5,7 @@ import { ProtocolError } from '../../protocol/protocol-error.js';
 import { formatSocketmapReply, parseSocketmapRequest, type SocketmapReply } from '../../protocol/socketmap.js';
 import { lookupSocketmap } from '../lookup/socketmap-lookup.js';
 import type { LookupCounters } from '../ops/lookup-counters.js';
-import type { ResolverCache } from '../store/directory-source.js';
+import type { ResolverCache } from '../lookup/resolver-cache.js';
 import { INTERNAL_ERROR_REPLY, toSocketmapReply } from './replies.js';
 
 /** Per-connection settings of the socketmap server. */

@@ -1,5 +1,4 @@
 import type { Directory } from '../directory/directory.js';
-import { AddressResolver, type AddressRules } from '../directory/resolve.js';
 
 /** What the lookup servers read: the current snapshot, without I/O. */
 export interface DirectorySource {
@@ -7,36 +6,4 @@ export interface DirectorySource {
   current(): Directory | undefined;
   /** Why {@link current} is undefined, for the TEMP/F reason. */
   unavailableReason(): string;
-}
-
-/**
- * Hands out an {@link AddressResolver} for the current snapshot, rebuilt only when the snapshot
- * changes, so the hot path allocates nothing per lookup.
- */
-export class ResolverCache {
-  readonly #source: DirectorySource;
-  readonly #rules: AddressRules;
-  #directory: Directory | undefined;
-  #resolver: AddressResolver | undefined;
-
-  constructor(source: DirectorySource, rules: AddressRules) {
-    this.#source = source;
-    this.#rules = rules;
-  }
-
-  /** The resolver for the current snapshot, or undefined when none is servable. */
-  resolver(): AddressResolver | undefined {
-    const dir = this.#source.current();
-    if (dir === undefined) return undefined;
-    if (dir !== this.#directory) {
-      this.#directory = dir;
-      this.#resolver = new AddressResolver(dir, this.#rules);
-    }
-    return this.#resolver;
-  }
-
-  /** The reason lookups cannot be answered now. */
-  unavailableReason(): string {
-    return this.#source.unavailableReason();
-  }
 }

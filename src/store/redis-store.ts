@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { isEmptyPatch, patchBetween, type DirectoryPatch } from '../directory/directory-changes.js';
 import type { Directory } from '../directory/directory.js';
-import { indexDirectory, patchIndexed, type IndexedDirectory } from './indexed-directory.js';
+import { indexDirectory, patchIndexed, type IndexedDirectory } from '../directory/indexed-directory.js';
 import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
 import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConnectOptions } from './redis-connection.js';
 import type { RedisTarget } from './redis-url.js';
@@ -11,7 +11,7 @@ import { RedisLeaderLock } from './redis-lock.js';
 import { execAll, WRITE_SCRIPT, type RedisClient } from './redis-scripts.js';
 import { Replica, type ReplicaSnapshot } from './replica.js';
 import { StoreConflictError, StoreUnavailableError } from './store-errors.js';
-import { SerialQueue } from './serial-queue.js';
+import { SerialQueue } from '../sync/serial-queue.js';
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {

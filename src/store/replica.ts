@@ -1,5 +1,5 @@
 import type { Directory } from '../directory/directory.js';
-import type { IndexedDirectory } from './indexed-directory.js';
+import type { IndexedDirectory } from '../directory/indexed-directory.js';
 
 /** One complete directory as read from (or written to) the shared store. */
 export interface ReplicaSnapshot {

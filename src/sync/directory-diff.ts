@@ -1,3 +1,4 @@
+import { domainOf } from '../directory/address.js';
 import { diffEntries, stableJson, type EntryDiff } from '../directory/directory-changes.js';
 import type { DirectoryData, ListEntry, MailboxEntry } from '../directory/directory-data.js';
 
@@ -63,5 +64,5 @@ function aliasesOf(data: DirectoryData): AliasEntry[] {
 
 function effectiveDomains(data: DirectoryData): Set<string> {
   const explicit = data.domains?.map((d) => d.toLowerCase());
-  return new Set(explicit ?? data.mailboxes.map((m) => m.address.slice(m.address.lastIndexOf('@') + 1).toLowerCase()));
+  return new Set(explicit ?? data.mailboxes.map((m) => domainOf(m.address)));
 }

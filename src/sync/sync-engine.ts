@@ -4,7 +4,7 @@ import { Directory } from '../directory/directory.js';
 import type { DirectoryData } from '../directory/directory-data.js';
 import type { DirectoryProvider } from '../providers/provider.js';
 import type { DirectoryStore } from '../store/directory-store.js';
-import { SerialQueue } from '../store/serial-queue.js';
+import { SerialQueue } from './serial-queue.js';
 import { checkDeletionGuard, type GuardRefusal } from './deletion-guard.js';
 import { diffDirectories, isEmptyDiff, summarizeDiff, type DirectoryDiff } from './directory-diff.js';
 import { backoffDelayMs, nextSyncDelayMs } from './sync-schedule.js';

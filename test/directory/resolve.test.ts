@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { Directory } from '../../src/directory/directory.js';
 import { DEFAULT_ADDRESS_RULES, type AddressRules } from '../../src/directory/resolve.js';
 import { lookupSocketmap } from '../../src/lookup/socketmap-lookup.js';
-import { ResolverCache } from '../../src/store/directory-source.js';
+import { ResolverCache } from '../../src/lookup/resolver-cache.js';
 import { toSocketmapReply } from '../../src/servers/replies.js';
 import { formatSocketmapReply } from '../../protocol/socketmap.js';
 

@@ -4,7 +4,7 @@ import { DictIterateFlag } from '../../protocol/dict.js';
 import { Directory } from '../../src/directory/directory.js';
 import { DEFAULT_ADDRESS_RULES } from '../../src/directory/resolve.js';
 import { DictLookup, type DictValueOptions } from '../../src/lookup/dict-lookup.js';
-import { ResolverCache } from '../../src/store/directory-source.js';
+import { ResolverCache } from '../../src/lookup/resolver-cache.js';
 import { ConfigError } from '../../src/errors.js';
 import { testConfig } from '../helpers/service.js';
 

@@ -1,7 +1,8 @@
-import { applyPatch, type DirectoryPatch } from '../directory/directory-changes.js';
-import type { DirectoryData, ListEntry, MailboxEntry } from '../directory/directory-data.js';
-import { buildIndexes } from '../directory/directory-builder.js';
-import { Directory, type DirectoryIndexes } from '../directory/directory.js';
+import { domainOf } from './address.js';
+import { applyPatch, type DirectoryPatch } from './directory-changes.js';
+import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js';
+import { buildIndexes } from './directory-builder.js';
+import { Directory, type DirectoryIndexes } from './directory.js';
 
 /** A snapshot with the indexes it was made from, so a patch can update them instead of rebuilding. */
 export interface IndexedDirectory {
@@ -63,12 +64,12 @@ export function patchIndexed(base: IndexedDirectory, patch: DirectoryPatch): Ind
 /** Hosted domains as written: the explicit list, or every mailbox's domain. */
 function hostedDomains(data: DirectoryData): string[] {
   if (data.domains !== undefined) return [...data.domains];
-  return [...new Set(data.mailboxes.map((m) => m.address.slice(m.address.lastIndexOf('@') + 1).toLowerCase()))];
+  return [...new Set(data.mailboxes.map((m) => domainOf(m.address)))];
 }
 
 /** Without an explicit list, a domain is hosted while a mailbox is in it (as the builder does). */
 function implicitDomains(mailboxes: ReadonlyMap<string, { readonly key: string; readonly domain: string }>): Map<string, string> {
   const domains = new Map<string, string>();
-  for (const m of mailboxes.values()) domains.set(m.key.slice(m.key.lastIndexOf('@') + 1), m.domain);
+  for (const m of mailboxes.values()) domains.set(domainOf(m.key), m.domain);
   return domains;
 }

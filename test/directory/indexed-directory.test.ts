@@ -4,7 +4,7 @@ import { addressKey, normalizeDomain, parseAddress } from '../../src/directory/a
 import { patchBetween } from '../../src/directory/directory-changes.js';
 import type { DirectoryData } from '../../src/directory/directory-data.js';
 import { Directory } from '../../src/directory/directory.js';
-import { indexDirectory, patchIndexed } from '../../src/store/indexed-directory.js';
+import { indexDirectory, patchIndexed } from '../../src/directory/indexed-directory.js';
 
 /** Everything a lookup can observe, over every address and domain either directory mentions. */
 function observable(dir: Directory, probes: { keys: string[]; domains: string[] }): unknown {
