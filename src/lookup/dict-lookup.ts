@@ -1,9 +1,10 @@
 import { DictIterateFlag } from '../../protocol/dict.js';
-import { formatQuota } from '../directory/directory-data.js';
 import type { Directory, Mailbox } from '../directory/directory.js';
 import type { AddressResolver } from '../directory/resolve.js';
 import type { DirectorySource } from '../store/directory-source.js';
 import type { ResolverCache } from './resolver-cache.js';
+import { decidePassdb, decideUserdb, listedMailboxes } from './auth-rules.js';
+import { UserdbFieldBuilder, type UserdbTemplates } from './userdb-fields.js';
 import { NOT_FOUND, type LookupResult } from './lookup-result.js';
 
 /** Key space of the userdb: Dovecot's dict userdb looks up `shared/` + `userdb/%u`. */
@@ -15,7 +16,7 @@ export const READ_ONLY_REASON = 'mailroster is read-only; dict writes are not su
 
 /** userdb templates (see schema-dict.ts) and the passdb refusal text. */
 export interface DictValueOptions {
-  readonly userdb: { readonly uid: string; readonly gid: string; readonly home: string; readonly mail: string; readonly quotaRule: string };
+  readonly userdb: UserdbTemplates;
   readonly passdb: { readonly disabledMode: string; readonly disabledReason: string };
 }
 
@@ -38,21 +39,19 @@ export type DictIteration =
 /**
  * Answers Dovecot's dict passdb/userdb from the current snapshot: the same address rules as the
  * socketmap side (case, IDN, `user+ext@`, aliases), and "not found" only from a loaded directory.
+ * The decisions are auth-rules.ts's; this class only writes them as 2.3's JSON values.
  */
 export class DictLookup {
   readonly #source: DirectorySource;
   readonly #resolvers: ResolverCache;
   readonly #o: DictValueOptions;
-  /** userdb field name -> compiled template; empty templates are left out. */
-  readonly #userdbFields: readonly (readonly [field: string, expand: Expander])[];
+  readonly #userdbFields: UserdbFieldBuilder;
 
   constructor(source: DirectorySource, resolvers: ResolverCache, options: DictValueOptions) {
     this.#source = source;
     this.#resolvers = resolvers;
     this.#o = options;
-    const t = options.userdb;
-    const fields: [string, string][] = [['uid', t.uid], ['gid', t.gid], ['home', t.home], ['mail', t.mail], ['quota_rule', t.quotaRule]];
-    this.#userdbFields = fields.filter(([, template]) => template !== '').map(([field, template]) => [field, compileTemplate(template)] as const);
+    this.#userdbFields = new UserdbFieldBuilder(options.userdb, '2.3');
   }
 
   /** LOOKUP of one key. */
@@ -97,13 +96,12 @@ export class DictLookup {
       }
       // Only keys under shared/userdb/ exist for iteration; skip paths that cannot match any.
       if (!USERDB_PREFIX.startsWith(path) && !path.startsWith(USERDB_PREFIX)) continue;
-      for (const mb of dir.sortedMailboxes) {
+      // The same mailboxes a userdb lookup finds: disabled ones do not exist for delivery.
+      for (const mb of listedMailboxes(dir, resolver)) {
         if (left <= 0) return;
         const key = USERDB_PREFIX + mb.address;
         // Without RECURSE only direct children of the path, as Dovecot's own dicts do.
         if (!key.startsWith(path) || (!recurse && key.includes('/', path.length))) continue;
-        // The same rule as a userdb lookup: disabled mailboxes do not exist for delivery.
-        if (resolver.mailbox(mb.address) !== mb || unsafeForPaths(mb)) continue;
         left--;
         yield [key, noValue ? '' : this.#userdbValue(mb, mb.address)];
       }
@@ -112,20 +110,20 @@ export class DictLookup {
 
   // Lshared/userdb/<user>: the mailbox that receives for <user>, `user+ext@` included.
   #userdb(resolver: AddressResolver, name: string): LookupResult {
-    const mb = resolver.mailbox(name);
-    if (!mb) return NOT_FOUND;
-    if (unsafeForPaths(mb)) return { kind: 'unavailable', reason: `address ${mb.address} cannot be used in a path` };
-    return { kind: 'found', value: this.#userdbValue(mb, name) };
+    const d = decideUserdb(resolver, name);
+    return d.kind === 'found' ? { kind: 'found', value: this.#userdbValue(d.value, name) } : d;
   }
 
-  // Lshared/passdb/<login>: a login may be the address or any alias, in any case or IDN form.
+  // Lshared/passdb/<login>: decidePassdb's answer in 2.3's terms.
   #passdb(dir: Directory, login: string): LookupResult {
-    const mb = dir.mailboxForLogin(login);
-    if (!mb) return NOT_FOUND;
+    const d = decidePassdb(dir, login);
+    if (d.kind === 'not-found') return NOT_FOUND;
+    const c = d.value;
     const fields: Record<string, string> = {};
-    if (mb.address !== login) fields.user = mb.address;
-    const hash = mb.passwordHash === undefined || mb.passwordHash === '' ? undefined : mb.passwordHash;
-    if (!mb.enabled) {
+    if (c.renamed) fields.user = c.user;
+    // The dict passdb carries one password: the mailbox's own hash comes first.
+    const hash = c.hashes[0];
+    if (c.disabled) {
       const password = hash !== undefined && { password: hash };
       // `fail` makes Dovecot refuse every client, Postfix SASL included; the hash stays as a guard.
       if (this.#o.passdb.disabledMode === 'fail') return found({ ...password, ...fields, fail: 'Y' });
@@ -134,56 +132,17 @@ export class DictLookup {
       // `nopassword` here: Postfix SASL ignores nologin and would accept any password.
       return found({ ...password, ...fields, nologin: 'Y', reason: this.#o.passdb.disabledReason });
     }
-    // No hash: not found, so a passdb chain can go on to another passdb (oauth2, ldap).
-    if (hash === undefined) return NOT_FOUND;
-    return found({ password: hash, ...fields });
+    return found({ password: hash!, ...fields });
   }
 
   #userdbValue(mb: Mailbox, name: string): string {
-    const vars: TemplateVars = { u: mb.address, n: mb.local, d: mb.domain, q: mb.quotaBytes === undefined ? undefined : formatQuota(mb.quotaBytes) };
-    const fields: Record<string, string> = {};
-    if (mb.address !== name) fields.user = mb.address;
-    for (const [field, expand] of this.#userdbFields) {
-      // quota_rule only for a mailbox that has a quota.
-      if (field === 'quota_rule' && vars.q === undefined) continue;
-      fields[field] = expand(vars);
-    }
-    return JSON.stringify(fields);
+    return JSON.stringify(Object.fromEntries(this.#userdbFields.fields(mb, name)));
   }
 }
 
 /** Dovecot's dict passdb/userdb need a flat JSON object of strings: never nested, never arrays. */
 function found(fields: Record<string, string>): LookupResult {
   return { kind: 'found', value: JSON.stringify(fields) };
-}
-
-/** Values of the template variables for one mailbox. */
-interface TemplateVars {
-  readonly u: string;
-  readonly n: string;
-  readonly d: string;
-  readonly q: string | undefined;
-}
-
-type Expander = (vars: TemplateVars) => string;
-
-/** Splits a template once into literals and variables (schema-dict.ts validated it). */
-function compileTemplate(template: string): Expander {
-  // Odd indexes hold the `%x` tokens.
-  const parts = template.split(/(%.)/s);
-  return (vars) => {
-    let out = parts[0]!;
-    for (let i = 1; i < parts.length; i += 2) {
-      const c = parts[i]![1]!;
-      out += (c === '%' ? '%' : vars[c as keyof TemplateVars] ?? '') + parts[i + 1]!;
-    }
-    return out;
-  };
-}
-
-/** A local part like `..` or `a/b` would turn `/var/mail/%d/%n` into a path outside the domain. */
-function unsafeForPaths(mb: Mailbox): boolean {
-  return mb.local === '.' || mb.local === '..' || mb.local.includes('/');
 }
 
 type KeySpace = { kind: 'ok'; prefix: string } | Extract<LookupResult, { kind: 'unknown-map' }>;

@@ -1,0 +1,72 @@
+import type { Directory, Mailbox } from '../directory/directory.js';
+import type { AddressResolver } from '../directory/resolve.js';
+import type { LookupResult } from './lookup-result.js';
+
+/**
+ * The userdb and passdb decisions, shared by the Dovecot 2.3 dict server and the Dovecot 2.4 HTTP
+ * endpoint: both answer the same question from the same snapshot, only the wire form differs.
+ */
+
+/** What the passdb knows about a login: whom it names and which hashes may verify its password. */
+export interface PassdbCandidate {
+  /** The canonical mailbox address (Dovecot's `user` after the login). */
+  readonly user: string;
+  /** True when the login was not the canonical address (an alias, another case or IDN form). */
+  readonly renamed: boolean;
+  /**
+   * Hashes, each with its `{SCHEME}` prefix, any of which may verify the password; empty means no
+   * password can match. Today one (the mailbox's passwordHash); app passwords add more.
+   */
+  readonly hashes: readonly string[];
+  /** A disabled mailbox: the password may still be checked, the login must be refused. */
+  readonly disabled: boolean;
+}
+
+/** The passdb decision: a candidate to verify, or "no such login" (a passdb chain may go on). */
+export type PassdbDecision =
+  | { readonly kind: 'found'; readonly value: PassdbCandidate }
+  | { readonly kind: 'not-found' };
+
+/**
+ * THE passdb rule, for every Dovecot version. A login may be the address or any alias, in any case
+ * or IDN form. A disabled mailbox is found (so its refusal can be told apart from a typo), with
+ * whatever hashes it has; an enabled mailbox without any hash is not found, so a passdb chain can
+ * go on to another passdb (oauth2, ldap). Extend the hash list here (app passwords), nowhere else.
+ */
+export function decidePassdb(dir: Directory, login: string): PassdbDecision {
+  const mb = dir.mailboxForLogin(login);
+  if (!mb) return NOT_FOUND_DECISION;
+  const hashes = mb.passwordHash === undefined || mb.passwordHash === '' ? [] : [mb.passwordHash];
+  if (mb.enabled && hashes.length === 0) return NOT_FOUND_DECISION;
+  return { kind: 'found', value: { user: mb.address, renamed: mb.address !== login, hashes, disabled: !mb.enabled } };
+}
+
+const NOT_FOUND_DECISION = Object.freeze({ kind: 'not-found' } as const);
+
+/** The userdb decision: the mailbox that receives for a name, or why there is none. */
+export type UserdbDecision =
+  | { readonly kind: 'found'; readonly value: Mailbox }
+  | Extract<LookupResult, { kind: 'not-found' | 'unavailable' }>;
+
+/**
+ * THE userdb rule: the mailbox that receives for `name` (`user+ext@`, case and IDN forms, aliases
+ * as the resolver has them; disabled mailboxes do not exist for delivery unless acceptDisabled).
+ */
+export function decideUserdb(resolver: AddressResolver, name: string): UserdbDecision {
+  const mb = resolver.mailbox(name);
+  if (!mb) return NOT_FOUND_DECISION;
+  if (unsafeForPaths(mb)) return { kind: 'unavailable', reason: `address ${mb.address} cannot be used in a path` };
+  return { kind: 'found', value: mb };
+}
+
+/** The mailboxes a user iteration lists, in address order: exactly those a userdb lookup finds. */
+export function* listedMailboxes(dir: Directory, resolver: AddressResolver): Generator<Mailbox> {
+  for (const mb of dir.sortedMailboxes) {
+    if (resolver.mailbox(mb.address) === mb && !unsafeForPaths(mb)) yield mb;
+  }
+}
+
+/** A local part like `..` or `a/b` would turn `/var/mail/%d/%n` into a path outside the domain. */
+function unsafeForPaths(mb: Mailbox): boolean {
+  return mb.local === '.' || mb.local === '..' || mb.local.includes('/');
+}
