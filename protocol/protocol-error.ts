@@ -7,7 +7,9 @@ export type ProtocolErrorCode =
   | 'DICT_LINE_TOO_LONG'
   | 'DICT_BAD_HANDSHAKE'
   | 'DICT_UNKNOWN_COMMAND'
-  | 'DICT_BAD_COMMAND';
+  | 'DICT_BAD_COMMAND'
+  | 'AUTH_BAD_REPLY'
+  | 'AUTH_BAD_PATH';
 
 /**
  * A peer sent bytes that break the protocol. The connection cannot be resynchronised after this,

@@ -4,7 +4,7 @@ import { formatSocketmapReply } from '../protocol/socketmap.js';
 import { loadConfig, type AppConfig } from './config/config.js';
 import { createLogger } from './logger.js';
 import { renderPostfixConfig } from './postfix-config.js';
-import { renderDovecotConfig } from './dovecot-config.js';
+import { DOVECOT_CONFIG_OPTIONS, dovecotConfigCommand } from './dovecot/config-out.js';
 import { toSocketmapReply } from './servers/replies.js';
 import { createService } from './index.js';
 import { fetchDirectoryOnce, lookupOnce } from './one-shot.js';
@@ -18,8 +18,11 @@ commands:
   check-config          validate the configuration and the directory, then exit
   print-config          print the effective configuration, secrets redacted
   postfix-config        print the Postfix main.cf lines for the configured endpoints
-  dovecot-config [EXT]  print the Dovecot 2.3 passdb/userdb blocks and the dict-auth args file
-                        for the first dict.listen socket (EXT: where that file goes)
+  dovecot-config [EXT] [--dovecot 2.3|2.4] [--out DIR] [--auth-url URL]
+                        Dovecot passdb/userdb config: 2.3 (default) the dict blocks and the args
+                        file for the first dict.listen socket (EXT: where that file goes); 2.4 the
+                        Lua bridge to auth.listen. --out DIR writes every file into DIR (the
+                        secret at mode 0600) for "!include DIR/mailroster.conf"
   sync --once [--dry-run] [--force] [--all]
                         sync from the provider once and print the difference (exit 0 applied,
                         1 failed, 2 refused by the deletion guard; --force overrides it)`;
@@ -31,7 +34,7 @@ const COMMANDS: Record<string, (config: AppConfig, args: string[], redacted: () 
   'check-config': checkConfig,
   'print-config': async (_c, _a, redacted) => (process.stdout.write(`${redacted()}\n`), 0),
   'postfix-config': async (config) => (process.stdout.write(renderPostfixConfig(config)), 0),
-  'dovecot-config': async (config, args) => (process.stdout.write(renderDovecotConfig(config, args[0])), 0),
+  'dovecot-config': async (config, args, _r, flags) => dovecotConfigCommand(config, args, flags, (s) => process.stdout.write(s)),
   sync: (config, _a, _r, flags) => syncCommand(config, flags),
 };
 
@@ -79,7 +82,7 @@ class UsageError extends Error {}
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, ...SYNC_OPTIONS },
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, ...SYNC_OPTIONS, ...DOVECOT_CONFIG_OPTIONS },
   });
   const [command, ...rest] = positionals;
   if (values.help || command === undefined) return (process.stdout.write(`${USAGE}\n`), command === undefined && !values.help ? 64 : 0);

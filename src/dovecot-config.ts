@@ -22,6 +22,8 @@ export function renderDovecotAuthBlocks(extPath: string): string {
     'passdb {',
     '  driver = dict',
     `  args = ${extPath}`,
+    '  # Password logins only: OAuth tokens (xoauth2, oauthbearer) go to their own passdb.',
+    '  mechanisms = plain login',
     '}',
     'userdb {',
     '  driver = dict',
@@ -64,7 +66,7 @@ export function renderDovecotConfig(config: AppConfig, extPath = DEFAULT_DICT_AU
   const socket = dictSocketPath(config);
   return [
     '# mailroster: Dovecot 2.3 passdb/userdb through the dict proxy protocol.',
-    '# Dovecot 2.4 removed the dict passdb/userdb driver: see README, "Dovecot (dict proxy)".',
+    '# Dovecot 2.4 removed the dict passdb/userdb driver: use `dovecot-config --dovecot 2.4 --out DIR`.',
     '#',
     '# ---- dovecot.conf (or conf.d/10-auth.conf; remove other passdb/userdb blocks you replace)',
     renderDovecotAuthBlocks(extPath),

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
-import type { AppConfig } from './config/config.js';
+import { readSecret, type AppConfig } from './config/config.js';
 import { parseEndpoint } from './config/formats.js';
+import { AuthLookup } from './lookup/auth-lookup.js';
 import { DictLookup } from './lookup/dict-lookup.js';
+import { ConfigError } from './errors.js';
 import { lookupSocketmap } from './lookup/socketmap-lookup.js';
 import type { LookupResult } from './lookup/lookup-result.js';
 import { createProvider } from './providers/provider-factory.js';
@@ -9,6 +11,7 @@ import type { DirectoryProvider } from './providers/provider.js';
 import { LookupCounters } from './ops/lookup-counters.js';
 import { OpsHttpServer } from './ops/http-server.js';
 import { createMetrics } from './ops/metrics.js';
+import { AuthHttpServer } from './servers/auth-http-server.js';
 import { Listener, type ConnectionHandler } from './servers/listener.js';
 import { serveDict } from './servers/dict-connection.js';
 import { serveSocketmap } from './servers/socketmap-connection.js';
@@ -37,6 +40,8 @@ export interface Service {
   readonly counters: LookupCounters;
   /** The operations HTTP server (bound only when `http.listen` is set). */
   readonly http: OpsHttpServer;
+  /** The Dovecot 2.4 auth endpoint (undefined while `auth.listen` is empty). */
+  readonly auth: AuthHttpServer | undefined;
   /** Binds the listeners, starts the store, then the first sync (lookups answer TEMP until it lands). */
   start(): Promise<void>;
   /** Answers a socketmap query as the server would. */
@@ -66,14 +71,16 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
     connections: () => Object.fromEntries(Object.entries(listeners).map(([proto, l]) => [proto, l.connectionCount])),
   });
   const http = new OpsHttpServer({ store, sync, registry, logger });
+  const auth = createAuthServer(config, resolvers, store, counters, logger);
   let firstSync: Promise<SyncOutcome> | undefined;
 
   return {
-    store, sync, resolvers, socketmap, dict, counters, http,
+    store, sync, resolvers, socketmap, dict, counters, http, auth,
     async start() {
       // Listen first: until a directory is loaded Postfix gets TEMP (defer), not a refused connection.
       await socketmap.start();
       await dict.start();
+      await auth?.start(parseEndpoint(config.auth.listen));
       if (config.http.listen !== '') await http.start(parseEndpoint(config.http.listen));
       await store.start();
       firstSync = sync.start();
@@ -82,6 +89,7 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
     async stop() {
       await socketmap.close();
       await dict.close();
+      await auth?.close();
       await http.close();
       await firstSync;
       await sync.stop();
@@ -89,6 +97,18 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
       await provider.close?.();
     },
   };
+}
+
+/** The auth endpoint when `auth.listen` is set; its secret is required then. */
+function createAuthServer(config: AppConfig, resolvers: ResolverCache, store: DirectoryStore, counters: LookupCounters, logger: Logger): AuthHttpServer | undefined {
+  const a = config.auth;
+  if (a.listen === '') return undefined;
+  const secret = readSecret(a.secret, a.secretFile, 'auth.secretFile');
+  if (secret === '') throw new ConfigError('auth.listen is set but auth.secret (or auth.secretFile) is empty: the endpoint hands out password hashes');
+  return new AuthHttpServer({
+    lookup: new AuthLookup(store, resolvers, config.dict), secret, counters, logger,
+    maxHeaderBytes: a.maxHeaderBytes, maxConnections: a.maxConnections,
+  });
 }
 
 /** The listener settings `socketmap` and `dict` share. */

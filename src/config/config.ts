@@ -3,6 +3,7 @@ import convict from 'convict';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { CONVICT_FORMATS } from './formats.js';
+import { authSchema } from './schema-auth.js';
 import { dictSchema } from './schema-dict.js';
 import { providerSchema } from './schema-provider.js';
 import { serverSchema } from './schema-server.js';
@@ -15,7 +16,7 @@ convict.addParser([
 ]);
 
 /** The whole schema: every key has doc, format, default and env. */
-export const SCHEMA = { ...serverSchema, ...dictSchema, ...storeSchema, ...providerSchema };
+export const SCHEMA = { ...serverSchema, ...dictSchema, ...authSchema, ...storeSchema, ...providerSchema };
 
 function newConfig() {
   return convict(SCHEMA, { env: {}, args: [] });

@@ -1,5 +1,7 @@
 import type { DictLookupReply } from '../../protocol/dict-replies.js';
 import type { SocketmapReply } from '../../protocol/socketmap.js';
+import { formatAuthReply, type AuthReplyResult } from '../../protocol/auth-reply.js';
+import type { AuthAnswer } from '../lookup/auth-lookup.js';
 import type { LookupResult } from '../lookup/lookup-result.js';
 
 /**
@@ -43,3 +45,43 @@ export function toDictReply(result: LookupResult): DictLookupReply {
 
 /** The dict answer to a lookup that threw: a failure, never "not found". */
 export const DICT_INTERNAL_ERROR_REPLY: DictLookupReply = Object.freeze({ kind: 'fail', reason: 'internal error' });
+
+/** An auth endpoint reply: HTTP status and body (protocol/auth-reply.ts format). */
+export interface AuthHttpReply {
+  readonly status: number;
+  readonly body: string;
+}
+
+/**
+ * The one place where auth endpoint outcomes become HTTP replies for Dovecot 2.4's Lua. 200 only
+ * for a decision (OK, UNKNOWN, DISABLED); anything uncertain is 503 TEMPFAIL, which the script
+ * (like every non-200 status, a timeout or a refused connection) turns into INTERNAL_FAILURE.
+ */
+export function toAuthHttpReply(answer: AuthAnswer): AuthHttpReply {
+  switch (answer.kind) {
+    case 'passdb': {
+      const c = answer.candidate;
+      // Hashes of a disabled mailbox are sent too: the script verifies first, so only someone who
+      // knows the password learns that the account is disabled; everyone else sees a mismatch.
+      const hashes = c.hashes.map((h) => ['password', h] as const);
+      if (c.disabled) return { status: 200, body: formatAuthReply({ result: 'DISABLED', fields: [['user', c.user], ['reason', answer.disabledReason], ...hashes] }) };
+      return { status: 200, body: formatAuthReply({ result: 'OK', fields: [['user', c.user], ...hashes] }) };
+    }
+    case 'userdb':
+      return { status: 200, body: formatAuthReply({ result: 'OK', fields: answer.fields }) };
+    case 'users':
+      return { status: 200, body: formatAuthReply({ result: 'OK', fields: answer.users.map((u) => ['user', u] as const) }) };
+    case 'not-found':
+      return { status: 200, body: formatAuthReply({ result: 'UNKNOWN', fields: [] }) };
+    case 'unavailable':
+      return authFailure(503, 'TEMPFAIL', answer.reason);
+  }
+}
+
+/** A refusal or failure with a reason line; never echoes what the client sent. */
+export function authFailure(status: number, result: AuthReplyResult, reason: string): AuthHttpReply {
+  return { status, body: formatAuthReply({ result, fields: [['reason', reason]] }) };
+}
+
+/** The auth endpoint answer to a request that threw (a bug): try again, never "unknown". */
+export const AUTH_INTERNAL_ERROR_REPLY: AuthHttpReply = Object.freeze(authFailure(503, 'TEMPFAIL', 'internal error'));

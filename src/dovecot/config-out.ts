@@ -1,0 +1,72 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readSecret, type AppConfig } from '../config/config.js';
+import { dictSocketPath, renderDictAuthExt, renderDovecotAuthBlocks, renderDovecotConfig } from '../dovecot-config.js';
+import { ConfigError } from '../errors.js';
+import { renderAuthLua } from './auth-lua.js';
+import { authEndpointUrl, DEFAULT_DOVECOT24_DIR, OUT_FILES, renderDovecot24Conf } from './dovecot24-config.js';
+
+/** `dovecot-config` flags (merged into the CLI's parseArgs options). */
+export const DOVECOT_CONFIG_OPTIONS = {
+  dovecot: { type: 'string' },
+  out: { type: 'string' },
+  'auth-url': { type: 'string' },
+} as const;
+
+/** One file to write: name inside DIR, text, mode. */
+interface OutFile {
+  readonly name: string;
+  readonly text: string;
+  readonly mode: number;
+}
+
+/** Every file Dovecot `version` needs, with paths as they will be inside `dir`. */
+export function dovecotFiles(config: AppConfig, version: '2.3' | '2.4', dir: string, authUrl?: string): OutFile[] {
+  if (version === '2.3') {
+    const ext = join(dir, OUT_FILES.dictAuthExt);
+    return [
+      { name: OUT_FILES.conf, text: `# mailroster: Dovecot 2.3 passdb/userdb through the dict proxy protocol. !include this file.\n${renderDovecotAuthBlocks(ext)}`, mode: 0o644 },
+      { name: OUT_FILES.dictAuthExt, text: renderDictAuthExt(dictSocketPath(config)), mode: 0o644 },
+    ];
+  }
+  const secret = readSecret(config.auth.secret, config.auth.secretFile, 'auth.secretFile');
+  if (secret === '') throw new ConfigError('auth.secret (or auth.secretFile) is empty: the Lua bridge must present it');
+  return [
+    { name: OUT_FILES.conf, text: renderDovecot24Conf(config, dir, authEndpointUrl(config, authUrl)), mode: 0o644 },
+    { name: OUT_FILES.lua, text: renderAuthLua(), mode: 0o644 },
+    // Read by Dovecot's auth-worker processes, which run as root.
+    { name: OUT_FILES.secret, text: `${secret}\n`, mode: 0o600 },
+  ];
+}
+
+/**
+ * `mailroster dovecot-config [EXT] [--dovecot 2.3|2.4] [--out DIR] [--auth-url URL]`. With --out
+ * every file goes into DIR (the secret at mode 0600) and stdout names them; without it the config
+ * is printed, never a secret. Returns the exit code.
+ */
+export function dovecotConfigCommand(config: AppConfig, args: readonly string[], flags: Readonly<Record<string, unknown>>, write: (s: string) => void): number {
+  const version = (flags.dovecot as string | undefined) ?? '2.3';
+  if (version !== '2.3' && version !== '2.4') throw new ConfigError(`--dovecot ${version}: expected 2.3 or 2.4`);
+  const authUrl = flags['auth-url'] as string | undefined;
+  const out = flags.out as string | undefined;
+  if (out === undefined) {
+    if (version === '2.3') return (write(renderDovecotConfig(config, args[0])), 0);
+    const dir = DEFAULT_DOVECOT24_DIR;
+    write([
+      `# ---- ${dir}/${OUT_FILES.conf}  (the script and the secret file: use --out ${dir})`,
+      renderDovecot24Conf(config, dir, authEndpointUrl(config, authUrl)),
+    ].join('\n'));
+    return 0;
+  }
+  const dir = resolve(out);
+  const files = dovecotFiles(config, version, dir, authUrl);
+  mkdirSync(dir, { recursive: true });
+  for (const f of files) {
+    const path = join(dir, f.name);
+    writeFileSync(path, f.text, { mode: f.mode });
+    // The mode option only applies to a new file; an existing one keeps its old mode otherwise.
+    chmodSync(path, f.mode);
+  }
+  write(`${files.map((f) => `wrote ${join(dir, f.name)}`).join('\n')}\nadd to dovecot.conf: !include ${join(dir, OUT_FILES.conf)}\n`);
+  return 0;
+}

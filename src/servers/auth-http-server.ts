@@ -1,0 +1,161 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { parseAuthRequestPath } from '../../protocol/auth-request.js';
+import { ProtocolError } from '../../protocol/protocol-error.js';
+import { formatEndpoint, type Endpoint } from '../config/formats.js';
+import type { AuthLookup } from '../lookup/auth-lookup.js';
+import { AUTH_INTERNAL_ERROR_REPLY, authFailure, toAuthHttpReply, type AuthHttpReply } from './replies.js';
+
+/** Where answered requests and refusals are counted (the ops counters, when wired). */
+export interface AuthCounters {
+  lookup(proto: string, map: string, result: string): void;
+  protocolError(proto: string, code: string): void;
+}
+
+/** Options of {@link AuthHttpServer}. */
+export interface AuthHttpOptions {
+  readonly lookup: AuthLookup;
+  /** The shared secret; requests carry it as `Authorization: Bearer <secret>`. */
+  readonly secret: string;
+  readonly maxHeaderBytes: number;
+  readonly maxConnections: number;
+  readonly logger: Logger;
+  readonly counters?: AuthCounters;
+}
+
+/**
+ * Dovecot's Lua HTTP client keeps a connection up to max_idle_time (the script sets 30 s); we keep
+ * it longer, so the client, not we, closes an idle one and no request meets a closing socket.
+ */
+const KEEP_ALIVE_MS = 65_000;
+/** A request head must arrive within this; slow clients cannot hold connections open. */
+const HEAD_TIMEOUT_MS = 10_000;
+
+let nextConnectionId = 1;
+
+/**
+ * The HTTP endpoint Dovecot 2.4's Lua passdb/userdb call (protocol/auth-request.ts paths, replies
+ * in protocol/auth-reply.ts format). Its own listener: it hands out password hashes, so it never
+ * shares a port with /metrics. Every request must carry the secret; nothing but GET is read.
+ */
+export class AuthHttpServer {
+  readonly #o: AuthHttpOptions;
+  readonly #secretDigest: Buffer;
+  readonly #logs = new WeakMap<Socket, Logger>();
+  #server: Server | undefined;
+
+  constructor(options: AuthHttpOptions) {
+    this.#o = options;
+    this.#secretDigest = digest(`Bearer ${options.secret}`);
+  }
+
+  /** The bound TCP address. */
+  get address(): Endpoint | undefined {
+    const a = this.#server?.address();
+    return a && typeof a === 'object' ? { kind: 'tcp', host: a.address, port: a.port } : undefined;
+  }
+
+  /** Binds the endpoint. */
+  async start(ep: Endpoint): Promise<void> {
+    const server = createServer({ maxHeaderSize: this.#o.maxHeaderBytes, keepAliveTimeout: KEEP_ALIVE_MS, headersTimeout: HEAD_TIMEOUT_MS, requestTimeout: HEAD_TIMEOUT_MS }, (req, res) => this.#handle(req, res));
+    server.maxConnections = this.#o.maxConnections;
+    server.on('connection', (socket: Socket) => {
+      const log = this.#o.logger.child({ proto: 'auth', cid: nextConnectionId++, peer: `${socket.remoteAddress}:${socket.remotePort}` });
+      this.#logs.set(socket, log);
+      socket.on('error', (err) => log.debug({ err }, 'connection error'));
+    });
+    server.on('drop', (d) => this.#o.logger.warn({ proto: 'auth', peer: d?.remoteAddress, limit: this.#o.maxConnections }, 'connection limit reached; connection refused'));
+    // Unparsable input and an oversize head end up here; Node has not buffered more than the cap.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      if (ep.kind === 'unix') server.listen(ep.path, resolve);
+      else server.listen(ep.port, ep.host, resolve);
+    });
+    server.on('error', (err) => this.#o.logger.error({ err, proto: 'auth' }, 'listener error'));
+    this.#server = server;
+    this.#o.logger.info({ proto: 'auth', endpoint: formatEndpoint(this.address ?? ep) }, 'listening');
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    const log = this.#logs.get(req.socket) ?? this.#o.logger;
+    const reply = this.#reply(req, log);
+    // A request body is never read: close the connection rather than leave it unread in the stream.
+    const close = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    res.writeHead(reply.status, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(reply.body),
+      'cache-control': 'no-store',
+      ...(close && { connection: 'close' }),
+    });
+    res.end(reply.body);
+  }
+
+  #reply(req: IncomingMessage, log: Logger): AuthHttpReply {
+    if (!this.#authorized(req.headers.authorization)) {
+      // Neither the presented value nor the path: an unauthenticated peer learns and leaves nothing.
+      log.warn({ hasSecret: req.headers.authorization !== undefined }, 'auth request without the right secret; refused');
+      this.#o.counters?.protocolError('auth', 'DENIED');
+      return authFailure(401, 'DENIED', 'missing or wrong secret');
+    }
+    if (req.method !== 'GET') return authFailure(405, 'BAD_REQUEST', 'only GET is served');
+    if (hasBody(req)) return authFailure(413, 'BAD_REQUEST', 'requests carry no body');
+    const url = req.url ?? '/';
+    const path = url.split('?', 1)[0]!;
+    try {
+      const request = parseAuthRequestPath(path);
+      if (!request) return authFailure(404, 'BAD_REQUEST', 'no such path; expected /v1/passdb/<name>, /v1/userdb/<name> or /v1/users');
+      const answer = this.#o.lookup.answer(request);
+      this.#o.counters?.lookup('auth', request.kind, answer.kind);
+      // The name and the outcome only: a passdb answer holds password hashes.
+      if (log.isLevelEnabled('debug')) log.debug({ kind: request.kind, name: request.kind === 'users' ? undefined : request.name, result: answer.kind }, 'auth lookup');
+      return toAuthHttpReply(answer);
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.#o.counters?.protocolError('auth', err.code);
+        return authFailure(400, 'BAD_REQUEST', err.message);
+      }
+      log.error({ err }, 'auth lookup failed');
+      return AUTH_INTERNAL_ERROR_REPLY;
+    }
+  }
+
+  /** Constant-time comparison: both sides hashed to the same length first. */
+  #authorized(header: string | undefined): boolean {
+    return header !== undefined && timingSafeEqual(digest(header), this.#secretDigest);
+  }
+
+  #clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    const log = this.#logs.get(socket) ?? this.#o.logger;
+    this.#o.counters?.protocolError('auth', err.code ?? 'CLIENT_ERROR');
+    log.warn({ code: err.code, reason: err.message }, 'malformed auth request; closing connection');
+    if (!socket.writable) return void socket.destroy();
+    const reply = err.code === 'HPE_HEADER_OVERFLOW'
+      ? authFailure(431, 'BAD_REQUEST', 'request head too large')
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? authFailure(408, 'BAD_REQUEST', 'request too slow') : authFailure(400, 'BAD_REQUEST', 'malformed HTTP request');
+    socket.end(`HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status]}\r\n`
+      + `content-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(reply.body)}\r\nconnection: close\r\n\r\n${reply.body}`);
+  }
+
+  /** Stops listening and drops open connections (Dovecot reconnects on its next lookup). */
+  async close(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (!server) return;
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    server.closeAllConnections();
+    await closed;
+  }
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** A request announces a body by Content-Length (other than 0) or Transfer-Encoding. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
