@@ -138,6 +138,8 @@ end
 
 -- Plain-text logins (PLAIN, LOGIN): the password is checked here against every hash mailroster
 -- sent. A disabled mailbox is refused; only a matching password learns that it is disabled.
+-- There is no auth_passdb_lookup: mechanisms_filter = plain login keeps every other request
+-- (non-plaintext mechanisms, lookups without a mechanism) away from this passdb.
 function auth_password_verify(req, pass)
   local result, user, hashes, reason = passdb(req)
   if result == nil then return auth.PASSDB_RESULT_INTERNAL_FAILURE, user end
@@ -154,16 +156,6 @@ function auth_password_verify(req, pass)
   end
   if broken and #hashes == 1 then return auth.PASSDB_RESULT_SCHEME_NOT_AVAILABLE, broken end
   return auth.PASSDB_RESULT_PASSWORD_MISMATCH, nil
-end
-
--- Lookups without a password (doveadm auth lookup): the mailbox's own hash, the first one.
-function auth_passdb_lookup(req)
-  local result, user, hashes, reason = passdb(req)
-  if result == nil then return auth.PASSDB_RESULT_INTERNAL_FAILURE, user end
-  if result == "UNKNOWN" then return auth.PASSDB_RESULT_USER_UNKNOWN, "no such user" end
-  if result == "DISABLED" then return auth.PASSDB_RESULT_USER_DISABLED, reason or "account disabled" end
-  if hashes[1] == nil then return auth.PASSDB_RESULT_PASSWORD_MISMATCH, nil end
-  return auth.PASSDB_RESULT_OK, { user = user, password = hashes[1] }
 end
 
 function auth_userdb_get_cache_key()

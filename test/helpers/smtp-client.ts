@@ -13,9 +13,9 @@ export interface SmtpSession {
   close(): Promise<void>;
 }
 
-/** Opens a session on 127.0.0.1:port and reads the greeting. */
-export async function smtpSession(port: number): Promise<SmtpSession> {
-  const socket = connect(port, '127.0.0.1');
+/** Opens a session on 127.0.0.1:port (or a UNIX socket path, e.g. LMTP) and reads the greeting. */
+export async function smtpSession(port: number | string): Promise<SmtpSession> {
+  const socket = typeof port === 'string' ? connect(port) : connect(port, '127.0.0.1');
   socket.setEncoding('utf8');
   let buffer = '';
   let waiter: (() => void) | undefined;
