@@ -6,22 +6,9 @@ import { missingBinaries } from '../helpers/binaries.js';
 import { parseFields, startDovecot, VMAIL_UID, type DovecotInstance } from '../helpers/dovecot-instance.js';
 import { startFileService } from '../helpers/service.js';
 import { tempDir } from '../helpers/temp.js';
+import { AUTH_TEST_YAML } from '../helpers/auth-directory.js';
 
-// alice: password, alias, quota. bob: no password hash. carol: disabled. The odd one holds a
-// \x01 byte, which the dict protocol must escape on the way out and unescape on the way in.
-const YAML = `
-domains: [example.com]
-mailboxes:
-  - address: alice@example.com
-    aliases: [a.smith@example.com]
-    quota: 2G
-    passwordHash: "{PLAIN}secret"
-  - address: bob@example.com
-  - address: carol@example.com
-    enabled: false
-    passwordHash: "{PLAIN}carol-pw"
-  - address: "odd\\x01one@example.com"
-`;
+const YAML = AUTH_TEST_YAML;
 
 const skip = missingBinaries('doveadm', 'dovecot');
 

@@ -1,61 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseFields, VMAIL_UID } from '../helpers/dovecot-instance.js';
-import { missingDovecot24, startDovecot24, type Dovecot24Instance } from '../helpers/dovecot24-instance.js';
-import { freePort } from '../helpers/net.js';
-import { startFileService } from '../helpers/service.js';
-import { tempDir } from '../helpers/temp.js';
+import { parseFields } from '../helpers/dovecot-instance.js';
+import { missingDovecot24, type Dovecot24Instance } from '../helpers/dovecot24-instance.js';
+import { startDovecot24Pair, type Dovecot24Pair } from '../helpers/dovecot24-pair.js';
+import { AUTH_TEST_YAML } from '../helpers/auth-directory.js';
 
-// alice: password, alias, quota. bob: no password hash. carol: disabled. The odd one holds a
-// \x01 byte, which the reply format must escape and the Lua script unescape.
-const YAML = `
-domains: [example.com]
-mailboxes:
-  - address: alice@example.com
-    aliases: [a.smith@example.com]
-    quota: 2G
-    passwordHash: "{PLAIN}secret"
-  - address: bob@example.com
-  - address: carol@example.com
-    enabled: false
-    passwordHash: "{PLAIN}carol-pw"
-  - address: "odd\\x01one@example.com"
-`;
-
-/** mailroster with the auth endpoint on `port` and userdb templates for the instance's vmail. */
-function serviceOverrides(port: number, secretFile: string, vmail: string): Record<string, unknown> {
-  return {
-    auth: { listen: `127.0.0.1:${port}`, secretFile },
-    dict: { userdb: { uid: String(VMAIL_UID), gid: String(VMAIL_UID), home: `${vmail}/%d/%n`, mail: 'maildir:~/Maildir' } },
-  };
-}
+const YAML = AUTH_TEST_YAML;
 
 describe('Dovecot 2.4 passdb/userdb through the Lua bridge (files from dovecot-config --out)', { skip: missingDovecot24() }, () => {
-  const secrets = tempDir('mailroster-secret-');
-  const secretFile = join(secrets.path, 'secret');
+  let pair: Dovecot24Pair;
   let dv: Dovecot24Instance;
-  let svc: Awaited<ReturnType<typeof startFileService>>;
+  let svc: NonNullable<Dovecot24Pair['svc']>;
 
   before(async () => {
-    writeFileSync(secretFile, 'test-secret-0123456789abcdef\n');
-    const port = await freePort();
-    // Dovecot first (the Lua connects on the first lookup), so mailroster's home template can
-    // name the instance's own mail root.
-    dv = await startDovecot24({
-      mailrosterEnv: { MAILROSTER_AUTH_LISTEN: `127.0.0.1:${port}`, MAILROSTER_AUTH_SECRET_FILE: secretFile },
-      // 2.4's default auth_username_chars refuses '+' and control bytes before any passdb or
-      // userdb runs (LMTP strips +ext itself, see the end-to-end test); here mailroster's rules.
-      extraConf: 'auth_username_chars =',
-    });
-    svc = await startFileService(YAML, serviceOverrides(port, secretFile, dv.vmail));
+    // 2.4's default auth_username_chars refuses '+' and control bytes before any passdb or
+    // userdb runs (LMTP strips +ext itself, see the end-to-end test); here mailroster's rules.
+    pair = await startDovecot24Pair({ yaml: YAML, extraConf: 'auth_username_chars =' });
+    ({ dv, svc } = { dv: pair.dv, svc: pair.svc! });
   });
-  after(async () => {
-    await dv?.stop();
-    await svc?.stop();
-    secrets.remove();
-  });
+  after(() => pair?.stop());
 
   test('doveadm user returns uid, gid, home and 2.4 field names (mail_driver, mail_path, quota_storage_size)', async () => {
     const r = await dv.doveadm('user', 'alice@example.com');
@@ -147,25 +110,15 @@ describe('Dovecot 2.4 passdb/userdb through the Lua bridge (files from dovecot-c
 });
 
 describe('Dovecot 2.4 with the auth cache on: the script\'s cache keys', { skip: missingDovecot24() }, () => {
-  const secrets = tempDir('mailroster-secret-');
-  const secretFile = join(secrets.path, 'secret');
+  let pair: Dovecot24Pair;
   let dv: Dovecot24Instance;
-  let svc: Awaited<ReturnType<typeof startFileService>>;
+  let svc: NonNullable<Dovecot24Pair['svc']>;
 
   before(async () => {
-    writeFileSync(secretFile, 'another-test-secret-42\n');
-    const port = await freePort();
-    dv = await startDovecot24({
-      mailrosterEnv: { MAILROSTER_AUTH_LISTEN: `127.0.0.1:${port}`, MAILROSTER_AUTH_SECRET_FILE: secretFile },
-      extraConf: 'auth_cache_size = 1M\nauth_cache_ttl = 1h\nauth_cache_negative_ttl = 1h',
-    });
-    svc = await startFileService(YAML, serviceOverrides(port, secretFile, dv.vmail));
+    pair = await startDovecot24Pair({ yaml: YAML, extraConf: 'auth_cache_size = 1M\nauth_cache_ttl = 1h\nauth_cache_negative_ttl = 1h' });
+    ({ dv, svc } = { dv: pair.dv, svc: pair.svc! });
   });
-  after(async () => {
-    await dv?.stop();
-    await svc?.stop();
-    secrets.remove();
-  });
+  after(() => pair?.stop());
 
   test('repeated logins and userdb lookups are answered from the cache, per user', async () => {
     const lookups = (): number => svc.logs().filter((l) => l.msg === 'auth lookup').length;

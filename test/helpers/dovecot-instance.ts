@@ -8,18 +8,20 @@ import { tempDir } from './temp.js';
 /** The uid/gid the throwaway instance delivers as (the userdb templates must return it). */
 export const VMAIL_UID = 5000;
 
-/** A private Dovecot 2.3: own config, base_dir, log and mail root; no system service involved. */
+/** A private Dovecot (2.3 here, 2.4 in dovecot24-instance.ts): own config, base_dir, log and mail root; no system service involved. */
 export interface DovecotInstance {
+  /** The work folder (for 2.4: at the same path inside and outside the root). */
   readonly dir: string;
   readonly configFile: string;
   /** Root of the mail homes, owned by {@link VMAIL_UID}: use `${vmail}/%d/%n` as home template. */
   readonly vmail: string;
-  /** dovecot-lmtpd's UNIX socket (Postfix: `lmtp:unix:<this>`), when started with `lmtp`. */
+  /** dovecot-lmtpd's UNIX socket (Postfix: `lmtp:unix:<this>`), when started with `lmtp`; reachable from outside a 2.4 root. */
   readonly lmtpSocket: string;
-  /** Runs `doveadm -c <config> ...args`: stdout, stderr, exit code and elapsed milliseconds. */
+  /** Runs `doveadm -c <config> ...args` (for 2.4 inside the root): stdout, stderr, exit code and elapsed milliseconds. */
   doveadm(...args: string[]): Promise<CommandResult>;
   /** The instance's log_path contents. */
   log(): string;
+  /** Stops Dovecot and removes its folder (2.4: unmounts it too); safe to call twice. */
   stop(): Promise<void>;
 }
 

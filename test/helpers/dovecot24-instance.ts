@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { command, VMAIL_UID, type CommandResult } from './dovecot-instance.js';
+import { command, VMAIL_UID, type CommandResult, type DovecotInstance } from './dovecot-instance.js';
 import { waitFor } from './net.js';
 import { tempDir } from './temp.js';
 
@@ -23,25 +23,12 @@ export function missingDovecot24(): string | false {
   return reason;
 }
 
-/** A private Dovecot 2.4.1 in the Debian 13 root: own config, base_dir, log and mail root. */
-export interface Dovecot24Instance {
-  /** The work folder, at the same path inside and outside the root (bind mount). */
-  readonly dir: string;
-  readonly configFile: string;
+/** A private Dovecot 2.4.1 in the Debian 13 root: the 2.3 instance's surface, plus its own paths. */
+export interface Dovecot24Instance extends DovecotInstance {
   /** Where `mailroster dovecot-config --dovecot 2.4 --out` wrote its files (when it ran). */
   readonly mailrosterDir: string;
-  /** Root of the mail homes, owned by {@link VMAIL_UID}: use `${vmail}/%d/%n` as home template. */
-  readonly vmail: string;
-  /** dovecot-lmtpd's UNIX socket, reachable from outside the root (`lmtp:unix:<this>`). */
-  readonly lmtpSocket: string;
   /** The auth socket for Postfix's `smtpd_sasl_type = dovecot`. */
   readonly saslSocket: string;
-  /** Runs `doveadm -c <config> ...args` inside the root. */
-  doveadm(...args: string[]): Promise<CommandResult>;
-  /** The instance's log_path contents. */
-  log(): string;
-  /** Stops Dovecot, unmounts the work folder and removes it; safe to call twice. */
-  stop(): Promise<void>;
 }
 
 /** Options of {@link startDovecot24}. */
