@@ -43,9 +43,12 @@ export class NetstringDecoder {
     return this.#state === State.Length && this.#digits === 0;
   }
 
-  /** Decodes as many frames as `chunk` completes; throws {@link ProtocolError} on bad input. */
-  push(chunk: Buffer): Buffer[] {
-    const out: Buffer[] = [];
+  /**
+   * Decodes as many frames as `chunk` completes and appends them to `out` (a new array by
+   * default), which it returns. Throws {@link ProtocolError} on bad input; the frames completed
+   * before the bad byte are already in `out` then, so a server can still answer them.
+   */
+  push(chunk: Buffer, out: Buffer[] = []): Buffer[] {
     let i = 0;
     while (i < chunk.length) {
       if (this.#state === State.Length) {

@@ -58,11 +58,14 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
   const resolvers = new ResolverCache(store, config.addresses);
   const sync = createSyncEngine(config, { provider, store, logger: logger.child({ component: 'sync', provider: provider.name }) });
   const counters = new LookupCounters();
-  const socketmapOptions = { resolvers, counters, maxRequestBytes: config.socketmap.maxRequestBytes, idleTimeoutMs: config.socketmap.idleTimeoutMs };
+  const socketmapOptions = {
+    resolvers, counters, maxRequestBytes: config.socketmap.maxRequestBytes,
+    idleTimeoutMs: config.socketmap.idleTimeoutMs, requestTimeoutMs: config.socketmap.requestTimeoutMs,
+  };
   const socketmap = listenerFor('socketmap', config.socketmap, logger, (socket, log) => serveSocketmap(socket, log, socketmapOptions));
   const dictOptions = {
     lookup: new DictLookup(store, resolvers, config.dict), counters,
-    maxLineBytes: config.dict.maxLineBytes, idleTimeoutMs: config.dict.idleTimeoutMs,
+    maxLineBytes: config.dict.maxLineBytes, idleTimeoutMs: config.dict.idleTimeoutMs, requestTimeoutMs: config.dict.requestTimeoutMs,
   };
   const dict = listenerFor('dict', config.dict, logger, (socket, log) => serveDict(socket, log, dictOptions));
   const listeners = { socketmap, dict };

@@ -41,9 +41,14 @@ export const dictSchema = {
       doc: 'Close a dict connection after this long without a command (ms)',
       format: 'nat', default: 300_000, env: 'MAILROSTER_DICT_IDLE_TIMEOUT_MS',
     },
+    requestTimeoutMs: {
+      // Dovecot writes each command line in one piece; see socketmap.requestTimeoutMs.
+      doc: 'Close a dict connection whose started command line is not complete within this long (ms); 0 disables',
+      format: 'nat', default: 10_000, env: 'MAILROSTER_DICT_REQUEST_TIMEOUT_MS',
+    },
     maxConnections: {
       // One per auth-worker process (auth_worker_max_count defaults to 30) plus doveadm.
-      doc: 'Most dict connections at once; more are refused', format: 'nat', default: 1000, env: 'MAILROSTER_DICT_MAX_CONNECTIONS',
+      doc: 'Most dict connections at once, all endpoints together; more are refused', format: 'nat', default: 1000, env: 'MAILROSTER_DICT_MAX_CONNECTIONS',
     },
     userdb: {
       uid: { doc: 'userdb uid field (a number or a user name); empty omits it (Dovecot then uses mail_uid)', format: templateFormat(), default: '5000', env: 'MAILROSTER_DICT_USERDB_UID' },

@@ -31,9 +31,15 @@ export const serverSchema = {
       doc: 'Close a socketmap connection after this long without a request (ms)',
       format: 'nat', default: 300_000, env: 'MAILROSTER_SOCKETMAP_IDLE_TIMEOUT_MS',
     },
+    requestTimeoutMs: {
+      // Postfix writes each request in one piece; a request trickling in byte by byte (slowloris)
+      // would otherwise hold its connection forever, as every byte resets the idle timeout.
+      doc: 'Close a socketmap connection whose started request is not complete within this long (ms); 0 disables',
+      format: 'nat', default: 10_000, env: 'MAILROSTER_SOCKETMAP_REQUEST_TIMEOUT_MS',
+    },
     maxConnections: {
       // About one connection per Postfix process: default_process_limit is 100 per service.
-      doc: 'Most socketmap connections at once; more are refused', format: 'nat', default: 1000, env: 'MAILROSTER_SOCKETMAP_MAX_CONNECTIONS',
+      doc: 'Most socketmap connections at once, all endpoints together; more are refused', format: 'nat', default: 1000, env: 'MAILROSTER_SOCKETMAP_MAX_CONNECTIONS',
     },
   },
   http: {

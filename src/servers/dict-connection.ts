@@ -5,6 +5,7 @@ import { DictLineDecoder } from '../../protocol/dict-lines.js';
 import { DICT_ITER_END, formatDictCommitReply, formatDictIterRow, formatDictLookupReply } from '../../protocol/dict-replies.js';
 import { ProtocolError } from '../../protocol/protocol-error.js';
 import { PASSDB_PREFIX, READ_ONLY_REASON, USERDB_PREFIX, type DictLookup, type DictRow } from '../lookup/dict-lookup.js';
+import { endGracefully, RequestDeadline, REQUESTS_PER_TURN, type ServedConnection } from './connection-guard.js';
 import { DICT_INTERNAL_ERROR_REPLY, toDictReply } from './replies.js';
 
 /** Where answered lookups and protocol errors are counted (the ops counters, when wired). */
@@ -18,6 +19,8 @@ export interface DictConnectionOptions {
   readonly lookup: DictLookup;
   readonly maxLineBytes: number;
   readonly idleTimeoutMs: number;
+  /** A line that has started must be complete within this long (ms); 0 disables. */
+  readonly requestTimeoutMs?: number;
   readonly counters?: DictCounters;
 }
 
@@ -28,9 +31,11 @@ const MAX_TRACKED_TRANSACTIONS = 64;
 /** Keys of a refused transaction named in its log line; the rest are only counted. */
 const LOGGED_KEYS = 5;
 
-/** Serves one Dovecot dict connection. */
-export function serveDict(socket: Socket, log: Logger, options: DictConnectionOptions): void {
-  new DictConnection(socket, log, options).start();
+/** Serves one Dovecot dict connection; the returned handle lets the listener shut it down gracefully. */
+export function serveDict(socket: Socket, log: Logger, options: DictConnectionOptions): ServedConnection {
+  const connection = new DictConnection(socket, log, options);
+  connection.start();
+  return connection;
 }
 
 /**
@@ -38,12 +43,15 @@ export function serveDict(socket: Socket, log: Logger, options: DictConnectionOp
  * after the reply (the default) or keeps the connection (`idle_msecs`). Commands are answered
  * strictly in order with no async ids. An iteration is streamed row batch by row batch; while the
  * peer is not reading, we stop reading too, so neither replies nor requests pile up in memory.
+ * Commands are answered in batches; between batches the connection yields to the others.
  */
-class DictConnection {
+class DictConnection implements ServedConnection {
   readonly #socket: Socket;
   readonly #log: Logger;
   readonly #o: DictConnectionOptions;
   readonly #decoder: DictLineDecoder;
+  readonly #deadline: RequestDeadline;
+  #yielded = false;
   #hello: DictHello | undefined;
   /** The iteration being streamed; later commands wait for it. */
   #rows: Iterator<DictRow> | undefined;
@@ -60,6 +68,26 @@ class DictConnection {
     this.#log = log;
     this.#o = options;
     this.#decoder = new DictLineDecoder(options.maxLineBytes);
+    // While we paused reading (backpressure) the partial line is our delay, not the client's.
+    this.#deadline = new RequestDeadline(options.requestTimeoutMs ?? 0, () => {
+      if (this.#socket.isPaused()) return this.#deadline.update(true);
+      this.#log.warn({ commands: this.#commands }, 'dict line not completed in time; closing connection');
+      this.#failed = true;
+      this.#finish();
+    });
+  }
+
+  shutdown(): void {
+    this.#peerEnded = true;
+    this.#pump();
+  }
+
+  /** Ends our side after what is written; reading on lets the peer's FIN close the socket at once. */
+  #finish(): void {
+    this.#deadline.stop();
+    this.#rows = undefined;
+    endGracefully(this.#socket);
+    this.#socket.resume();
   }
 
   start(): void {
@@ -69,10 +97,11 @@ class DictConnection {
     socket.allowHalfOpen = true;
     socket.setTimeout(this.#o.idleTimeoutMs, () => {
       this.#log.debug({ commands: this.#commands }, 'idle timeout');
-      socket.end();
+      this.#failed = true;
+      this.#finish();
     });
     socket.on('data', (chunk: Buffer) => {
-      if (this.#failed) return;
+      if (this.#failed || this.#peerEnded) return;
       this.#decoder.push(chunk);
       this.#pump();
     });
@@ -83,51 +112,68 @@ class DictConnection {
       this.#pump();
     });
     socket.on('close', () => {
+      this.#deadline.stop();
       this.#rows = undefined;
       this.#log.debug({ commands: this.#commands }, 'dict connection closed');
     });
   }
 
-  /** Handles buffered lines in order until they run out or the socket needs to drain. */
+  /**
+   * Handles buffered lines in order until they run out, the socket needs to drain, or one batch
+   * is done (then it yields and continues on the next turn).
+   */
   #pump(): void {
     const socket = this.#socket;
     if (this.#failed || socket.destroyed) return;
+    let more = false;
     socket.cork();
     try {
-      for (;;) {
+      for (let handled = 0; ; handled++) {
         if (this.#rows && !this.#streamRows()) break;
         if (socket.writableNeedDrain) break;
+        if (handled >= REQUESTS_PER_TURN) {
+          more = true;
+          break;
+        }
         const line = this.#decoder.nextLine();
         if (line === undefined) break;
         this.#handleLine(line);
       }
+      this.#deadline.update(!this.#decoder.idle);
     } catch (err) {
       this.#fail(err);
     } finally {
       socket.uncork();
     }
     if (this.#failed) return;
-    if (this.#peerEnded && !this.#rows && !socket.writableNeedDrain) {
-      socket.end();
+    if (more && !socket.writableNeedDrain && !this.#yielded) {
+      this.#yielded = true;
+      setImmediate(() => {
+        this.#yielded = false;
+        this.#pump();
+      });
+    }
+    if (!more && this.#peerEnded && !this.#rows && !socket.writableNeedDrain) {
+      this.#finish();
       return;
     }
-    // Backpressure: read nothing more until the peer has taken what we wrote.
-    if (socket.writableNeedDrain || this.#rows) socket.pause();
+    // Backpressure: read nothing more until the peer has taken what we wrote, or while lines wait.
+    if (socket.writableNeedDrain || this.#rows || more || this.#peerEnded) socket.pause();
     else socket.resume();
   }
 
   /** Ends this connection after a malformed line (or a bug): answers already written still go out. */
   #fail(err: unknown): void {
-    if (err instanceof ProtocolError) {
+    this.#failed = true;
+    this.#finish();
+    try {
+      if (!(err instanceof ProtocolError)) throw err;
       this.#log.warn({ code: err.code, reason: err.message, commands: this.#commands }, 'malformed dict input; closing connection');
       this.#o.counters?.protocolError('dict', err.code);
-    } else {
+    } catch (bug) {
       // A bug must cost one connection (Dovecot retries once on a new one), not the whole server.
-      this.#log.error({ err, commands: this.#commands }, 'dict connection failed; closing it');
+      this.#log.error({ err: bug, commands: this.#commands }, 'dict connection failed; closing it');
     }
-    this.#failed = true;
-    this.#rows = undefined;
-    this.#socket.end(() => this.#socket.destroy());
   }
 
   #handleLine(line: string): void {

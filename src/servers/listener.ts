@@ -2,10 +2,14 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { formatEndpoint, type Endpoint } from '../config/formats.js';
+import type { ServedConnection } from './connection-guard.js';
 import { applySocketPermissions, removeStaleSocket, type SocketPermissions } from './socket-file.js';
 
 /** Serves one accepted connection; `log` is already bound to the connection. */
-export type ConnectionHandler = (socket: Socket, log: Logger) => void;
+export type ConnectionHandler = (socket: Socket, log: Logger) => ServedConnection | void;
+
+/** Refused connections are logged at most this often, with how many there were meanwhile. */
+const REFUSAL_LOG_INTERVAL_MS = 1000;
 
 /** Options of a {@link Listener}. */
 export interface ListenerOptions {
@@ -27,11 +31,24 @@ let nextConnectionId = 1;
 export class Listener {
   readonly #o: ListenerOptions;
   readonly #servers: Server[] = [];
-  readonly #connections = new Set<Socket>();
+  readonly #connections = new Map<Socket, ServedConnection | undefined>();
   readonly #boundPaths: string[] = [];
+  #maxConnections: number;
+  #refused = 0;
+  #refusalLoggedAt = 0;
 
   constructor(options: ListenerOptions) {
     this.#o = options;
+    this.#maxConnections = options.maxConnections;
+  }
+
+  /** The limit on open connections across all endpoints (changed live by a reload). */
+  get maxConnections(): number {
+    return this.#maxConnections;
+  }
+
+  set maxConnections(limit: number) {
+    this.#maxConnections = limit;
   }
 
   /** The bound addresses (a TCP port 0 becomes the real port). */
@@ -59,9 +76,6 @@ export class Listener {
 
   async #bind(ep: Endpoint): Promise<Server> {
     const server = createServer((socket) => this.#accept(socket, ep));
-    server.maxConnections = this.#o.maxConnections;
-    // Node closes connections over the limit at once; say so, or the refusals are invisible.
-    server.on('drop', (d) => this.#o.logger.warn({ proto: this.#o.proto, peer: d?.remoteAddress, limit: this.#o.maxConnections }, 'connection limit reached; connection refused'));
     if (ep.kind === 'unix') await removeStaleSocket(ep.path);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -79,20 +93,46 @@ export class Listener {
 
   #accept(socket: Socket, ep: Endpoint): void {
     const peer = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : `unix:${formatEndpoint(ep)}`;
+    // The limit counts every endpoint of this protocol together (node's server.maxConnections
+    // would count each endpoint on its own).
+    if (this.#connections.size >= this.#maxConnections) return this.#refuse(socket, peer);
     const log = this.#o.logger.child({ proto: this.#o.proto, cid: nextConnectionId++, peer });
-    this.#connections.add(socket);
+    this.#connections.set(socket, undefined);
     socket.once('close', () => this.#connections.delete(socket));
     // A reset by the peer is routine (Postfix and Dovecot drop connections freely).
     socket.on('error', (err) => log.debug({ err }, 'connection error'));
-    this.#o.handler(socket, log);
+    try {
+      this.#connections.set(socket, this.#o.handler(socket, log) ?? undefined);
+    } catch (err) {
+      log.error({ err }, 'connection setup failed; closing it');
+      socket.destroy();
+    }
   }
 
-  /** Stops accepting; ends open connections, destroying them after `graceMs`. */
+  /** Closes a connection over the limit at once; logs the first and then a count per second. */
+  #refuse(socket: Socket, peer: string): void {
+    socket.on('error', () => undefined);
+    socket.destroy();
+    this.#refused++;
+    const now = Date.now();
+    if (now - this.#refusalLoggedAt < REFUSAL_LOG_INTERVAL_MS) return;
+    this.#o.logger.warn({ proto: this.#o.proto, peer, limit: this.#maxConnections, refused: this.#refused }, 'connection limit reached; connection refused');
+    this.#refusalLoggedAt = now;
+    this.#refused = 0;
+  }
+
+  /**
+   * Stops accepting; each open connection answers what it has received and closes; whatever is
+   * still open after `graceMs` is destroyed.
+   */
   async close(graceMs = 2000): Promise<void> {
     const closing = this.#servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-    for (const socket of this.#connections) socket.end();
+    for (const [socket, served] of this.#connections) {
+      if (served) served.shutdown();
+      else socket.end();
+    }
     const force = setTimeout(() => {
-      for (const socket of this.#connections) socket.destroy();
+      for (const socket of this.#connections.keys()) socket.destroy();
     }, graceMs);
     force.unref();
     await Promise.all(closing);
