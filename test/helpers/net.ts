@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */
 export async function freePort(): Promise<number> {
@@ -25,5 +25,26 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`, { cause: last });
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A raw TCP or UNIX connection for clients that misbehave (never read, trickle, flood). */
+export async function rawConnection(ep: { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string }): Promise<Socket> {
+  const s = ep.kind === 'unix' ? connect(ep.path) : connect(ep.port, ep.host);
+  s.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
+  return s;
+}
+
+/** Runs `fn` while `target[method]` throws `message` (a simulated bug), then restores it. */
+export async function whileThrowing<T extends object>(target: T, method: keyof T & string, message: string, fn: () => Promise<void>): Promise<void> {
+  const original = target[method];
+  (target as Record<string, unknown>)[method] = () => {
+    throw new Error(message);
+  };
+  try {
+    await fn();
+  } finally {
+    (target as Record<string, unknown>)[method] = original;
   }
 }

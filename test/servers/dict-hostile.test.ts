@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { dictClient, HELLO_23 } from '../helpers/dict-client.js';
+import { rawConnection as connectRaw, whileThrowing } from '../helpers/net.js';
 import { startFileService } from '../helpers/service.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -12,14 +12,9 @@ function directory(n: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-const ALICE = 'O{"uid":"5000","gid":"5000","home":"/var/mail/example.com/alice"}';
+const rawConnection = (path: string) => connectRaw({ kind: 'unix', path });
 
-async function rawConnection(path: string): Promise<Socket> {
-  const s = connect(path);
-  s.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
-  return s;
-}
+const ALICE = 'O{"uid":"5000","gid":"5000","home":"/var/mail/example.com/alice"}';
 
 describe('dict server against hostile clients', () => {
   const sock = tempDir('mailroster-dict-');
@@ -83,19 +78,12 @@ describe('dict server against hostile clients', () => {
   });
 
   test('a bug while handling a connection closes that connection only, with an error log', async () => {
-    const counters = svc.service.counters;
-    const original = counters.protocolError.bind(counters);
-    counters.protocolError = () => {
-      throw new Error('simulated bug in the metrics');
-    };
     const c = await dictClient(path);
-    try {
+    await whileThrowing(svc.service.counters, 'protocolError', 'simulated bug in the metrics', async () => {
       c.write(`${HELLO_23}Lshared/userdb/alice@example.com\t\nZ\n`);
       assert.equal(await c.next(), ALICE);
       await c.closed();
-    } finally {
-      counters.protocolError = original;
-    }
+    });
     assert.ok(svc.logs().some((l) => l.msg === 'dict connection failed; closing it' && l.level === 50));
     const other = await dictClient(second);
     other.write(`${HELLO_23}Lshared/userdb/alice@example.com\t\n`);

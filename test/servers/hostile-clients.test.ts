@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { encodeNetstring } from '../../protocol/netstring.js';
 import type { Endpoint } from '../../src/config/formats.js';
-import { waitFor } from '../helpers/net.js';
+import { rawConnection, waitFor, whileThrowing } from '../helpers/net.js';
 import { startFileService } from '../helpers/service.js';
 import { socketmapClient } from '../helpers/socketmap-client.js';
 import { tempDir } from '../helpers/temp.js';
@@ -13,14 +13,6 @@ import { tempDir } from '../helpers/temp.js';
 function bigListDirectory(): string {
   const members = Array.from({ length: 2500 }, (_, i) => `member${String(i).padStart(4, '0')}@elsewhere.org`);
   return `mailboxes:\n  - address: alice@example.com\n  - address: bob@example.com\nlists:\n  - address: team@example.com\n    members: [${members.join(', ')}]\n`;
-}
-
-/** A raw connection that never reads what the server sends. */
-async function rawConnection(ep: Endpoint): Promise<Socket> {
-  const s = ep.kind === 'unix' ? connect(ep.path) : connect(ep.port, ep.host);
-  s.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
-  return s;
 }
 
 /** Lockstep lookups on a fresh client; resolves with the latency of each in ms. */
@@ -116,37 +108,23 @@ describe('socketmap server against hostile clients', () => {
   });
 
   test('a bug in the lookup path answers TEMP for that request; the connection keeps serving', async () => {
-    const counters = svc.service.counters;
-    const original = counters.lookup.bind(counters);
-    counters.lookup = () => {
-      throw new Error('simulated bug in the lookup path');
-    };
     const c = await socketmapClient(tcp);
-    try {
+    await whileThrowing(svc.service.counters, 'lookup', 'simulated bug in the lookup path', async () => {
       assert.equal(await c.query('mailbox', 'alice@example.com'), 'TEMP internal error');
-    } finally {
-      counters.lookup = original;
-    }
+    });
     assert.equal(await c.query('mailbox', 'alice@example.com'), 'OK example.com/alice/');
     assert.ok(svc.logs().some((l) => l.msg === 'lookup failed' && (l.err as { message: string }).message === 'simulated bug in the lookup path'));
     c.close();
   });
 
   test('a bug elsewhere in the connection closes that connection only, with an error log', async () => {
-    const counters = svc.service.counters;
-    const original = counters.protocolError.bind(counters);
-    counters.protocolError = () => {
-      throw new Error('simulated bug in the metrics');
-    };
     const other = await socketmapClient(tcp);
     const c = await socketmapClient(tcp);
-    try {
+    await whileThrowing(svc.service.counters, 'protocolError', 'simulated bug in the metrics', async () => {
       c.writeRaw(Buffer.concat([encodeNetstring('mailbox bob@example.com'), Buffer.from('garbage')]));
       assert.equal(await c.next(), 'OK example.com/bob/');
       await c.closed();
-    } finally {
-      counters.protocolError = original;
-    }
+    });
     assert.ok(svc.logs().some((l) => l.msg === 'socketmap connection failed; closing it' && l.level === 50));
     assert.equal(await other.query('mailbox', 'bob@example.com'), 'OK example.com/bob/', 'the process and the other connections live on');
     other.close();
