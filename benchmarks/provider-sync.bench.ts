@@ -9,7 +9,8 @@ import { populateAuthentik, populateKeycloak } from '../test/helpers/idp-populat
 import { testIdpOptions } from '../test/helpers/provider-service.js';
 import type { Benchmark, BenchResult } from './bench-api.js';
 
-const USERS = 100_000;
+/** Users per fake provider (fewer with --quick). */
+let USERS = 100_000;
 const PAGE = 500;
 const MiB = 1024 * 1024;
 
@@ -52,16 +53,17 @@ async function benchKind(name: string, provider: DirectoryProvider, urls: string
   await provider.close?.();
   const against = `download+JSON.parse of the same ${urls.length} pages (${base.seconds.toFixed(2)} s)`;
   return [
-    { name: `${name}: provider fetch of 100k users (no indexes)`, value: fetch.seconds, unit: 's', ratio: { value: fetch.seconds / base.seconds, against } },
-    { name: `${name}: full sync of 100k users (fetch + build)`, value: sync.seconds, unit: 's', ratio: { value: sync.seconds / base.seconds, against } },
+    { name: `${name}: provider fetch of ${USERS / 1000}k users (no indexes)`, value: fetch.seconds, unit: 's', ratio: { value: fetch.seconds / base.seconds, against } },
+    { name: `${name}: full sync of ${USERS / 1000}k users (fetch + build)`, value: sync.seconds, unit: 's', ratio: { value: sync.seconds / base.seconds, against } },
     { name: `${name}: full sync, users/s`, value: USERS / sync.seconds, unit: 'users/s' },
-    { name: `${name}: heap held by the 100k directory`, value: sync.heapMiB, unit: 'MiB' },
+    { name: `${name}: heap held by the ${USERS / 1000}k directory`, value: sync.heapMiB, unit: 'MiB' },
     { name: `${name}: RSS growth during the sync`, value: sync.rssMiB, unit: 'MiB' },
   ];
 }
 
 /** 100k users from fake Authentik and Keycloak on loopback: time, memory, and ratio to the download floor. */
-const bench: Benchmark = async () => {
+const bench: Benchmark = async ({ quick }) => {
+  USERS = quick ? 5_000 : 100_000;
   const options = testIdpOptions({ provider: { pageSize: PAGE, http: { timeoutMs: 60_000, retries: 2 } } });
   const ak = await new FakeAuthentik().start();
   populateAuthentik(ak, USERS);

@@ -1,0 +1,24 @@
+// The floor of the socketmap benchmarks: a bare Node netstring server that frames requests with
+// the same decoder as mailroster and answers every one with a constant, doing no lookup.
+// usage: node floor-server.js UNIX_PATH   (prints {"tcp":PORT,"unix":PATH} once listening)
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { encodeNetstring, NetstringDecoder } from '../../protocol/netstring.js';
+
+const REPLY = encodeNetstring('OK d0.example/user0/');
+
+function serve(socket: Socket): void {
+  const decoder = new NetstringDecoder();
+  socket.setNoDelay(true);
+  socket.on('error', () => undefined);
+  socket.on('data', (chunk: Buffer) => {
+    for (const _ of decoder.push(chunk)) socket.write(REPLY);
+  });
+}
+
+const unixPath = process.argv[2]!;
+const tcp = createServer(serve);
+const unix = createServer(serve);
+await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+await new Promise<void>((r) => unix.listen(unixPath, r));
+process.stdout.write(`${JSON.stringify({ tcp: (tcp.address() as AddressInfo).port, unix: unixPath })}\n`);
+process.on('SIGTERM', () => process.exit(0));

@@ -1,0 +1,141 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../test/helpers/temp.js';
+import { startRedis } from '../test/helpers/redis-server.js';
+import type { Benchmark, BenchOptions, BenchResult, Latency } from './bench-api.js';
+import { compileLoadClient, procStats, runLoad, startFloor, startMailroster, type LoadStats, type ServerProcess } from './loadgen/processes.js';
+import { BIG_LIST, CATCH_ALL_DOMAIN, syntheticDirectory } from './synthetic-directory.js';
+
+/** Request streams the C client cycles through, by scenario name. */
+const WORKLOADS: Readonly<Record<string, (i: number) => string>> = {
+  hit: (i) => `mailbox user${i}@d${i % 10}.example`,
+  // A dictionary attack: hosted domain, unknown user; alias is the map Postfix asks first.
+  miss: (i) => `alias nobody${i}@d${i % 10}.example`,
+  'alias+ext': (i) => `alias alias${i}+tag${i % 7}@d${i % 10}.example`,
+  'catch-all': (i) => `alias someone${i}@${CATCH_ALL_DOMAIN}`,
+  'list of 1,000': () => `alias ${BIG_LIST}`,
+};
+
+const latencyOf = (s: LoadStats): Latency => ({ p50: s.p50_us, p99: s.p99_us, p999: s.p999_us });
+
+/** Writes one key file per workload, keys spread over the whole directory. */
+function keyFiles(dir: string, entries: number): Record<string, string> {
+  const count = Math.min(entries, 50_000);
+  const stride = Math.max(1, Math.floor(entries / count));
+  const files: Record<string, string> = {};
+  for (const [name, key] of Object.entries(WORKLOADS)) {
+    const path = join(dir, `${name.replace(/\W+/g, '-')}.keys`);
+    writeFileSync(path, Array.from({ length: count }, (_, j) => key((j * stride) % entries)).join('\n') + '\n');
+    files[name] = path;
+  }
+  return files;
+}
+
+/** Runs one closed-loop scenario against `server`, with the server's CPU per request. */
+async function measure(bin: string, server: ServerProcess, transport: 'tcp' | 'unix', connections: number, keyFile: string, o: Windows): Promise<{ stats: LoadStats; cpuUs: number }> {
+  const before = procStats(server.pid).cpuS;
+  const stats = await runLoad(bin, server[transport], connections, o.warmupS, o.measureS, keyFile);
+  const cpuUs = ((procStats(server.pid).cpuS - before) * 1e6) / stats.all_requests;
+  if (stats.temp + stats.other > 0) throw new Error(`${stats.temp + stats.other} TEMP/unexpected replies: the server is not serving`);
+  return { stats, cpuUs };
+}
+
+interface Windows {
+  readonly warmupS: number;
+  readonly measureS: number;
+}
+
+/**
+ * Postfix-like load from an independent C client (compiled now from loadgen/socketmap-load.c),
+ * against the real `mailroster serve` and, in the same run, a bare Node server answering a
+ * constant: throughput and HDR percentiles over TCP and UNIX at 1, 16 and 64 connections.
+ */
+const bench: Benchmark = async (options: BenchOptions) => {
+  const quick = options.quick;
+  const w: Windows = quick ? { warmupS: 0.3, measureS: 0.7 } : { warmupS: 2, measureS: 3 };
+  const tmp = tempDir('mailroster-load-');
+  const rows: BenchResult[] = [];
+  const bin = await compileLoadClient(tmp.path);
+  const mainSize = quick ? 10_000 : 100_000;
+  const connections = quick ? [1, 16] : [1, 16, 64];
+  const transports = ['tcp', 'unix'] as const;
+  const label = (n: number): string => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
+  try {
+    // The floor stays up for the whole run and is measured right before each scenario with the
+    // same transport and connection count, so both see the same machine load.
+    const floor = await startFloor(join(tmp.path, 'floor.sock'));
+    const floorKeys = keyFiles(tmp.path, mainSize).hit!;
+    const floorRun = (t: 'tcp' | 'unix', c: number) => measure(bin, floor, t, c, floorKeys, w);
+    await floorRun('tcp', 16); // JIT warm-up of the floor itself
+    const sizes = quick ? [mainSize] : [1_000, mainSize, 1_000_000];
+    const hitRate = new Map<number, number>();
+    for (const size of sizes) {
+      const file = join(tmp.path, `directory-${size}.json`);
+      writeFileSync(file, JSON.stringify(syntheticDirectory(size)));
+      const keys = keyFiles(tmp.path, size);
+      const server = await startMailroster(join(tmp.path, `mr-${size}.sock`), { MAILROSTER_PROVIDER_TYPE: 'file', MAILROSTER_PROVIDER_FILE_PATH: file }, ['mailbox', 'user0@d0.example']);
+      const mem = procStats(server.pid);
+      rows.push({ name: `start to answering, ${label(size)} mailboxes + ${label(size)} aliases, from a JSON file`, value: server.readySeconds, unit: 's' });
+      try {
+        const full = size === mainSize;
+        for (const [workload, keyFile] of Object.entries(keys)) {
+          if (!full && workload !== 'hit') continue;
+          for (const t of full ? transports : (['tcp'] as const)) {
+            for (const c of full ? connections : [16]) {
+              if (quick && workload !== 'hit' && (t !== 'tcp' || c !== 16)) continue;
+              if (!full && c !== 16) continue;
+              const f = await floorRun(t, c);
+              const { stats, cpuUs } = await measure(bin, server, t, c, keyFile, w);
+              const name = `socketmap ${workload}, ${label(size)}, ${t.toUpperCase()}, ${c} conn`;
+              rows.push({ name: `${name}: throughput`, value: stats.rps, unit: 'req/s', ratio: { value: stats.rps / f.stats.rps, against: 'the floor' }, latency: latencyOf(stats), floorLatency: latencyOf(f.stats) });
+              rows.push({ name: `${name}: p99`, value: stats.p99_us, unit: 'µs', ratio: { value: stats.p99_us / f.stats.p99_us, against: 'the floor' } });
+              if (workload === 'hit' && c === 16 && t === 'tcp') {
+                rows.push({ name: `${name}: server CPU per lookup`, value: cpuUs, unit: 'µs', ratio: { value: cpuUs / f.cpuUs, against: `the floor (${f.cpuUs.toFixed(1)} µs)` } });
+                hitRate.set(size, stats.rps);
+              }
+            }
+          }
+        }
+        const after = procStats(server.pid);
+        rows.push({ name: `resident memory, ${label(size)} mailboxes + ${label(size)} aliases (after load; peak ${after.peakRssMiB.toFixed(0)} MiB)`, value: Math.max(mem.rssMiB, after.rssMiB), unit: 'MiB' });
+      } finally {
+        await server.stop();
+      }
+    }
+    if (hitRate.has(1_000_000) && hitRate.has(1_000)) {
+      rows.push({ name: 'hit throughput with 1M entries vs 1k entries (TCP, 16 conn)', value: hitRate.get(1_000_000)!, unit: 'req/s', ratio: { value: hitRate.get(1_000_000)! / hitRate.get(1_000)!, against: 'the same with 1k entries' } });
+    }
+    rows.push(...(await redisScenarios(bin, tmp.path, mainSize, label, w, () => floorRun('tcp', 16))));
+    await floor.stop();
+  } finally {
+    tmp.remove();
+  }
+  return rows;
+};
+
+/** The Redis store: a leader syncs the file into Redis; a second server starts warm from Redis and is measured. */
+async function redisScenarios(bin: string, dir: string, size: number, label: (n: number) => string, w: Windows, floorRun: () => Promise<{ stats: LoadStats }>): Promise<BenchResult[]> {
+  const redis = await startRedis();
+  const file = join(dir, `directory-${size}.json`);
+  const env = { MAILROSTER_PROVIDER_TYPE: 'file', MAILROSTER_PROVIDER_FILE_PATH: file, MAILROSTER_STORE_URL: redis.url };
+  const keys = keyFiles(dir, size);
+  const leader = await startMailroster(join(dir, 'leader.sock'), env, ['mailbox', 'user0@d0.example']);
+  try {
+    const follower = await startMailroster(join(dir, 'follower.sock'), env, ['mailbox', 'user0@d0.example']);
+    try {
+      const floor = (await floorRun()).stats;
+      const { stats } = await measure(bin, follower, 'tcp', 16, keys.hit!, w);
+      return [
+        { name: `warm start from Redis, ${label(size)} mailboxes (start to answering)`, value: follower.readySeconds, unit: 's', ratio: { value: follower.readySeconds / leader.readySeconds, against: 'a cold start from the file' } },
+        { name: `socketmap hit, ${label(size)}, Redis store, TCP, 16 conn: throughput`, value: stats.rps, unit: 'req/s', ratio: { value: stats.rps / floor.rps, against: 'the floor' }, latency: latencyOf(stats), floorLatency: latencyOf(floor) },
+      ];
+    } finally {
+      await follower.stop();
+    }
+  } finally {
+    await leader.stop();
+    await redis.stop();
+  }
+}
+
+export default bench;
