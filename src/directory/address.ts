@@ -49,6 +49,38 @@ export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 }
 
+/** The plain-domain test anchored at `lastIndex`, so a key's domain is checked without slicing it out. */
+const PLAIN_DOMAIN_AT = new RegExp(PLAIN_DOMAIN.source.slice(1), 'y');
+
+/**
+ * The index key of a raw lookup key, or undefined when no entry can have it: the same answer as
+ * `addressKey(parseAddress(raw))`. The common case, an address already in lower-case ASCII with a
+ * plain domain, is checked in one pass and returns `raw` itself, allocating nothing.
+ */
+export function lookupKey(raw: string): string | undefined {
+  const at = raw.indexOf('@');
+  if (at > 0 && raw.charCodeAt(0) !== 0x22 /* " */) {
+    let plain = true;
+    for (let i = 0; i < at; i++) {
+      const c = raw.charCodeAt(i);
+      // Printable ASCII but upper case and the characters parseAddress refuses in a local part.
+      if (c <= 0x20 || c >= 0x7f || (c >= 0x41 && c <= 0x5a) || LOCAL_REFUSED.includes(c)) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      PLAIN_DOMAIN_AT.lastIndex = at + 1;
+      if (PLAIN_DOMAIN_AT.test(raw)) return raw;
+    }
+  }
+  const parsed = parseAddress(raw);
+  return parsed && addressKey(parsed);
+}
+
+/** `"<>(),;:\@` as char codes: never in a plain local part (whitespace is checked apart). */
+const LOCAL_REFUSED = [...'"<>(),;:\\@'].map((c) => c.charCodeAt(0));
+
 /** The index key of a parsed address. */
 export function addressKey(address: ParsedAddress): string {
   return `${address.local}@${address.domain}`;

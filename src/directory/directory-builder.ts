@@ -1,9 +1,15 @@
 import { DirectoryError, type DirectoryProblem } from '../errors.js';
-import { addressKey, domainOf, normalizeDomain, parseAddress, type ParsedAddress } from './address.js';
-import { parseQuota, type DirectoryData, type ListEntry, type MailboxEntry } from './directory-data.js';
-import type { DirectoryIndexes, MailList, Mailbox } from './directory-indexes.js';
+import { addressKey, domainOf, lookupKey, normalizeDomain, parseAddress, type ParsedAddress } from './address.js';
+import { parseQuota, type ListEntry, type MailboxEntry } from './directory-data.js';
+import type { DirectoryIndexes } from './directory-indexes.js';
+import { PackedBuilder } from './packed-index.js';
 
-type Claim = { kind: 'mailbox' | 'alias' | 'list'; where: string };
+/**
+ * Which entry claimed an address, as one small integer (no object or string per key, which at a
+ * million entries was most of a build): `index << 2 | kind`, index of the mailbox or list.
+ */
+const enum ClaimKind { Mailbox = 0, Alias = 1, List = 2 }
+const KIND_NAMES = ['mailbox', 'alias', 'list'] as const;
 
 /**
  * Validates untrusted directory data (a parsed file or a provider answer) and builds the indexes.
@@ -28,13 +34,11 @@ export function buildIndexes(
 class IndexBuilder {
   readonly problems: DirectoryProblem[] = [];
   readonly #raw: Record<string, unknown>;
-  readonly #claims = new Map<string, Claim>();
+  readonly #claims = new Map<string, number>();
+  /** Canonical address of each indexed mailbox, by its index in the input. */
+  readonly #owners: (string | undefined)[] = [];
   readonly #domains = new Map<string, string>();
-  readonly #mailboxes = new Map<string, Mailbox>();
-  readonly #aliasOwners = new Map<string, Mailbox>();
-  readonly #catchAlls = new Map<string, Mailbox>();
-  readonly #lists = new Map<string, MailList>();
-  readonly #data: DirectoryData & { lists: ListEntry[] } = { mailboxes: [], lists: [] };
+  readonly #packed = new PackedBuilder();
 
   constructor(raw: Record<string, unknown>) {
     this.#raw = raw;
@@ -44,13 +48,10 @@ class IndexBuilder {
     const explicitDomains = this.#raw.domains !== undefined;
     this.#readDomains();
     const accepted = this.#claimMailboxes(explicitDomains);
-    for (const m of accepted) this.#addMailbox(m.entry, m.addr, m.where);
+    for (const m of accepted) this.#addMailbox(m.entry, m.addr, m.index);
     for (const [i, item] of this.#array('lists').entries()) this.#addList(item as ListEntry, i);
-    if (explicitDomains) this.#data.domains = [...this.#domains.values()];
-    return {
-      domains: this.#domains, mailboxes: this.#mailboxes, aliasOwners: this.#aliasOwners,
-      lists: this.#lists, catchAlls: this.#catchAlls, data: this.#data,
-    };
+    this.#claims.clear();
+    return { domains: this.#domains, explicitDomains: explicitDomains ? [...this.#domains.values()] : undefined, packed: this.#packed.finish() };
   }
 
   #problem(where: string, reason: string): void {
@@ -65,18 +66,38 @@ class IndexBuilder {
     return [];
   }
 
-  /** Records that `key` belongs to the entry at `where`; a second claim is a problem. */
-  #claim(key: string, c: Claim): boolean {
+  /** Records that `key` belongs to an entry; a second claim is a problem, reported at `where`. */
+  #claim(key: string, kind: ClaimKind, index: number, where: () => string): boolean {
     const prior = this.#claims.get(key);
-    if (!prior) return void this.#claims.set(key, c), true;
-    const what = prior.kind === c.kind ? `duplicate ${c.kind}` : `${c.kind} is also a ${prior.kind}`;
-    this.#problem(c.where, `${what} (already at ${prior.where})`);
+    if (prior === undefined) return void this.#claims.set(key, (index << 2) | kind), true;
+    const [was, now] = [KIND_NAMES[prior & 3]!, KIND_NAMES[kind]];
+    const what = was === now ? `duplicate ${now}` : `${now} is also a ${was}`;
+    this.#problem(where(), `${what} (already at ${this.#whereOf(key, prior)})`);
     return false;
   }
 
-  #hosted(addr: ParsedAddress, where: string): boolean {
+  /** Where an entry is in the input, for problem messages (made only when there is a problem). */
+  #where(name: 'mailboxes' | 'lists', i: number): string {
+    const entry = this.#array(name)[i] as { address?: unknown } | undefined;
+    return `${name}[${i}]${typeof entry?.address === 'string' ? ` (${entry.address})` : ''}`;
+  }
+
+  #aliasWhere(i: number, j: number, alias: unknown): string {
+    return `${this.#where('mailboxes', i)} aliases[${j}] (${String(alias)})`;
+  }
+
+  #whereOf(key: string, claim: number): string {
+    const i = claim >> 2;
+    if ((claim & 3) === ClaimKind.List) return this.#where('lists', i);
+    if ((claim & 3) === ClaimKind.Mailbox) return this.#where('mailboxes', i);
+    const aliases = (this.#array('mailboxes')[i] as MailboxEntry).aliases!;
+    const j = aliases.findIndex((a) => (typeof a === 'string' && a.startsWith('@') ? `@${normalizeDomain(a.slice(1))}` : lookupKey(String(a))) === key);
+    return this.#aliasWhere(i, j, aliases[j]);
+  }
+
+  #hosted(addr: ParsedAddress, where: () => string): boolean {
     if (this.#domains.has(addr.domain)) return true;
-    this.#problem(where, `domain ${addr.domain} is not a hosted domain`);
+    this.#problem(where(), `domain ${addr.domain} is not a hosted domain`);
     return false;
   }
 
@@ -89,24 +110,30 @@ class IndexBuilder {
   }
 
   /** First pass: every mailbox address, so aliases and lists can be checked against all of them. */
-  #claimMailboxes(explicitDomains: boolean): { entry: MailboxEntry; addr: ParsedAddress; where: string }[] {
+  #claimMailboxes(explicitDomains: boolean): { entry: MailboxEntry; addr: ParsedAddress; index: number }[] {
     const accepted = [];
-    for (const [i, item] of this.#array('mailboxes').entries()) {
-      const entry = item as MailboxEntry;
-      const where = `mailboxes[${i}]${typeof entry?.address === 'string' ? ` (${entry.address})` : ''}`;
+    const all = this.#array('mailboxes');
+    for (let i = 0; i < all.length; i++) {
+      const entry = all[i] as MailboxEntry;
       const addr = typeof entry?.address === 'string' ? parseAddress(entry.address) : undefined;
       if (!addr) {
-        this.#problem(where, 'address is missing or not an e-mail address');
+        this.#problem(this.#where('mailboxes', i), 'address is missing or not an e-mail address');
         continue;
       }
-      if (!this.#checkMailboxFields(entry, where)) continue;
+      if (!this.#checkMailboxFields(entry, i)) continue;
       if (!explicitDomains) this.#domains.set(addr.domain, domainOf(entry.address));
-      if (this.#claim(addressKey(addr), { kind: 'mailbox', where })) accepted.push({ entry, addr, where });
+      if (this.#claim(addressKey(addr), ClaimKind.Mailbox, i, () => this.#where('mailboxes', i))) accepted.push({ entry, addr, index: i });
     }
     return accepted;
   }
 
-  #checkMailboxFields(mb: MailboxEntry, where: string): boolean {
+  #checkMailboxFields(mb: MailboxEntry, i: number): boolean {
+    if (mb.aliases === undefined || Array.isArray(mb.aliases)) {
+      if (mb.enabled === undefined || typeof mb.enabled === 'boolean') {
+        if ((mb.passwordHash === undefined || typeof mb.passwordHash === 'string') && mb.quota === undefined && (mb.quotaBytes === undefined || parseQuota(mb.quotaBytes) !== undefined)) return true;
+      }
+    }
+    const where = this.#where('mailboxes', i);
     const before = this.problems.length;
     if (mb.aliases !== undefined && !Array.isArray(mb.aliases)) this.#problem(where, 'aliases must be a list');
     if (mb.enabled !== undefined && typeof mb.enabled !== 'boolean') this.#problem(where, 'enabled must be true or false');
@@ -116,46 +143,39 @@ class IndexBuilder {
     return this.problems.length === before;
   }
 
-  #addMailbox(mb: MailboxEntry, addr: ParsedAddress, where: string): void {
-    if (!this.#hosted(addr, where)) return;
-    const aliases: { text: string; key: string }[] = [];
-    for (const [j, a] of (mb.aliases ?? []).entries()) {
-      const key = this.#aliasKey(a, `${where} aliases[${j}] (${String(a)})`);
-      if (key !== undefined) aliases.push({ text: (a as string).toLowerCase(), key });
+  #addMailbox(mb: MailboxEntry, addr: ParsedAddress, i: number): void {
+    if (!this.#hosted(addr, () => this.#where('mailboxes', i))) return;
+    const texts: string[] = [];
+    const aliasKeys: string[] = [];
+    const raw = mb.aliases ?? [];
+    for (let j = 0; j < raw.length; j++) {
+      const key = this.#aliasKey(raw[j], i, () => this.#aliasWhere(i, j, raw[j]));
+      if (key !== undefined) texts.push(raw[j]!.toLowerCase()), aliasKeys.push(key);
     }
     const quotaBytes = mb.quotaBytes ?? parseQuota(mb.quota);
-    const entry: MailboxEntry = {
-      address: mb.address.toLowerCase(),
-      ...(mb.id !== undefined && { id: String(mb.id) }),
-      ...(aliases.length > 0 && { aliases: aliases.map((a) => a.text) }),
-      ...(quotaBytes !== undefined && { quotaBytes }),
-      ...(mb.enabled === false && { enabled: false }),
-      ...(mb.passwordHash !== undefined && { passwordHash: mb.passwordHash }),
-    };
-    this.#data.mailboxes.push(entry);
-    const mailbox: Mailbox = {
-      ...entry, key: addressKey(addr), local: addr.local, domain: domainOf(entry.address),
-      aliases: entry.aliases ?? [], enabled: entry.enabled !== false,
-    };
-    this.#mailboxes.set(mailbox.key, mailbox);
-    for (const { key } of aliases) {
-      if (key.startsWith('@')) this.#catchAlls.set(key.slice(1), mailbox);
-      else this.#aliasOwners.set(key, mailbox);
-    }
+    // Field by field in one fixed order: every canonical entry has the same JSON layout.
+    const entry: MailboxEntry = { address: mb.address.toLowerCase() };
+    if (mb.id !== undefined) entry.id = String(mb.id);
+    if (texts.length > 0) entry.aliases = texts;
+    if (quotaBytes !== undefined) entry.quotaBytes = quotaBytes;
+    if (mb.enabled === false) entry.enabled = false;
+    if (mb.passwordHash !== undefined) entry.passwordHash = mb.passwordHash;
+    this.#packed.mailbox(entry, addressKey(addr), domainOf(entry.address), aliasKeys);
+    this.#owners[i] = entry.address;
   }
 
   /** The index key of an alias (`@domain` for a catch-all), or undefined after reporting why not. */
-  #aliasKey(alias: unknown, where: string): string | undefined {
+  #aliasKey(alias: unknown, i: number, where: () => string): string | undefined {
     if (typeof alias === 'string' && alias.startsWith('@')) {
       const d = normalizeDomain(alias.slice(1));
-      if (d === undefined) return void this.#problem(where, 'catch-all is not "@domain"');
+      if (d === undefined) return void this.#problem(where(), 'catch-all is not "@domain"');
       if (!this.#hosted({ local: '', domain: d }, where)) return undefined;
-      return this.#claim(`@${d}`, { kind: 'alias', where }) ? `@${d}` : undefined;
+      return this.#claim(`@${d}`, ClaimKind.Alias, i, where) ? `@${d}` : undefined;
     }
-    const pa = typeof alias === 'string' ? parseAddress(alias) : undefined;
-    if (!pa) return void this.#problem(where, 'alias is not an e-mail address');
-    if (!this.#hosted(pa, where) || !this.#claim(addressKey(pa), { kind: 'alias', where })) return undefined;
-    return addressKey(pa);
+    const key = typeof alias === 'string' ? lookupKey(alias) : undefined;
+    if (key === undefined) return void this.#problem(where(), 'alias is not an e-mail address');
+    if (!this.#hosted({ local: '', domain: key.slice(key.lastIndexOf('@') + 1) }, where) || !this.#claim(key, ClaimKind.Alias, i, where)) return undefined;
+    return key;
   }
 
   #addList(l: ListEntry, i: number): void {
@@ -166,18 +186,17 @@ class IndexBuilder {
     const senders = this.#addressList(l.senders ?? [], `${where} senders`);
     if (!members || !senders) return;
     if (members.length === 0) return this.#problem(where, 'a list needs at least one member');
-    if (!this.#hosted(addr, where) || !this.#claim(addressKey(addr), { kind: 'list', where })) return;
+    if (!this.#hosted(addr, () => where) || !this.#claim(addressKey(addr), ClaimKind.List, i, () => where)) return;
     // A sender named by one of its aliases logs in with the mailbox address.
     const logins = senders.map((s) => {
-      const key = addressKey(parseAddress(s)!);
-      return (this.#mailboxes.get(key) ?? this.#aliasOwners.get(key))?.address ?? s;
+      const claim = this.#claims.get(lookupKey(s)!);
+      return (claim !== undefined && (claim & 3) !== ClaimKind.List ? this.#owners[claim >> 2] : undefined) ?? s;
     });
     const entry: ListEntry = {
       address: l.address.toLowerCase(), ...(l.id !== undefined && { id: String(l.id) }),
       members, ...(logins.length > 0 && { senders: logins }),
     };
-    this.#data.lists.push(entry);
-    this.#lists.set(addressKey(addr), { ...entry, key: addressKey(addr), senders: logins });
+    this.#packed.list(entry, addressKey(addr));
   }
 
   #addressList(v: unknown, where: string): string[] | undefined {

@@ -1,4 +1,4 @@
-import type { DirectoryData } from './directory-data.js';
+import type { PackedIndex } from './packed-index.js';
 
 /** A mailbox with its normalised index key. */
 export interface Mailbox {
@@ -25,16 +25,11 @@ export interface MailList {
   readonly senders: readonly string[];
 }
 
-/** The indexes a directory is answered from; built once, never mutated. */
+/** What one build produces: the packed layer and the hosted domains. */
 export interface DirectoryIndexes {
   /** ASCII domain -> domain as written. */
   readonly domains: ReadonlyMap<string, string>;
-  readonly mailboxes: ReadonlyMap<string, Mailbox>;
-  /** Alias key -> owning mailbox. */
-  readonly aliasOwners: ReadonlyMap<string, Mailbox>;
-  readonly lists: ReadonlyMap<string, MailList>;
-  /** ASCII domain -> owner of the `@domain` catch-all. */
-  readonly catchAlls: ReadonlyMap<string, Mailbox>;
-  /** The validated, canonical data (what a store keeps and a sync diffs). */
-  readonly data: DirectoryData;
+  /** The explicit domain list as written, when the data had one (else domains follow the mailboxes). */
+  readonly explicitDomains: readonly string[] | undefined;
+  readonly packed: PackedIndex;
 }

@@ -1,74 +1,242 @@
 import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js';
-import { addressKey, parseAddress } from './address.js';
+import { addressKey, normalizeDomain, parseAddress } from './address.js';
 import { buildIndexes } from './directory-builder.js';
 import type { DirectoryProblem } from '../errors.js';
 import type { DirectoryIndexes, MailList, Mailbox } from './directory-indexes.js';
+import { KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, type PackedIndex } from './packed-index.js';
+import { catchAllsOf, LAYER_BITS, LAYER_MASK, type Layer } from './directory-layers.js';
 
 export type { DirectoryIndexes, MailList, Mailbox };
+export { KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX };
+
+// Refs handed out by a snapshot are `index << LAYER_BITS | layer`: a key ref names an index key,
+// a mailbox ref a mailbox, a list ref a list; -1 is "none". Valid for that snapshot only.
+
+/** What a snapshot is made of; see directory-layers.ts for how patches add layers. */
+export interface DirectoryParts {
+  /** Oldest (the full build) first; each later layer holds entries a patch put. */
+  readonly layers: readonly Layer[];
+  readonly domains: ReadonlyMap<string, string>;
+  readonly explicitDomains: readonly string[] | undefined;
+  /** Implicit domains only: live mailboxes per ASCII domain (a domain is hosted while it has one). */
+  readonly domainCounts: ReadonlyMap<string, number> | undefined;
+  readonly mailboxCount: number;
+  readonly problems?: readonly DirectoryProblem[];
+}
 
 /**
  * An immutable snapshot of the directory. Lookups read it without locks or I/O; a reload builds
- * a new one and swaps the reference, so a reader never sees half of a sync.
+ * a new one and swaps the reference, so a reader never sees half of a sync. Entries live in
+ * packed layers (packed-index.ts): whole Mailbox and MailList objects are made only on request,
+ * while the socketmap hot path works on refs and prebuilt reply frames.
  */
 export class Directory {
-  readonly #ix: DirectoryIndexes;
-  /** Enabled and disabled mailboxes sorted by address, for iteration. */
-  readonly sortedMailboxes: readonly Mailbox[];
+  readonly #p: DirectoryParts;
+  readonly #layers: readonly Layer[];
+  readonly #catchAlls: ReadonlyMap<string, number>;
+  #sorted: Int32Array | undefined;
+  #data: WeakRef<DirectoryData> | undefined;
   /** Entries skipped while building (lenient builds only; strict builds throw instead). */
   readonly problems: readonly DirectoryProblem[];
 
-  constructor(indexes: DirectoryIndexes & { problems?: readonly DirectoryProblem[] }) {
-    this.#ix = indexes;
-    this.problems = indexes.problems ?? [];
-    this.sortedMailboxes = [...indexes.mailboxes.values()].sort((a, b) => (a.address < b.address ? -1 : 1));
+  constructor(parts: DirectoryParts, catchAlls?: ReadonlyMap<string, number>) {
+    this.#p = parts;
+    this.#layers = parts.layers;
+    this.problems = parts.problems ?? [];
+    this.#catchAlls = catchAlls ?? catchAllsOf(parts.layers);
   }
 
   /** Builds a snapshot from plain data; problems are collected (strict) or reported and skipped. */
   static build(data: unknown, options: { strict: boolean; source: string }): Directory {
-    return new Directory(buildIndexes(data, options));
+    return Directory.fromIndexes(buildIndexes(data, options));
   }
 
-  /** The canonical data of this snapshot. */
+  /** A single-layer snapshot from one build. */
+  static fromIndexes(ix: DirectoryIndexes & { problems?: readonly DirectoryProblem[] }): Directory {
+    const p = ix.packed;
+    let domainCounts: Map<string, number> | undefined;
+    if (ix.explicitDomains === undefined) {
+      domainCounts = new Map();
+      const perName = new Int32Array(p.domainNames.length);
+      for (let i = 0; i < p.mailboxCount; i++) perName[p.mailboxDomain[i]!]!++;
+      for (const [id, written] of p.domainNames.entries()) {
+        const ascii = normalizeDomain(written)!;
+        domainCounts.set(ascii, (domainCounts.get(ascii) ?? 0) + perName[id]!);
+      }
+    }
+    return new Directory({
+      layers: [{ index: p, dead: undefined, live: p.mailboxCount + p.listJson.length }],
+      domains: ix.domains, explicitDomains: ix.explicitDomains, domainCounts, mailboxCount: p.mailboxCount,
+      ...(ix.problems && { problems: ix.problems }),
+    });
+  }
+
+  /** The parts of this snapshot (indexed-directory.ts derives patched snapshots from them). */
+  get parts(): DirectoryParts {
+    return this.#p;
+  }
+
+  /** ASCII domain -> mailbox ref of the catch-all owner. */
+  get catchAllRefs(): ReadonlyMap<string, number> {
+    return this.#catchAlls;
+  }
+
+  /** The canonical data of this snapshot, made from the packed entries (and kept while in use). */
   get data(): DirectoryData {
-    return this.#ix.data;
+    const cached = this.#data?.deref();
+    if (cached) return cached;
+    const mailboxes: MailboxEntry[] = [];
+    const lists: ListEntry[] = [];
+    this.#layers.forEach(({ index: p, dead }) => {
+      for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKey(i))) mailboxes.push(p.mailboxEntry(i));
+      for (let i = 0; i < p.listJson.length; i++) if (!dead?.has(p.keys[p.listKey[i]!]!)) lists.push(p.listEntry(i));
+    });
+    const explicit = this.#p.explicitDomains;
+    const data: DirectoryData = { ...(explicit && { domains: [...explicit] }), mailboxes, lists };
+    this.#data = new WeakRef(data);
+    return data;
   }
 
   /** Number of mailboxes (enabled or not). */
   get mailboxCount(): number {
-    return this.#ix.mailboxes.size;
+    return this.#p.mailboxCount;
+  }
+
+  /** Enabled and disabled mailboxes sorted by address, for iteration (made on each call). */
+  get sortedMailboxes(): readonly Mailbox[] {
+    return [...this.mailboxesByAddress()];
+  }
+
+  /** Every mailbox, sorted by address; the order is computed once per snapshot, the objects per step. */
+  *mailboxesByAddress(): Generator<Mailbox> {
+    for (const ref of this.sortedMailboxRefs()) yield this.mailboxAt(ref);
+  }
+
+  /** Refs of every mailbox sorted by address (sorted on first use, then kept with the snapshot). */
+  sortedMailboxRefs(): Int32Array {
+    if (this.#sorted) return this.#sorted;
+    const refs: number[] = [];
+    this.#layers.forEach(({ index: p, dead }, l) => {
+      for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKey(i))) refs.push((i << LAYER_BITS) | l);
+    });
+    const addresses = refs.map((r) => this.mailboxAddress(r));
+    const order = Int32Array.from(refs.keys()).sort((a, b) => (addresses[a]! < addresses[b]! ? -1 : 1));
+    this.#sorted = order.map((j) => refs[j]!);
+    return this.#sorted;
   }
 
   /** The hosted domain as written, for an ASCII domain; undefined if not hosted. */
   hostedDomain(asciiDomain: string): string | undefined {
-    return this.#ix.domains.get(asciiDomain);
+    return this.#p.domains.get(asciiDomain);
+  }
+
+  /** The key ref of an index key (mailbox, alias, list or `@domain`), or -1. */
+  findKey(key: string): number {
+    const layers = this.#layers;
+    for (let l = layers.length - 1; l >= 0; l--) {
+      const layer = layers[l]!;
+      const k = layer.index.find(key);
+      if (k >= 0 && (layer.dead === undefined || !layer.dead.has(key))) return (k << LAYER_BITS) | l;
+    }
+    return -1;
+  }
+
+  /** KEY_MAILBOX, KEY_ALIAS, KEY_LIST or KEY_CATCH_ALL. */
+  keyKind(keyRef: number): number {
+    return this.#layers[keyRef & LAYER_MASK]!.index.keyKind[keyRef >>> LAYER_BITS]!;
+  }
+
+  /** The mailbox or list ref a key ref points at. */
+  keyTarget(keyRef: number): number {
+    return (this.#layers[keyRef & LAYER_MASK]!.index.keyTarget[keyRef >>> LAYER_BITS]! << LAYER_BITS) | (keyRef & LAYER_MASK);
+  }
+
+  /** The mailbox ref under exactly this key (extension not stripped), or -1. */
+  mailboxRef(key: string): number {
+    const k = this.findKey(key);
+    return k >= 0 && this.keyKind(k) === KEY_MAILBOX ? this.keyTarget(k) : -1;
+  }
+
+  /** The mailbox ref owning the catch-all of an ASCII domain, or -1. */
+  catchAllRef(asciiDomain: string): number {
+    return this.#catchAlls.get(asciiDomain) ?? -1;
+  }
+
+  #index(ref: number): PackedIndex {
+    return this.#layers[ref & LAYER_MASK]!.index;
+  }
+
+  enabled(mailboxRef: number): boolean {
+    return this.#index(mailboxRef).enabled(mailboxRef >>> LAYER_BITS);
+  }
+
+  mailboxAddress(mailboxRef: number): string {
+    return this.#index(mailboxRef).mailboxAddress(mailboxRef >>> LAYER_BITS);
+  }
+
+  /** Prebuilt netstring of `OK domain/local/` (0) or `OK address` (1) for a mailbox. */
+  frame(mailboxRef: number, which: 0 | 1): Buffer {
+    return this.#index(mailboxRef).frame(mailboxRef >>> LAYER_BITS, which);
+  }
+
+  /** The whole mailbox behind a ref (made on each call). */
+  mailboxAt(ref: number): Mailbox {
+    const p = this.#index(ref);
+    const i = ref >>> LAYER_BITS;
+    const entry = p.mailboxEntry(i);
+    const key = p.mailboxKey(i);
+    return {
+      ...entry, key, local: key.slice(0, key.lastIndexOf('@')), domain: p.domainNames[p.mailboxDomain[i]!]!,
+      aliases: entry.aliases ?? [], enabled: entry.enabled !== false,
+    };
+  }
+
+  /** The whole list behind a ref (made on each call). */
+  listAt(ref: number): MailList {
+    const p = this.#index(ref);
+    const i = ref >>> LAYER_BITS;
+    const entry = p.listEntry(i);
+    return { ...entry, key: p.keys[p.listKey[i]!]!, senders: entry.senders ?? [] };
   }
 
   /** The mailbox at exactly this key (extension not stripped). */
   mailbox(key: string): Mailbox | undefined {
-    return this.#ix.mailboxes.get(key);
+    const ref = this.mailboxRef(key);
+    return ref < 0 ? undefined : this.mailboxAt(ref);
   }
 
   /** The mailbox that owns this alias key. */
   aliasOwner(key: string): Mailbox | undefined {
-    return this.#ix.aliasOwners.get(key);
+    const k = this.findKey(key);
+    return k >= 0 && this.keyKind(k) === KEY_ALIAS ? this.mailboxAt(this.keyTarget(k)) : undefined;
   }
 
   /** The list at this key. */
   list(key: string): MailList | undefined {
-    return this.#ix.lists.get(key);
+    const k = this.findKey(key);
+    return k >= 0 && this.keyKind(k) === KEY_LIST ? this.listAt(this.keyTarget(k)) : undefined;
   }
 
   /** The owner of the catch-all for this ASCII domain. */
   catchAll(asciiDomain: string): Mailbox | undefined {
-    return this.#ix.catchAlls.get(asciiDomain);
+    const ref = this.catchAllRef(asciiDomain);
+    return ref < 0 ? undefined : this.mailboxAt(ref);
+  }
+
+  /** Mailbox ref for a login name (its own address or one of its aliases, any case or IDN form), or -1. */
+  loginRef(login: string): number {
+    const parsed = parseAddress(login);
+    if (!parsed) return -1;
+    const k = this.findKey(addressKey(parsed));
+    if (k < 0) return -1;
+    const kind = this.keyKind(k);
+    return kind === KEY_MAILBOX || kind === KEY_ALIAS ? this.keyTarget(k) : -1;
   }
 
   /** Mailbox for a login name: its own address or one of its aliases, any case or IDN form. */
   mailboxForLogin(login: string): Mailbox | undefined {
-    const parsed = parseAddress(login);
-    if (!parsed) return undefined;
-    const key = addressKey(parsed);
-    return this.#ix.mailboxes.get(key) ?? this.#ix.aliasOwners.get(key);
+    const ref = this.loginRef(login);
+    return ref < 0 ? undefined : this.mailboxAt(ref);
   }
 }
 

@@ -1,75 +1,153 @@
-import { domainOf } from './address.js';
+import { addressKey, domainOf, parseAddress } from './address.js';
 import { applyPatch, type DirectoryPatch } from './directory-changes.js';
 import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js';
 import { buildIndexes } from './directory-builder.js';
-import { Directory, type DirectoryIndexes } from './directory.js';
+import { catchAllsOf, LAYER_BITS, LAYER_MASK, MAX_LAYERS, type Layer } from './directory-layers.js';
+import { Directory, KEY_LIST } from './directory.js';
+import { KEY_CATCH_ALL, type PackedIndex } from './packed-index.js';
 
-/** A snapshot with the indexes it was made from, so a patch can update them instead of rebuilding. */
+/** A snapshot as a store keeps it (kept as a wrapper so stores can carry more beside it). */
 export interface IndexedDirectory {
   readonly directory: Directory;
-  readonly indexes: DirectoryIndexes;
 }
 
 const SOURCE = 'redis';
+/** Patched entries (plus dead base keys) beyond which the next patch rebuilds everything at once. */
+const COMPACT_MIN = 20_000;
+const COMPACT_FRACTION = 0.1;
 
 /** Builds a snapshot from data read from Redis (written by a leader that validated it). */
 export function indexDirectory(data: DirectoryData): IndexedDirectory {
-  const indexes = buildIndexes(data, { strict: false, source: SOURCE });
-  return { directory: new Directory(indexes), indexes };
+  return { directory: Directory.build(data, { strict: false, source: SOURCE }) };
+}
+
+/** Applies a patch to a snapshot; see {@link patchDirectory}. */
+export function patchIndexed(base: IndexedDirectory, patch: DirectoryPatch): IndexedDirectory {
+  return { directory: patchDirectory(base.directory, patch) };
 }
 
 /**
- * Applies a patch to a snapshot in time proportional to the patch, not the directory: the entries
- * it replaces or deletes are indexed on their own to learn every key they held, the new entries
- * likewise, and the result is copies of the old maps with those keys swapped. This is what lets a
- * follower take one changed mailbox of a 100k directory well within the 1 s bound (a full build
- * takes about a second). The writer validated the patched directory as a whole, so entries cannot
- * clash; if one of the small builds still reports a problem, the patch falls back to a full build.
+ * Applies a patch in time proportional to the patch, not the directory: the packed layers of the
+ * snapshot are shared, the keys of every entry the patch replaces or deletes are marked dead in
+ * their own layer, and the entries it puts become a new small layer on top. Small layers are
+ * merged as they pile up (each merge costs the size of the layers merged, like an LSM tree), and
+ * once patched entries pass a tenth of the directory the next patch rebuilds it whole. The writer
+ * validated the patched directory as a whole, so entries cannot clash; if the new layer still
+ * reports a problem, or the explicit domain list changes, the patch falls back to a full build.
  */
-export function patchIndexed(base: IndexedDirectory, patch: DirectoryPatch): IndexedDirectory {
-  const old = base.indexes;
-  const data = applyPatch(old.data, patch);
-  const touched = (put: readonly { address: string }[], del: readonly string[]) => new Set([...put.map((e) => e.address.toLowerCase()), ...del.map((a) => a.toLowerCase())]);
-  const mbTouched = touched(patch.mailboxes.put, patch.mailboxes.del);
-  const lsTouched = touched(patch.lists.put, patch.lists.del);
-  const oldDomains = hostedDomains(old.data);
-  const newDomains = hostedDomains(data);
-  const gone = buildIndexes({
-    domains: oldDomains,
-    mailboxes: old.data.mailboxes.filter((m: MailboxEntry) => mbTouched.has(m.address.toLowerCase())),
-    lists: (old.data.lists ?? []).filter((l: ListEntry) => lsTouched.has(l.address.toLowerCase())),
-  }, { strict: false, source: SOURCE });
-  const added = buildIndexes({ domains: newDomains, mailboxes: patch.mailboxes.put, lists: patch.lists.put }, { strict: false, source: SOURCE });
-  if (gone.problems.length + added.problems.length > 0) return indexDirectory(data);
+export function patchDirectory(dir: Directory, patch: DirectoryPatch): Directory {
+  const parts = dir.parts;
+  const patched = parts.layers.reduce((n, l, i) => n + (i === 0 ? (l.dead?.size ?? 0) : l.live), 0);
+  if (patch.domains !== undefined || patched > Math.max(COMPACT_MIN, parts.layers[0]!.live * COMPACT_FRACTION)) return rebuild(dir, patch);
+  const layers = parts.layers.map((l) => ({ ...l }));
+  const deadCopies = new Map<number, Set<string>>();
+  const domains = new Map(parts.domains);
+  const counts = parts.domainCounts && new Map(parts.domainCounts);
+  const catchAlls = new Map(dir.catchAllRefs);
+  let mailboxCount = parts.mailboxCount;
 
-  const swap = <V>(map: ReadonlyMap<string, V>, out: ReadonlyMap<string, unknown>, into: ReadonlyMap<string, V>): Map<string, V> => {
-    const next = new Map(map);
-    for (const k of out.keys()) next.delete(k);
-    for (const [k, v] of into) next.set(k, v);
-    return next;
+  const kill = (ref: number, from: number, to: number): void => {
+    const l = ref & LAYER_MASK;
+    const layer = layers[l]!;
+    let dead = deadCopies.get(l);
+    if (!dead) deadCopies.set(l, (dead = new Set(layer.dead)));
+    for (let k = from; k < to; k++) {
+      const key = layer.index.keys[k]!;
+      dead.add(key);
+      if (layer.index.keyKind[k] === KEY_CATCH_ALL && catchAlls.get(key.slice(1)) === ref) catchAlls.delete(key.slice(1));
+    }
+    layers[l] = { ...layer, dead, live: layer.live - 1 };
   };
-  const mailboxes = swap(old.mailboxes, gone.mailboxes, added.mailboxes);
-  const domains = data.domains !== undefined
-    ? buildIndexes({ domains: data.domains, mailboxes: [] }, { strict: false, source: SOURCE }).domains
-    : implicitDomains(mailboxes);
-  const indexes: DirectoryIndexes = {
-    domains, mailboxes, data,
-    aliasOwners: swap(old.aliasOwners, gone.aliasOwners, added.aliasOwners),
-    catchAlls: swap(old.catchAlls, gone.catchAlls, added.catchAlls),
-    lists: swap(old.lists, gone.lists, added.lists),
-  };
-  return { directory: new Directory(indexes), indexes };
+  const seen = new Set<number>();
+  for (const address of [...patch.mailboxes.del, ...patch.mailboxes.put.map((m) => m.address)]) {
+    const ref = dir.mailboxRef(keyOf(address) ?? '');
+    if (ref < 0 || seen.has(ref)) continue;
+    seen.add(ref);
+    const p = layers[ref & LAYER_MASK]!.index;
+    const i = ref >>> LAYER_BITS;
+    kill(ref, p.mailboxKeys[i]!, p.mailboxKeys[i + 1]!);
+    mailboxCount--;
+    if (counts) uncount(counts, domains, p.mailboxKey(i));
+  }
+  for (const address of [...patch.lists.del, ...patch.lists.put.map((l) => l.address)]) {
+    const k = dir.findKey(keyOf(address) ?? '');
+    if (k < 0 || dir.keyKind(k) !== KEY_LIST || seen.has(-k - 2)) continue;
+    seen.add(-k - 2);
+    kill(k, k >>> LAYER_BITS, (k >>> LAYER_BITS) + 1);
+  }
+
+  const put = patch.mailboxes.put;
+  if (put.length + patch.lists.put.length > 0) {
+    const layer = buildLayer([...domains.values()], put, patch.lists.put);
+    if (!layer) return rebuild(dir, patch);
+    const l = layers.length;
+    layers.push({ index: layer, dead: undefined, live: layer.mailboxCount + layer.listJson.length });
+    mailboxCount += layer.mailboxCount;
+    for (let k = 0; k < layer.keys.length; k++) {
+      if (layer.keyKind[k] === KEY_CATCH_ALL) catchAlls.set(layer.keys[k]!.slice(1), (layer.keyTarget[k]! << LAYER_BITS) | l);
+    }
+    if (counts) for (let i = 0; i < layer.mailboxCount; i++) count(counts, domains, layer.mailboxKey(i), layer.domainNames[layer.mailboxDomain[i]!]!);
+  }
+  const merged = mergeSmallLayers(layers, [...domains.values()]);
+  if (!merged) return rebuild(dir, patch);
+  return new Directory(
+    { layers: merged, domains, explicitDomains: parts.explicitDomains, domainCounts: counts, mailboxCount },
+    merged === layers ? catchAlls : catchAllsOf(merged),
+  );
 }
 
-/** Hosted domains as written: the explicit list, or every mailbox's domain. */
-function hostedDomains(data: DirectoryData): string[] {
-  if (data.domains !== undefined) return [...data.domains];
-  return [...new Set(data.mailboxes.map((m) => domainOf(m.address)))];
+/** The index key of an address, or undefined. */
+function keyOf(address: string): string | undefined {
+  const parsed = parseAddress(address);
+  return parsed && addressKey(parsed);
+}
+
+function count(counts: Map<string, number>, domains: Map<string, string>, key: string, written: string): void {
+  const ascii = key.slice(key.lastIndexOf('@') + 1);
+  counts.set(ascii, (counts.get(ascii) ?? 0) + 1);
+  domains.set(ascii, written);
 }
 
 /** Without an explicit list, a domain is hosted while a mailbox is in it (as the builder does). */
-function implicitDomains(mailboxes: ReadonlyMap<string, { readonly key: string; readonly domain: string }>): Map<string, string> {
-  const domains = new Map<string, string>();
-  for (const m of mailboxes.values()) domains.set(domainOf(m.key), m.domain);
-  return domains;
+function uncount(counts: Map<string, number>, domains: Map<string, string>, key: string): void {
+  const ascii = key.slice(key.lastIndexOf('@') + 1);
+  const left = (counts.get(ascii) ?? 1) - 1;
+  if (left > 0) return void counts.set(ascii, left);
+  counts.delete(ascii);
+  domains.delete(ascii);
 }
+
+/** A packed layer of already validated entries, or undefined if any is refused. */
+function buildLayer(hosted: string[], mailboxes: readonly MailboxEntry[], lists: readonly ListEntry[]): PackedIndex | undefined {
+  const domains = [...new Set([...hosted, ...mailboxes.map((m) => domainOf(m.address))])];
+  const built = buildIndexes({ domains, mailboxes, lists }, { strict: false, source: SOURCE });
+  return built.problems.length > 0 ? undefined : built.packed;
+}
+
+/**
+ * Merges the newest layer into the one below while that one is at most twice its size (the base
+ * is never merged here), and always when the ref bits would run out. Returns `layers` itself when
+ * nothing was merged, undefined when a merged layer could not be built.
+ */
+function mergeSmallLayers(layers: Layer[], hosted: string[]): Layer[] | undefined {
+  let out = layers;
+  while (out.length > 2 && (out.length > MAX_LAYERS || out[out.length - 2]!.live <= 2 * out[out.length - 1]!.live)) {
+    const [older, newer] = [out[out.length - 2]!, out[out.length - 1]!];
+    const mailboxes: MailboxEntry[] = [];
+    const lists: ListEntry[] = [];
+    for (const { index: p, dead } of [older, newer]) {
+      for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKey(i))) mailboxes.push(p.mailboxEntry(i));
+      for (let i = 0; i < p.listJson.length; i++) if (!dead?.has(p.keys[p.listKey[i]!]!)) lists.push(p.listEntry(i));
+    }
+    const index = buildLayer(hosted, mailboxes, lists);
+    if (!index) return undefined;
+    out = [...out.slice(0, -2), { index, dead: undefined, live: index.mailboxCount + index.listJson.length }];
+  }
+  return out;
+}
+
+/** The fallback: the patched data, built whole. */
+function rebuild(dir: Directory, patch: DirectoryPatch): Directory {
+  return Directory.build(applyPatch(dir.data, patch), { strict: false, source: SOURCE });
+}
+

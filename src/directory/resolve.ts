@@ -1,5 +1,5 @@
-import { addressKey, normalizeDomain, parseAddress, splitExtension, type ParsedAddress } from './address.js';
-import type { Directory, Mailbox } from './directory.js';
+import { lookupKey, normalizeDomain, parseAddress, splitExtension } from './address.js';
+import { KEY_ALIAS, KEY_LIST, KEY_MAILBOX, type Directory, type Mailbox } from './directory.js';
 
 /** Address rules that the operator may change. */
 export interface AddressRules {
@@ -15,14 +15,24 @@ export interface AddressRules {
 export const DEFAULT_ADDRESS_RULES: AddressRules = { recipientDelimiter: '+', propagateExtension: true, acceptDisabled: false };
 
 /**
+ * An answer before framing: a prebuilt socketmap frame (`OK ...` as a netstring) for answers that
+ * never depend on the query, a value for those that do (an extension carried over), or undefined
+ * for "no such entry".
+ */
+export type Answer = Buffer | string | undefined;
+
+/**
  * Answers the questions Postfix asks, over one directory snapshot. Socketmap only ever receives
  * the full key (it is a pattern table, so Postfix never generates partial keys), so this class
  * does what virtual(5) TABLE SEARCH ORDER would: full address, address without extension, then
  * the `@domain` catch-all. Every method answers undefined for "no such entry", including odd keys.
+ * List answers are resolved once per snapshot, on first use.
  */
 export class AddressResolver {
   readonly #dir: Directory;
   readonly #rules: AddressRules;
+  /** List ref -> its alias answer (members that receive), and its sender logins. */
+  readonly #listTargets = new Map<number, string[]>();
 
   constructor(directory: Directory, rules: AddressRules) {
     this.#dir = directory;
@@ -35,92 +45,161 @@ export class AddressResolver {
     return ascii === undefined ? undefined : this.#dir.hostedDomain(ascii);
   }
 
-  /** The deliverable mailbox for a recipient, `user+ext@` included. */
-  mailbox(key: string): Mailbox | undefined {
-    const addr = parseAddress(key);
-    if (!addr) return undefined;
-    const exact = this.#dir.mailbox(addressKey(addr));
-    const found = exact ?? this.#withoutExtension(addr, (base) => this.#dir.mailbox(base))?.value;
-    return found && this.#receives(found) ? found : undefined;
-  }
-
-  /** virtual_alias_maps: one level of targets (Postfix recurses itself). */
-  alias(key: string): string[] | undefined {
-    const addr = parseAddress(key);
-    if (!addr) return undefined;
-    const full = addressKey(addr);
-    // A mailbox's own address is never an alias, so a catch-all cannot swallow it.
-    if (this.#dir.mailbox(full)) return undefined;
-    const exact = this.#targets(full);
-    if (exact) return this.#nonEmpty(exact);
-    const split = splitExtension(addr.local, this.#rules.recipientDelimiter);
-    if (split) {
-      const base = addressKey({ local: split.base, domain: addr.domain });
-      if (this.#dir.mailbox(base)) return undefined;
-      const targets = this.#targets(base);
-      if (targets) return this.#nonEmpty(this.#propagate(targets, split.delimiter + split.extension));
+  /** The ref of the deliverable mailbox for a recipient, `user+ext@` included; -1 for none. */
+  mailboxRef(raw: string): number {
+    const key = lookupKey(raw);
+    if (key === undefined) return -1;
+    let ref = this.#dir.mailboxRef(key);
+    if (ref < 0) {
+      const base = this.#baseKey(key);
+      if (base !== undefined) ref = this.#dir.mailboxRef(base);
     }
-    const owner = this.#dir.catchAll(addr.domain);
-    if (!owner || !this.#receives(owner)) return undefined;
-    const suffix = split ? split.delimiter + split.extension : '';
-    return this.#propagate([owner.address], suffix);
+    return ref >= 0 && this.#receives(ref) ? ref : -1;
   }
 
-  /** smtpd_sender_login_maps: the logins allowed to use this sender address. */
-  senders(key: string): string[] | undefined {
-    const addr = parseAddress(key);
-    if (!addr) return undefined;
-    const full = this.#owners(addressKey(addr));
+  /** The deliverable mailbox for a recipient, `user+ext@` included. */
+  mailbox(raw: string): Mailbox | undefined {
+    const ref = this.mailboxRef(raw);
+    return ref < 0 ? undefined : this.#dir.mailboxAt(ref);
+  }
+
+  /** virtual_mailbox_maps: `domain/local/`. */
+  mailboxAnswer(raw: string): Answer {
+    const ref = this.mailboxRef(raw);
+    return ref < 0 ? undefined : this.#dir.frame(ref, 0);
+  }
+
+  /** virtual_alias_maps: one level of targets, comma-separated (Postfix recurses itself). */
+  aliasAnswer(raw: string): Answer {
+    const dir = this.#dir;
+    const key = lookupKey(raw);
+    if (key === undefined) return undefined;
+    const k = dir.findKey(key);
+    // A mailbox's own address is never an alias, so a catch-all cannot swallow it.
+    if (k >= 0) {
+      const kind = dir.keyKind(k);
+      if (kind === KEY_MAILBOX) return undefined;
+      if (kind === KEY_ALIAS || kind === KEY_LIST) return this.#exactTargets(k);
+    }
+    const at = key.lastIndexOf('@');
+    const split = splitExtension(key.slice(0, at), this.#rules.recipientDelimiter);
+    if (split) {
+      const b = dir.findKey(split.base + key.slice(at));
+      const kind = b < 0 ? 0 : dir.keyKind(b);
+      if (kind === KEY_MAILBOX) return undefined;
+      if (kind === KEY_ALIAS || kind === KEY_LIST) return this.#propagate(this.#targets(b), split.delimiter + split.extension);
+    }
+    const owner = dir.catchAllRef(key.slice(at + 1));
+    if (owner < 0 || !this.#receives(owner)) return undefined;
+    return split ? this.#propagate([dir.mailboxAddress(owner)], split.delimiter + split.extension) : dir.frame(owner, 1);
+  }
+
+  /** virtual_alias_maps as a list of targets. */
+  alias(raw: string): string[] | undefined {
+    return splitAnswer(this.aliasAnswer(raw));
+  }
+
+  /** smtpd_sender_login_maps: the logins allowed to use this sender address, comma-separated. */
+  sendersAnswer(raw: string): Answer {
+    const dir = this.#dir;
+    const key = lookupKey(raw);
+    if (key === undefined) return undefined;
+    const k = dir.findKey(key);
+    const full = k >= 0 ? this.#owners(k) : undefined;
     if (full) return full;
-    const base = this.#withoutExtension(addr, (k) => this.#owners(k));
-    if (base) return base.value;
-    if (this.#dir.mailbox(addressKey(addr)) || this.#dir.list(addressKey(addr))) return undefined;
-    const owner = this.#dir.catchAll(addr.domain);
-    return owner && owner.enabled ? [owner.address] : undefined;
+    const base = this.#baseKey(key);
+    const b = base === undefined ? -1 : dir.findKey(base);
+    const owners = b >= 0 ? this.#owners(b) : undefined;
+    if (owners) return owners;
+    // An address that is a mailbox or a list of ours is never anyone's through the catch-all.
+    if (k >= 0 && (dir.keyKind(k) === KEY_MAILBOX || dir.keyKind(k) === KEY_LIST)) return undefined;
+    const owner = dir.catchAllRef(key.slice(key.lastIndexOf('@') + 1));
+    return owner >= 0 && dir.enabled(owner) ? dir.frame(owner, 1) : undefined;
   }
 
-  #owners(key: string): string[] | undefined {
-    const mb = this.#dir.mailbox(key) ?? this.#dir.aliasOwner(key);
-    if (mb) return mb.enabled ? [mb.address] : undefined;
-    const list = this.#dir.list(key);
-    return list && list.senders.length > 0 ? [...list.senders] : undefined;
+  /** smtpd_sender_login_maps as a list of logins. */
+  senders(raw: string): string[] | undefined {
+    return splitAnswer(this.sendersAnswer(raw));
   }
 
-  #targets(key: string): string[] | undefined {
-    const owner = this.#dir.aliasOwner(key);
-    if (owner) return this.#receives(owner) ? [owner.address] : [];
-    const list = this.#dir.list(key);
-    if (!list) return undefined;
-    // Members that are disabled mailboxes of ours are left out; everything else is passed on.
-    return list.members.filter((m) => {
-      const mb = this.#dir.mailboxForLogin(m);
-      return !mb || mb.address !== m || this.#receives(mb);
-    });
+  /** The logins of the mailbox, alias or list a key names; undefined when nobody may send as it. */
+  #owners(k: number): Answer {
+    const dir = this.#dir;
+    const kind = dir.keyKind(k);
+    if (kind === KEY_MAILBOX || kind === KEY_ALIAS) {
+      const mb = dir.keyTarget(k);
+      return dir.enabled(mb) ? dir.frame(mb, 1) : undefined;
+    }
+    if (kind !== KEY_LIST) return undefined;
+    const senders = dir.listAt(dir.keyTarget(k)).senders;
+    return senders.length > 0 ? senders.join(',') : undefined;
   }
 
-  #propagate(targets: string[], suffix: string): string[] {
-    if (suffix === '' || !this.#rules.propagateExtension) return targets;
+  /** The answer for an exact alias or list key (no extension to carry over). */
+  #exactTargets(k: number): Answer {
+    const dir = this.#dir;
+    if (dir.keyKind(k) === KEY_ALIAS) {
+      const owner = dir.keyTarget(k);
+      return this.#receives(owner) ? dir.frame(owner, 1) : undefined;
+    }
+    const targets = this.#targets(k);
+    return targets.length > 0 ? targets.join(',') : undefined;
+  }
+
+  /** Targets of an alias or list key; a list's are resolved once per snapshot. */
+  #targets(k: number): string[] {
+    const dir = this.#dir;
+    const target = dir.keyTarget(k);
+    if (dir.keyKind(k) === KEY_ALIAS) return this.#receives(target) ? [dir.mailboxAddress(target)] : [];
+    let members = this.#listTargets.get(target);
+    if (members === undefined) {
+      // Members that are disabled mailboxes of ours are left out; everything else is passed on.
+      members = dir.listAt(target).members.filter((m) => {
+        const ref = dir.loginRef(m);
+        return ref < 0 || dir.mailboxAddress(ref) !== m || this.#receives(ref);
+      });
+      this.#listTargets.set(target, members);
+    }
+    return members;
+  }
+
+  #propagate(targets: readonly string[], suffix: string): string | undefined {
+    if (targets.length === 0) return undefined;
+    if (suffix === '' || !this.#rules.propagateExtension) return targets.join(',');
     return targets.map((t) => {
       const addr = parseAddress(t);
       if (!addr || !this.#dir.hostedDomain(addr.domain)) return t;
       if (splitExtension(addr.local, this.#rules.recipientDelimiter)) return t;
       const at = t.lastIndexOf('@');
       return `${t.slice(0, at)}${suffix}${t.slice(at)}`;
-    });
+    }).join(',');
   }
 
-  #withoutExtension<T>(addr: ParsedAddress, find: (key: string) => T | undefined): { value: T } | undefined {
-    const split = splitExtension(addr.local, this.#rules.recipientDelimiter);
-    if (!split) return undefined;
-    const value = find(addressKey({ local: split.base, domain: addr.domain }));
-    return value === undefined ? undefined : { value };
+  /** The key without its extension, or undefined when it has none. */
+  #baseKey(key: string): string | undefined {
+    const delimiters = this.#rules.recipientDelimiter;
+    if (delimiters.length === 0) return undefined;
+    const at = key.lastIndexOf('@');
+    // An empty base (`+foo@`) is not split, as Postfix does not split it either.
+    for (let i = 1; i < at; i++) {
+      if (delimiters.includes(key[i]!)) return key.slice(0, i) + key.slice(at);
+    }
+    return undefined;
   }
 
-  #receives(mb: Mailbox): boolean {
-    return mb.enabled || this.#rules.acceptDisabled;
+  #receives(mailboxRef: number): boolean {
+    return this.#rules.acceptDisabled || this.#dir.enabled(mailboxRef);
   }
+}
 
-  #nonEmpty(targets: string[]): string[] | undefined {
-    return targets.length > 0 ? targets : undefined;
-  }
+/** The value of an answer: a prebuilt frame is `<len>:OK <value>,`. */
+export function answerValue(answer: Answer): string | undefined {
+  if (answer === undefined || typeof answer === 'string') return answer;
+  const colon = answer.indexOf(0x3a);
+  return answer.toString('utf8', colon + 4, answer.length - 1);
+}
+
+function splitAnswer(answer: Answer): string[] | undefined {
+  const value = answerValue(answer);
+  return value === undefined ? undefined : value.split(',');
 }

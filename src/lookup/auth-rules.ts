@@ -61,8 +61,10 @@ export function decideUserdb(resolver: AddressResolver, name: string): UserdbDec
 
 /** The mailboxes a user iteration lists, in address order: exactly those a userdb lookup finds. */
 export function* listedMailboxes(dir: Directory, resolver: AddressResolver): Generator<Mailbox> {
-  for (const mb of dir.sortedMailboxes) {
-    if (resolver.mailbox(mb.address) === mb && !unsafeForPaths(mb)) yield mb;
+  for (const ref of dir.sortedMailboxRefs()) {
+    if (resolver.mailboxRef(dir.mailboxAddress(ref)) !== ref) continue;
+    const mb = dir.mailboxAt(ref);
+    if (!unsafeForPaths(mb)) yield mb;
   }
 }
 

@@ -1,7 +1,8 @@
 import type { DictLookupReply } from '../../protocol/dict-replies.js';
-import type { SocketmapReply } from '../../protocol/socketmap.js';
 import { formatAuthReply, type AuthReplyResult } from '../../protocol/auth-reply.js';
 import type { AuthAnswer } from '../lookup/auth-lookup.js';
+import { encodeNetstring } from '../../protocol/netstring.js';
+import { formatSocketmapReply, SOCKETMAP_MAX_REPLY_BYTES, type SocketmapReply } from '../../protocol/socketmap.js';
 import type { LookupResult } from '../lookup/lookup-result.js';
 
 /**
@@ -85,3 +86,20 @@ export function authFailure(status: number, result: AuthReplyResult, reason: str
 
 /** The auth endpoint answer to a request that threw (a bug): try again, never "unknown". */
 export const AUTH_INTERNAL_ERROR_REPLY: AuthHttpReply = Object.freeze(authFailure(503, 'TEMPFAIL', 'internal error'));
+/** The framed NOTFOUND, shared. */
+export const NOTFOUND_FRAME: Buffer = encodeNetstring(formatSocketmapReply({ status: 'NOTFOUND' }).payload);
+
+/** The frame of an answer that passes Postfix's reply limit only as TEMP (logged by the connection). */
+export const OVERSIZE_FRAME: Buffer = encodeNetstring(formatSocketmapReply({ status: 'OK', data: 'x'.repeat(SOCKETMAP_MAX_REPLY_BYTES) }).payload);
+
+/** Frames a found value (`OK value`); OVERSIZE_FRAME when it would pass the limit. */
+export function foundFrame(value: string): Buffer {
+  const { payload, oversize } = formatSocketmapReply({ status: 'OK', data: value });
+  return oversize ? OVERSIZE_FRAME : encodeNetstring(payload);
+}
+
+/** Frames any lookup result, through {@link toSocketmapReply}. */
+export function socketmapFrame(result: LookupResult): Buffer {
+  if (result.kind === 'found') return result.value === '' ? NOTFOUND_FRAME : foundFrame(result.value);
+  return encodeNetstring(formatSocketmapReply(toSocketmapReply(result)).payload);
+}

@@ -72,11 +72,63 @@ describe('patching an indexed directory (follower replay)', () => {
     let indexed = indexDirectory(canonical(V1));
     for (const [what, next] of STEPS) {
       const target = canonical(next);
-      const patch = patchBetween(indexed.indexes.data, target);
+      const patch = patchBetween(indexed.directory.data, target);
       indexed = patchIndexed(indexed, JSON.parse(JSON.stringify(patch)));
       const full = indexDirectory(target);
       const probes = probesOf(V1, ...STEPS.map(([, d]) => d));
       assert.deepEqual(observable(indexed.directory, probes), observable(full.directory, probes), what);
     }
+  });
+});
+
+/** A small deterministic generator, so a failing sequence can be replayed. */
+function random(seed: number): (n: number) => number {
+  let s = seed;
+  return (n) => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) % n);
+}
+
+describe('patching an indexed directory: many small patches', () => {
+  test('stay equal to a full build through layer merges, renames, catch-all moves and deletions', () => {
+    const pick = random(7);
+    const domains = ['a.example', 'b.example', 'c.example'];
+    const mailbox = (i: number, v: number) => ({
+      address: `u${i}@${domains[i % 3]}`,
+      aliases: [`x${i}v${v % 3}@${domains[i % 3]}`, ...(v % 5 === 0 ? [`@${domains[i % 3]}`] : [])],
+      ...(v % 7 === 3 && { enabled: false }),
+    });
+    let data = canonical({ mailboxes: Array.from({ length: 60 }, (_, i) => mailbox(i, 1)), lists: [{ address: 'l@a.example', members: ['u0@a.example', 'u3@a.example'] }] });
+    let indexed = indexDirectory(data);
+    const probeKeys = new Set<string>();
+    for (let step = 0; step < 250; step++) {
+      const mailboxes = [...data.mailboxes];
+      const i = pick(80);
+      const at = mailboxes.findIndex((m) => m.address === `u${i}@${domains[i % 3]}`);
+      // One catch-all per domain: taking one over means the previous owner drops it.
+      const next = mailbox(i, pick(1000));
+      if (next.aliases.some((a) => a.startsWith('@'))) {
+        for (const [j, m] of mailboxes.entries()) mailboxes[j] = { ...m, aliases: (m.aliases ?? []).filter((a) => a !== next.aliases.at(-1)) };
+      }
+      if (at >= 0 && pick(4) === 0) mailboxes.splice(at, 1);
+      else if (at >= 0) mailboxes[at] = next;
+      else mailboxes.push(next);
+      const target = canonical({ mailboxes, lists: mailboxes.some((m) => m.address === 'u0@a.example') ? data.lists! : [] });
+      indexed = patchIndexed(indexed, JSON.parse(JSON.stringify(patchBetween(indexed.directory.data, target))));
+      data = target;
+      for (const m of target.mailboxes) for (const a of [m.address, ...(m.aliases ?? [])]) if (!a.startsWith('@')) probeKeys.add(a);
+      const probes = { keys: [...probeKeys, 'l@a.example', 'nobody@a.example'], domains };
+      assert.deepEqual(observable(indexed.directory, probes), observable(indexDirectory(target).directory, probes), `step ${step}`);
+    }
+    assert.ok(indexed.directory.parts.layers.length <= 8);
+  });
+
+  test('a one-mailbox patch shares the packed base instead of copying it', () => {
+    const data = canonical({ mailboxes: Array.from({ length: 1000 }, (_, i) => ({ address: `u${i}@example.com` })) });
+    const before = indexDirectory(data).directory;
+    const after = patchIndexed({ directory: before }, { mailboxes: { put: [{ address: 'new@example.com' }], del: ['u5@example.com'] }, lists: { put: [], del: [] } }).directory;
+    assert.equal(after.parts.layers[0]!.index, before.parts.layers[0]!.index);
+    assert.equal(after.mailboxCount, 1000);
+    assert.equal(after.mailbox('u5@example.com'), undefined);
+    assert.equal(after.mailbox('new@example.com')?.address, 'new@example.com');
+    assert.equal(before.mailbox('u5@example.com')?.address, 'u5@example.com', 'the old snapshot is unchanged');
   });
 });

@@ -1,0 +1,28 @@
+import { KEY_CATCH_ALL, type PackedIndex } from './packed-index.js';
+
+/** Bits of a ref that name the layer (so at most 8 layers; see indexed-directory.ts). */
+export const LAYER_BITS = 3;
+export const LAYER_MASK = (1 << LAYER_BITS) - 1;
+/** Most layers a snapshot holds. */
+export const MAX_LAYERS = 1 << LAYER_BITS;
+
+/** One packed layer of a snapshot and the keys of it that later patches removed or replaced. */
+export interface Layer {
+  readonly index: PackedIndex;
+  /** Keys of this layer that no longer count (a later layer holds their new version, or none does). */
+  readonly dead: ReadonlySet<string> | undefined;
+  /** Entries (mailboxes and lists) of this layer still live. */
+  readonly live: number;
+}
+
+/** ASCII domain -> mailbox ref of its catch-all owner, over all layers (later ones win). */
+export function catchAllsOf(layers: readonly Layer[]): Map<string, number> {
+  const out = new Map<string, number>();
+  layers.forEach(({ index: p, dead }, l) => {
+    for (let k = 0; k < p.keys.length; k++) {
+      if (p.keyKind[k] !== KEY_CATCH_ALL || dead?.has(p.keys[k]!)) continue;
+      out.set(p.keys[k]!.slice(1), (p.keyTarget[k]! << LAYER_BITS) | l);
+    }
+  });
+  return out;
+}

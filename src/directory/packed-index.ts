@@ -1,0 +1,208 @@
+import type { ListEntry, MailboxEntry } from './directory-data.js';
+
+/** What an index key names. */
+export const KEY_MAILBOX = 1;
+export const KEY_ALIAS = 2;
+export const KEY_LIST = 3;
+export const KEY_CATCH_ALL = 4;
+
+const ENABLED = 1;
+const COMMA = 0x2c;
+
+/**
+ * FNV-1a over UTF-16 code units. Keys are short (an address), so this costs about what V8's own
+ * string hash does, and the table can be a flat Int32Array instead of a Map entry per key.
+ */
+function hashOf(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * One immutable layer of a snapshot, packed so that a million mailboxes cost a few typed arrays
+ * and one string per key and per entry instead of an object graph per entry:
+ * - every index key (mailbox, alias, list, `@domain` catch-all) in `keys`, found through an
+ *   open-addressing hash table, with its kind and target in parallel typed arrays;
+ * - every mailbox and list as its canonical JSON (what the store keeps), parsed only when a caller
+ *   needs the whole entry (dict values, iteration, diffs);
+ * - the socketmap replies that never depend on the query, netstring-framed, in one Buffer: per
+ *   mailbox `OK domain/local/` (virtual_mailbox_maps) and `OK address` (alias owner, sender login).
+ */
+export class PackedIndex {
+  readonly keys: readonly string[];
+  readonly keyKind: Uint8Array;
+  /** Mailbox or list index of each key. */
+  readonly keyTarget: Int32Array;
+  readonly #table: Int32Array;
+  readonly #mask: number;
+  readonly mailboxJson: readonly string[];
+  /** Keys of mailbox i are keys[mailboxKeys[i]] .. keys[mailboxKeys[i + 1] - 1]; the first is its own. */
+  readonly mailboxKeys: Int32Array;
+  /** Index into `domainNames` of each mailbox's domain as written. */
+  readonly mailboxDomain: Int32Array;
+  readonly mailboxFlags: Uint8Array;
+  readonly domainNames: readonly string[];
+  /** Addresses that differ from their key (an IDN domain), by mailbox index. */
+  readonly addressOverrides: ReadonlyMap<number, string>;
+  /** Framed replies: mailbox i's mailbox reply at frameOffsets[2i], its address reply at [2i + 1]. */
+  readonly frames: Buffer;
+  readonly frameOffsets: Int32Array;
+  readonly listJson: readonly string[];
+  readonly listKey: Int32Array;
+
+  constructor(b: PackedBuilder) {
+    this.keys = b.keys;
+    this.keyKind = Uint8Array.from(b.keyKind);
+    this.keyTarget = Int32Array.from(b.keyTarget);
+    this.mailboxJson = b.mailboxJson;
+    this.mailboxKeys = new Int32Array(b.mailboxKeys.length + 1);
+    this.mailboxKeys.set(b.mailboxKeys);
+    this.mailboxKeys[b.mailboxKeys.length] = b.mailboxKeysEnd;
+    this.mailboxDomain = Int32Array.from(b.mailboxDomain);
+    this.mailboxFlags = Uint8Array.from(b.mailboxFlags);
+    this.domainNames = b.domainNames;
+    this.addressOverrides = b.addressOverrides;
+    this.listJson = b.listJson;
+    this.listKey = Int32Array.from(b.listKey);
+    let size = 16;
+    while (size < this.keys.length * 2) size *= 2;
+    this.#table = new Int32Array(size);
+    this.#mask = size - 1;
+    for (let k = 0; k < this.keys.length; k++) {
+      let slot = hashOf(this.keys[k]!) & this.#mask;
+      while (this.#table[slot] !== 0) slot = (slot + 1) & this.#mask;
+      this.#table[slot] = k + 1;
+    }
+    [this.frames, this.frameOffsets] = packFrames(this);
+  }
+
+  /** Number of mailboxes in this layer. */
+  get mailboxCount(): number {
+    return this.mailboxJson.length;
+  }
+
+  /** Index of `key` in {@link keys}, or -1. */
+  find(key: string): number {
+    let slot = hashOf(key) & this.#mask;
+    for (;;) {
+      const k = this.#table[slot]!;
+      if (k === 0) return -1;
+      if (this.keys[k - 1] === key) return k - 1;
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+
+  /** The mailbox's own key: local part and ASCII domain. */
+  mailboxKey(i: number): string {
+    return this.keys[this.mailboxKeys[i]!]!;
+  }
+
+  /** The mailbox's canonical address (lower case, domain as written). */
+  mailboxAddress(i: number): string {
+    return this.addressOverrides.get(i) ?? this.mailboxKey(i);
+  }
+
+  enabled(i: number): boolean {
+    return (this.mailboxFlags[i]! & ENABLED) !== 0;
+  }
+
+  /** The framed `OK domain/local/` (which = 0) or `OK address` (which = 1) of mailbox i. */
+  frame(i: number, which: 0 | 1): Buffer {
+    const at = 2 * i + which;
+    return this.frames.subarray(this.frameOffsets[at]!, this.frameOffsets[at + 1]!);
+  }
+
+  mailboxEntry(i: number): MailboxEntry {
+    return JSON.parse(this.mailboxJson[i]!) as MailboxEntry;
+  }
+
+  listEntry(i: number): ListEntry {
+    return JSON.parse(this.listJson[i]!) as ListEntry;
+  }
+}
+
+/** The socketmap reply payload of a mailbox: the conventional maildir-style `domain/local/`. */
+export function mailboxReplyValue(domain: string, key: string): string {
+  return `${domain}/${key.slice(0, key.lastIndexOf('@'))}/`;
+}
+
+/** Frames every mailbox's two constant replies into one Buffer (one allocation, one encode each). */
+function packFrames(p: PackedIndex): [Buffer, Int32Array] {
+  const n = p.mailboxCount;
+  const payloads: string[] = new Array(2 * n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    payloads[2 * i] = `OK ${mailboxReplyValue(p.domainNames[p.mailboxDomain[i]!]!, p.mailboxKey(i))}`;
+    payloads[2 * i + 1] = `OK ${p.mailboxAddress(i)}`;
+  }
+  const lengths = new Int32Array(2 * n);
+  for (let j = 0; j < 2 * n; j++) {
+    const bytes = Buffer.byteLength(payloads[j]!, 'utf8');
+    lengths[j] = bytes;
+    total += String(bytes).length + bytes + 2;
+  }
+  const buf = Buffer.allocUnsafeSlow(total);
+  const offsets = new Int32Array(2 * n + 1);
+  let at = 0;
+  for (let j = 0; j < 2 * n; j++) {
+    offsets[j] = at;
+    at += buf.write(`${lengths[j]}:`, at, 'latin1');
+    at += buf.write(payloads[j]!, at, 'utf8');
+    buf[at++] = COMMA;
+  }
+  offsets[2 * n] = at;
+  return [buf, offsets];
+}
+
+/** Collects validated entries (from the directory builder) and packs them into a {@link PackedIndex}. */
+export class PackedBuilder {
+  readonly keys: string[] = [];
+  readonly keyKind: number[] = [];
+  readonly keyTarget: number[] = [];
+  readonly mailboxJson: string[] = [];
+  readonly mailboxKeys: number[] = [];
+  /** End of the last mailbox's keys (lists come after every mailbox). */
+  mailboxKeysEnd = 0;
+  readonly mailboxDomain: number[] = [];
+  readonly mailboxFlags: number[] = [];
+  readonly domainNames: string[] = [];
+  readonly #domainIds = new Map<string, number>();
+  readonly addressOverrides = new Map<number, string>();
+  readonly listJson: string[] = [];
+  readonly listKey: number[] = [];
+
+  /** Adds a canonical mailbox with its own key, its domain as written, and its accepted alias keys (`@domain` for a catch-all). */
+  mailbox(entry: MailboxEntry, key: string, domain: string, aliasKeys: readonly string[]): void {
+    if (this.listJson.length > 0) throw new Error('mailboxes must be added before lists');
+    const i = this.mailboxJson.length;
+    this.mailboxJson.push(JSON.stringify(entry));
+    this.mailboxKeys.push(this.keys.length);
+    this.#key(key, KEY_MAILBOX, i);
+    for (const a of aliasKeys) this.#key(a, a.startsWith('@') ? KEY_CATCH_ALL : KEY_ALIAS, i);
+    this.mailboxKeysEnd = this.keys.length;
+    let d = this.#domainIds.get(domain);
+    if (d === undefined) this.#domainIds.set(domain, (d = this.domainNames.push(domain) - 1));
+    this.mailboxDomain.push(d);
+    this.mailboxFlags.push(entry.enabled === false ? 0 : ENABLED);
+    if (entry.address !== key) this.addressOverrides.set(i, entry.address);
+  }
+
+  /** Adds a canonical list under its key. */
+  list(entry: ListEntry, key: string): void {
+    const i = this.listJson.length;
+    this.listJson.push(JSON.stringify(entry));
+    this.listKey.push(this.keys.length);
+    this.#key(key, KEY_LIST, i);
+  }
+
+  #key(key: string, kind: number, target: number): void {
+    this.keys.push(key);
+    this.keyKind.push(kind);
+    this.keyTarget.push(target);
+  }
+
+  finish(): PackedIndex {
+    return new PackedIndex(this);
+  }
+}
