@@ -65,7 +65,7 @@ export class Directory {
       }
     }
     return new Directory({
-      layers: [{ index: p, dead: undefined, live: p.mailboxCount + p.listJson.length }],
+      layers: [{ index: p, dead: undefined, live: p.mailboxCount + p.listCount }],
       domains: ix.domains, explicitDomains: ix.explicitDomains, domainCounts, mailboxCount: p.mailboxCount,
       ...(ix.problems && { problems: ix.problems }),
     });
@@ -89,7 +89,7 @@ export class Directory {
     const lists: ListEntry[] = [];
     this.#layers.forEach(({ index: p, dead }) => {
       for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKey(i))) mailboxes.push(p.mailboxEntry(i));
-      for (let i = 0; i < p.listJson.length; i++) if (!dead?.has(p.keys[p.listKey[i]!]!)) lists.push(p.listEntry(i));
+      for (let i = 0; i < p.listCount; i++) if (!dead?.has(p.listKeyOf(i))) lists.push(p.listEntry(i));
     });
     const explicit = this.#p.explicitDomains;
     const data: DirectoryData = { ...(explicit && { domains: [...explicit] }), mailboxes, lists };
@@ -196,7 +196,7 @@ export class Directory {
     const p = this.#index(ref);
     const i = ref >>> LAYER_BITS;
     const entry = p.listEntry(i);
-    return { ...entry, key: p.keys[p.listKey[i]!]!, senders: entry.senders ?? [] };
+    return { ...entry, key: p.listKeyOf(i), senders: entry.senders ?? [] };
   }
 
   /** The mailbox at exactly this key (extension not stripped). */

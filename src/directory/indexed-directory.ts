@@ -52,7 +52,7 @@ export function patchDirectory(dir: Directory, patch: DirectoryPatch): Directory
     let dead = deadCopies.get(l);
     if (!dead) deadCopies.set(l, (dead = new Set(layer.dead)));
     for (let k = from; k < to; k++) {
-      const key = layer.index.keys[k]!;
+      const key = layer.index.key(k);
       dead.add(key);
       if (layer.index.keyKind[k] === KEY_CATCH_ALL && catchAlls.get(key.slice(1)) === ref) catchAlls.delete(key.slice(1));
     }
@@ -81,10 +81,10 @@ export function patchDirectory(dir: Directory, patch: DirectoryPatch): Directory
     const layer = buildLayer([...domains.values()], put, patch.lists.put);
     if (!layer) return rebuild(dir, patch);
     const l = layers.length;
-    layers.push({ index: layer, dead: undefined, live: layer.mailboxCount + layer.listJson.length });
+    layers.push({ index: layer, dead: undefined, live: layer.mailboxCount + layer.listCount });
     mailboxCount += layer.mailboxCount;
-    for (let k = 0; k < layer.keys.length; k++) {
-      if (layer.keyKind[k] === KEY_CATCH_ALL) catchAlls.set(layer.keys[k]!.slice(1), (layer.keyTarget[k]! << LAYER_BITS) | l);
+    for (let k = 0; k < layer.keyCount; k++) {
+      if (layer.keyKind[k] === KEY_CATCH_ALL) catchAlls.set(layer.key(k).slice(1), (layer.keyTarget[k]! << LAYER_BITS) | l);
     }
     if (counts) for (let i = 0; i < layer.mailboxCount; i++) count(counts, domains, layer.mailboxKey(i), layer.domainNames[layer.mailboxDomain[i]!]!);
   }
@@ -137,11 +137,11 @@ function mergeSmallLayers(layers: Layer[], hosted: string[]): Layer[] | undefine
     const lists: ListEntry[] = [];
     for (const { index: p, dead } of [older, newer]) {
       for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKey(i))) mailboxes.push(p.mailboxEntry(i));
-      for (let i = 0; i < p.listJson.length; i++) if (!dead?.has(p.keys[p.listKey[i]!]!)) lists.push(p.listEntry(i));
+      for (let i = 0; i < p.listCount; i++) if (!dead?.has(p.listKeyOf(i))) lists.push(p.listEntry(i));
     }
     const index = buildLayer(hosted, mailboxes, lists);
     if (!index) return undefined;
-    out = [...out.slice(0, -2), { index, dead: undefined, live: index.mailboxCount + index.listJson.length }];
+    out = [...out.slice(0, -2), { index, dead: undefined, live: index.mailboxCount + index.listCount }];
   }
   return out;
 }

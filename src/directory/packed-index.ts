@@ -10,13 +10,62 @@ const ENABLED = 1;
 const COMMA = 0x2c;
 
 /**
- * FNV-1a over UTF-16 code units. Keys are short (an address), so this costs about what V8's own
- * string hash does, and the table can be a flat Int32Array instead of a Map entry per key.
+ * FNV-1a over the UTF-8 bytes of a key. Keys are short (an address), so this costs about what
+ * V8's own string hash does, and the table can be a flat Int32Array instead of a Map entry per key.
  */
-function hashOf(s: string): number {
+function hashBytes(b: Uint8Array, from: number, to: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  for (let i = from; i < to; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
   return h >>> 0;
+}
+
+/** The same hash straight from an ASCII string (the common lookup key), or -1 if it is not ASCII. */
+function hashAscii(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * Strings packed as UTF-8 into one growing Buffer with an offset per string: off the JS heap, so
+ * a million of them are one allocation instead of a million heap objects for the collector.
+ */
+export class ByteTable {
+  #buf = Buffer.allocUnsafeSlow(1 << 16);
+  #offsets = new Int32Array(1024);
+  #count = 0;
+  #end = 0;
+
+  get count(): number {
+    return this.#count;
+  }
+
+  push(s: string): void {
+    const need = this.#end + s.length * 3;
+    if (need > this.#buf.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, this.#buf.length * 2));
+      this.#buf.copy(grown, 0, 0, this.#end);
+      this.#buf = grown;
+    }
+    if (this.#count + 2 > this.#offsets.length) {
+      const grown = new Int32Array(this.#offsets.length * 2);
+      grown.set(this.#offsets);
+      this.#offsets = grown;
+    }
+    this.#end += this.#buf.write(s, this.#end, 'utf8');
+    this.#offsets[++this.#count] = this.#end;
+  }
+
+  /** Trims the spare room: the table is read-only from here on. */
+  seal(): { bytes: Buffer; offsets: Int32Array } {
+    const bytes = Buffer.allocUnsafeSlow(this.#end);
+    this.#buf.copy(bytes, 0, 0, this.#end);
+    return { bytes, offsets: this.#offsets.slice(0, this.#count + 1) };
+  }
 }
 
 /**
@@ -30,13 +79,14 @@ function hashOf(s: string): number {
  *   mailbox `OK domain/local/` (virtual_mailbox_maps) and `OK address` (alias owner, sender login).
  */
 export class PackedIndex {
-  readonly keys: readonly string[];
+  readonly #keyBytes: Buffer;
+  readonly #keyOffsets: Int32Array;
   readonly keyKind: Uint8Array;
   /** Mailbox or list index of each key. */
   readonly keyTarget: Int32Array;
   readonly #table: Int32Array;
   readonly #mask: number;
-  readonly mailboxJson: readonly string[];
+  readonly #mailboxJson: { readonly bytes: Buffer; readonly offsets: Int32Array };
   /** Keys of mailbox i are keys[mailboxKeys[i]] .. keys[mailboxKeys[i + 1] - 1]; the first is its own. */
   readonly mailboxKeys: Int32Array;
   /** Index into `domainNames` of each mailbox's domain as written. */
@@ -48,54 +98,92 @@ export class PackedIndex {
   /** Framed replies: mailbox i's mailbox reply at frameOffsets[2i], its address reply at [2i + 1]. */
   readonly frames: Buffer;
   readonly frameOffsets: Int32Array;
-  readonly listJson: readonly string[];
+  readonly #listJson: { readonly bytes: Buffer; readonly offsets: Int32Array };
+  /** Key index of each list. */
   readonly listKey: Int32Array;
 
   constructor(b: PackedBuilder) {
-    this.keys = b.keys;
+    ({ bytes: this.#keyBytes, offsets: this.#keyOffsets } = b.keys.seal());
     this.keyKind = Uint8Array.from(b.keyKind);
     this.keyTarget = Int32Array.from(b.keyTarget);
-    this.mailboxJson = b.mailboxJson;
+    this.#mailboxJson = b.mailboxJson.seal();
     this.mailboxKeys = new Int32Array(b.mailboxKeys.length + 1);
     this.mailboxKeys.set(b.mailboxKeys);
     this.mailboxKeys[b.mailboxKeys.length] = b.mailboxKeysEnd;
+    this.mailboxCount = b.mailboxJson.count;
+    this.listCount = b.listJson.count;
+    this.keyCount = b.keys.count;
     this.mailboxDomain = Int32Array.from(b.mailboxDomain);
     this.mailboxFlags = Uint8Array.from(b.mailboxFlags);
     this.domainNames = b.domainNames;
     this.addressOverrides = b.addressOverrides;
-    this.listJson = b.listJson;
+    this.#listJson = b.listJson.seal();
     this.listKey = Int32Array.from(b.listKey);
     let size = 16;
-    while (size < this.keys.length * 2) size *= 2;
+    while (size < this.keyCount * 2) size *= 2;
     this.#table = new Int32Array(size);
     this.#mask = size - 1;
-    for (let k = 0; k < this.keys.length; k++) {
-      let slot = hashOf(this.keys[k]!) & this.#mask;
+    const offsets = this.#keyOffsets;
+    for (let k = 0; k < this.keyCount; k++) {
+      let slot = hashBytes(this.#keyBytes, offsets[k]!, offsets[k + 1]!) & this.#mask;
       while (this.#table[slot] !== 0) slot = (slot + 1) & this.#mask;
       this.#table[slot] = k + 1;
     }
     [this.frames, this.frameOffsets] = packFrames(this);
   }
 
-  /** Number of mailboxes in this layer. */
-  get mailboxCount(): number {
-    return this.mailboxJson.length;
-  }
+  readonly mailboxCount: number;
+  readonly listCount: number;
+  /** Number of index keys. */
+  readonly keyCount: number;
 
-  /** Index of `key` in {@link keys}, or -1. */
+  /** Index of `key` among the keys, or -1. */
   find(key: string): number {
-    let slot = hashOf(key) & this.#mask;
+    const h = hashAscii(key);
+    if (h < 0) return this.#findBytes(Buffer.from(key, 'utf8'));
+    const bytes = this.#keyBytes;
+    const offsets = this.#keyOffsets;
+    const len = key.length;
+    let slot = h & this.#mask;
     for (;;) {
       const k = this.#table[slot]!;
       if (k === 0) return -1;
-      if (this.keys[k - 1] === key) return k - 1;
+      const from = offsets[k - 1]!;
+      if (offsets[k]! - from === len) {
+        let i = 0;
+        while (i < len && bytes[from + i] === key.charCodeAt(i)) i++;
+        if (i === len) return k - 1;
+      }
       slot = (slot + 1) & this.#mask;
     }
   }
 
+  /** {@link find} for a key with non-ASCII characters. */
+  #findBytes(key: Buffer): number {
+    const offsets = this.#keyOffsets;
+    let slot = hashBytes(key, 0, key.length) & this.#mask;
+    for (;;) {
+      const k = this.#table[slot]!;
+      if (k === 0) return -1;
+      const from = offsets[k - 1]!;
+      if (offsets[k]! - from === key.length && this.#keyBytes.compare(key, 0, key.length, from, offsets[k]!) === 0) return k - 1;
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+
+  /** Index key k as a string (made on each call). */
+  key(k: number): string {
+    return this.#keyBytes.toString('utf8', this.#keyOffsets[k]!, this.#keyOffsets[k + 1]!);
+  }
+
   /** The mailbox's own key: local part and ASCII domain. */
   mailboxKey(i: number): string {
-    return this.keys[this.mailboxKeys[i]!]!;
+    return this.key(this.mailboxKeys[i]!);
+  }
+
+  /** The list's key. */
+  listKeyOf(i: number): string {
+    return this.key(this.listKey[i]!);
   }
 
   /** The mailbox's canonical address (lower case, domain as written). */
@@ -114,11 +202,13 @@ export class PackedIndex {
   }
 
   mailboxEntry(i: number): MailboxEntry {
-    return JSON.parse(this.mailboxJson[i]!) as MailboxEntry;
+    const { bytes, offsets } = this.#mailboxJson;
+    return JSON.parse(bytes.toString('utf8', offsets[i]!, offsets[i + 1]!)) as MailboxEntry;
   }
 
   listEntry(i: number): ListEntry {
-    return JSON.parse(this.listJson[i]!) as ListEntry;
+    const { bytes, offsets } = this.#listJson;
+    return JSON.parse(bytes.toString('utf8', offsets[i]!, offsets[i + 1]!)) as ListEntry;
   }
 }
 
@@ -157,10 +247,10 @@ function packFrames(p: PackedIndex): [Buffer, Int32Array] {
 
 /** Collects validated entries (from the directory builder) and packs them into a {@link PackedIndex}. */
 export class PackedBuilder {
-  readonly keys: string[] = [];
+  readonly keys = new ByteTable();
   readonly keyKind: number[] = [];
   readonly keyTarget: number[] = [];
-  readonly mailboxJson: string[] = [];
+  readonly mailboxJson = new ByteTable();
   readonly mailboxKeys: number[] = [];
   /** End of the last mailbox's keys (lists come after every mailbox). */
   mailboxKeysEnd = 0;
@@ -169,18 +259,18 @@ export class PackedBuilder {
   readonly domainNames: string[] = [];
   readonly #domainIds = new Map<string, number>();
   readonly addressOverrides = new Map<number, string>();
-  readonly listJson: string[] = [];
+  readonly listJson = new ByteTable();
   readonly listKey: number[] = [];
 
   /** Adds a canonical mailbox with its own key, its domain as written, and its accepted alias keys (`@domain` for a catch-all). */
   mailbox(entry: MailboxEntry, key: string, domain: string, aliasKeys: readonly string[]): void {
-    if (this.listJson.length > 0) throw new Error('mailboxes must be added before lists');
-    const i = this.mailboxJson.length;
+    if (this.listJson.count > 0) throw new Error('mailboxes must be added before lists');
+    const i = this.mailboxJson.count;
     this.mailboxJson.push(JSON.stringify(entry));
-    this.mailboxKeys.push(this.keys.length);
+    this.mailboxKeys.push(this.keys.count);
     this.#key(key, KEY_MAILBOX, i);
     for (const a of aliasKeys) this.#key(a, a.startsWith('@') ? KEY_CATCH_ALL : KEY_ALIAS, i);
-    this.mailboxKeysEnd = this.keys.length;
+    this.mailboxKeysEnd = this.keys.count;
     let d = this.#domainIds.get(domain);
     if (d === undefined) this.#domainIds.set(domain, (d = this.domainNames.push(domain) - 1));
     this.mailboxDomain.push(d);
@@ -190,9 +280,9 @@ export class PackedBuilder {
 
   /** Adds a canonical list under its key. */
   list(entry: ListEntry, key: string): void {
-    const i = this.listJson.length;
+    const i = this.listJson.count;
     this.listJson.push(JSON.stringify(entry));
-    this.listKey.push(this.keys.length);
+    this.listKey.push(this.keys.count);
     this.#key(key, KEY_LIST, i);
   }
 
