@@ -1,5 +1,5 @@
 import { DirectoryError, type DirectoryProblem } from '../errors.js';
-import { addressKey, domainOf, lookupKey, normalizeDomain, parseAddress, type ParsedAddress } from './address.js';
+import { addressKey, domainOf, lookupKey, normalizeDomain, parseAddress } from './address.js';
 import { parseQuota, type ListEntry, type MailboxEntry } from './directory-data.js';
 import type { DirectoryIndexes } from './directory-indexes.js';
 import { PackedBuilder } from './packed-index.js';
@@ -48,7 +48,7 @@ class IndexBuilder {
     const explicitDomains = this.#raw.domains !== undefined;
     this.#readDomains();
     const accepted = this.#claimMailboxes(explicitDomains);
-    for (const m of accepted) this.#addMailbox(m.entry, m.addr, m.index);
+    for (const m of accepted) this.#addMailbox(m.entry, m.key, m.domain, m.index);
     for (const [i, item] of this.#array('lists').entries()) this.#addList(item as ListEntry, i);
     this.#claims.clear();
     return { domains: this.#domains, explicitDomains: explicitDomains ? [...this.#domains.values()] : undefined, packed: this.#packed.finish() };
@@ -95,9 +95,9 @@ class IndexBuilder {
     return this.#aliasWhere(i, j, aliases[j]);
   }
 
-  #hosted(addr: ParsedAddress, where: () => string): boolean {
-    if (this.#domains.has(addr.domain)) return true;
-    this.#problem(where(), `domain ${addr.domain} is not a hosted domain`);
+  #hosted(domain: string, where: () => string): boolean {
+    if (this.#domains.has(domain)) return true;
+    this.#problem(where(), `domain ${domain} is not a hosted domain`);
     return false;
   }
 
@@ -110,19 +110,21 @@ class IndexBuilder {
   }
 
   /** First pass: every mailbox address, so aliases and lists can be checked against all of them. */
-  #claimMailboxes(explicitDomains: boolean): { entry: MailboxEntry; addr: ParsedAddress; index: number }[] {
+  #claimMailboxes(explicitDomains: boolean): { entry: MailboxEntry; key: string; domain: string; index: number }[] {
     const accepted = [];
     const all = this.#array('mailboxes');
     for (let i = 0; i < all.length; i++) {
       const entry = all[i] as MailboxEntry;
-      const addr = typeof entry?.address === 'string' ? parseAddress(entry.address) : undefined;
-      if (!addr) {
+      // The key straight from the address: no parsed object, and the address string itself when it is canonical.
+      const key = typeof entry?.address === 'string' ? lookupKey(entry.address) : undefined;
+      if (key === undefined) {
         this.#problem(this.#where('mailboxes', i), 'address is missing or not an e-mail address');
         continue;
       }
       if (!this.#checkMailboxFields(entry, i)) continue;
-      if (!explicitDomains) this.#domains.set(addr.domain, domainOf(entry.address));
-      if (this.#claim(addressKey(addr), ClaimKind.Mailbox, i, () => this.#where('mailboxes', i))) accepted.push({ entry, addr, index: i });
+      const domain = key.slice(key.lastIndexOf('@') + 1);
+      if (!explicitDomains) this.#domains.set(domain, domainOf(entry.address));
+      if (this.#claim(key, ClaimKind.Mailbox, i, () => this.#where('mailboxes', i))) accepted.push({ entry, key, domain, index: i });
     }
     return accepted;
   }
@@ -143,8 +145,8 @@ class IndexBuilder {
     return this.problems.length === before;
   }
 
-  #addMailbox(mb: MailboxEntry, addr: ParsedAddress, i: number): void {
-    if (!this.#hosted(addr, () => this.#where('mailboxes', i))) return;
+  #addMailbox(mb: MailboxEntry, key: string, domain: string, i: number): void {
+    if (!this.#hosted(domain, () => this.#where('mailboxes', i))) return;
     const texts: string[] = [];
     const aliasKeys: string[] = [];
     const raw = mb.aliases ?? [];
@@ -160,7 +162,7 @@ class IndexBuilder {
     if (quotaBytes !== undefined) entry.quotaBytes = quotaBytes;
     if (mb.enabled === false) entry.enabled = false;
     if (mb.passwordHash !== undefined) entry.passwordHash = mb.passwordHash;
-    this.#packed.mailbox(entry, addressKey(addr), domainOf(entry.address), aliasKeys);
+    this.#packed.mailbox(entry, key, domainOf(entry.address), aliasKeys);
     this.#owners[i] = entry.address;
   }
 
@@ -169,12 +171,12 @@ class IndexBuilder {
     if (typeof alias === 'string' && alias.startsWith('@')) {
       const d = normalizeDomain(alias.slice(1));
       if (d === undefined) return void this.#problem(where(), 'catch-all is not "@domain"');
-      if (!this.#hosted({ local: '', domain: d }, where)) return undefined;
+      if (!this.#hosted(d, where)) return undefined;
       return this.#claim(`@${d}`, ClaimKind.Alias, i, where) ? `@${d}` : undefined;
     }
     const key = typeof alias === 'string' ? lookupKey(alias) : undefined;
     if (key === undefined) return void this.#problem(where(), 'alias is not an e-mail address');
-    if (!this.#hosted({ local: '', domain: key.slice(key.lastIndexOf('@') + 1) }, where) || !this.#claim(key, ClaimKind.Alias, i, where)) return undefined;
+    if (!this.#hosted(key.slice(key.lastIndexOf('@') + 1), where) || !this.#claim(key, ClaimKind.Alias, i, where)) return undefined;
     return key;
   }
 
@@ -186,7 +188,7 @@ class IndexBuilder {
     const senders = this.#addressList(l.senders ?? [], `${where} senders`);
     if (!members || !senders) return;
     if (members.length === 0) return this.#problem(where, 'a list needs at least one member');
-    if (!this.#hosted(addr, () => where) || !this.#claim(addressKey(addr), ClaimKind.List, i, () => where)) return;
+    if (!this.#hosted(addr.domain, () => where) || !this.#claim(addressKey(addr), ClaimKind.List, i, () => where)) return;
     // A sender named by one of its aliases logs in with the mailbox address.
     const logins = senders.map((s) => {
       const claim = this.#claims.get(lookupKey(s)!);

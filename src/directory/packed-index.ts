@@ -7,7 +7,6 @@ export const KEY_LIST = 3;
 export const KEY_CATCH_ALL = 4;
 
 const ENABLED = 1;
-const COMMA = 0x2c;
 
 /**
  * FNV-1a over the UTF-8 bytes of a key. Keys are short (an address), so this costs about what
@@ -30,6 +29,11 @@ function hashAscii(s: string): number {
   return h >>> 0;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** Strings buffered before one write: a Buffer write per string costs more than the copy itself. */
+const FLUSH_EVERY = 4096;
+
 /**
  * Strings packed as UTF-8 into one growing Buffer with an offset per string: off the JS heap, so
  * a million of them are one allocation instead of a million heap objects for the collector.
@@ -38,32 +42,44 @@ export class ByteTable {
   #buf = Buffer.allocUnsafeSlow(1 << 16);
   #offsets = new Int32Array(1024);
   #count = 0;
-  #end = 0;
+  #pending: string[] = [];
+  #pendingFrom = 0;
 
   get count(): number {
     return this.#count;
   }
 
   push(s: string): void {
-    const need = this.#end + s.length * 3;
-    if (need > this.#buf.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(need, this.#buf.length * 2));
-      this.#buf.copy(grown, 0, 0, this.#end);
-      this.#buf = grown;
-    }
     if (this.#count + 2 > this.#offsets.length) {
       const grown = new Int32Array(this.#offsets.length * 2);
       grown.set(this.#offsets);
       this.#offsets = grown;
     }
-    this.#end += this.#buf.write(s, this.#end, 'utf8');
-    this.#offsets[++this.#count] = this.#end;
+    const bytes = NON_ASCII.test(s) ? Buffer.byteLength(s, 'utf8') : s.length;
+    this.#offsets[this.#count + 1] = this.#offsets[this.#count]! + bytes;
+    this.#count++;
+    if (this.#pending.push(s) >= FLUSH_EVERY) this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#pending.length === 0) return;
+    const end = this.#offsets[this.#count]!;
+    if (end > this.#buf.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(end, this.#buf.length * 2));
+      this.#buf.copy(grown, 0, 0, this.#pendingFrom);
+      this.#buf = grown;
+    }
+    this.#buf.write(this.#pending.join(''), this.#pendingFrom, 'utf8');
+    this.#pending = [];
+    this.#pendingFrom = end;
   }
 
   /** Trims the spare room: the table is read-only from here on. */
   seal(): { bytes: Buffer; offsets: Int32Array } {
-    const bytes = Buffer.allocUnsafeSlow(this.#end);
-    this.#buf.copy(bytes, 0, 0, this.#end);
+    this.#flush();
+    const end = this.#offsets[this.#count]!;
+    const bytes = Buffer.allocUnsafeSlow(end);
+    this.#buf.copy(bytes, 0, 0, end);
     return { bytes, offsets: this.#offsets.slice(0, this.#count + 1) };
   }
 }
@@ -129,7 +145,7 @@ export class PackedIndex {
       while (this.#table[slot] !== 0) slot = (slot + 1) & this.#mask;
       this.#table[slot] = k + 1;
     }
-    [this.frames, this.frameOffsets] = packFrames(this);
+    ({ bytes: this.frames, offsets: this.frameOffsets } = b.frames.seal());
   }
 
   readonly mailboxCount: number;
@@ -217,32 +233,10 @@ export function mailboxReplyValue(domain: string, key: string): string {
   return `${domain}/${key.slice(0, key.lastIndexOf('@'))}/`;
 }
 
-/** Frames every mailbox's two constant replies into one Buffer (one allocation, one encode each). */
-function packFrames(p: PackedIndex): [Buffer, Int32Array] {
-  const n = p.mailboxCount;
-  const payloads: string[] = new Array(2 * n);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    payloads[2 * i] = `OK ${mailboxReplyValue(p.domainNames[p.mailboxDomain[i]!]!, p.mailboxKey(i))}`;
-    payloads[2 * i + 1] = `OK ${p.mailboxAddress(i)}`;
-  }
-  const lengths = new Int32Array(2 * n);
-  for (let j = 0; j < 2 * n; j++) {
-    const bytes = Buffer.byteLength(payloads[j]!, 'utf8');
-    lengths[j] = bytes;
-    total += String(bytes).length + bytes + 2;
-  }
-  const buf = Buffer.allocUnsafeSlow(total);
-  const offsets = new Int32Array(2 * n + 1);
-  let at = 0;
-  for (let j = 0; j < 2 * n; j++) {
-    offsets[j] = at;
-    at += buf.write(`${lengths[j]}:`, at, 'latin1');
-    at += buf.write(payloads[j]!, at, 'utf8');
-    buf[at++] = COMMA;
-  }
-  offsets[2 * n] = at;
-  return [buf, offsets];
+/** `<bytes>:<payload>,` as a string. */
+function netstring(payload: string): string {
+  const bytes = NON_ASCII.test(payload) ? Buffer.byteLength(payload, 'utf8') : payload.length;
+  return `${bytes}:${payload},`;
 }
 
 /** Collects validated entries (from the directory builder) and packs them into a {@link PackedIndex}. */
@@ -251,6 +245,8 @@ export class PackedBuilder {
   readonly keyKind: number[] = [];
   readonly keyTarget: number[] = [];
   readonly mailboxJson = new ByteTable();
+  /** Per mailbox: the netstrings of `OK domain/local/` and of `OK address`. */
+  readonly frames = new ByteTable();
   readonly mailboxKeys: number[] = [];
   /** End of the last mailbox's keys (lists come after every mailbox). */
   mailboxKeysEnd = 0;
@@ -276,6 +272,8 @@ export class PackedBuilder {
     this.mailboxDomain.push(d);
     this.mailboxFlags.push(entry.enabled === false ? 0 : ENABLED);
     if (entry.address !== key) this.addressOverrides.set(i, entry.address);
+    this.frames.push(netstring(`OK ${mailboxReplyValue(domain, key)}`));
+    this.frames.push(netstring(`OK ${entry.address}`));
   }
 
   /** Adds a canonical list under its key. */
