@@ -140,8 +140,9 @@ default_login_user = root
 auth_mechanisms = plain login
 auth_allow_cleartext = yes
 auth_verbose = yes
-# Tests log in with wrong passwords on purpose; no 2 s delay after each.
+# Tests log in with wrong passwords and stop mailroster on purpose; no 2 s delay after each.
 auth_failure_delay = 0
+auth_internal_failure_delay = 0
 first_valid_uid = ${VMAIL_UID}
 last_valid_uid = ${VMAIL_UID}
 mail_driver = maildir
