@@ -1,5 +1,5 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { readSecret, type AppConfig } from '../config/config.js';
 import { dictSocketPath, renderDictAuthExt, renderDovecotAuthBlocks, renderDovecotConfig } from '../dovecot-config.js';
 import { ConfigError } from '../errors.js';
@@ -11,6 +11,7 @@ export const DOVECOT_CONFIG_OPTIONS = {
   dovecot: { type: 'string' },
   out: { type: 'string' },
   'auth-url': { type: 'string' },
+  'dovecot-dir': { type: 'string' },
 } as const;
 
 /** One file to write: name inside DIR, text, mode. */
@@ -40,9 +41,10 @@ export function dovecotFiles(config: AppConfig, version: '2.3' | '2.4', dir: str
 }
 
 /**
- * `mailroster dovecot-config [EXT] [--dovecot 2.3|2.4] [--out DIR] [--auth-url URL]`. With --out
- * every file goes into DIR (the secret at mode 0600) and stdout names them; without it the config
- * is printed, never a secret. Returns the exit code.
+ * `mailroster dovecot-config [EXT] [--dovecot 2.3|2.4] [--out DIR] [--auth-url URL] [--dovecot-dir PATH]`.
+ * With --out every file goes into DIR (the secret at mode 0600) and stdout names them; the files
+ * name each other by PATH (default DIR: a container may mount DIR elsewhere). Without --out the
+ * config is printed, never a secret. Returns the exit code.
  */
 export function dovecotConfigCommand(config: AppConfig, args: readonly string[], flags: Readonly<Record<string, unknown>>, write: (s: string) => void): number {
   const version = (flags.dovecot as string | undefined) ?? '2.3';
@@ -59,7 +61,9 @@ export function dovecotConfigCommand(config: AppConfig, args: readonly string[],
     return 0;
   }
   const dir = resolve(out);
-  const files = dovecotFiles(config, version, dir, authUrl);
+  const seenBy = (flags['dovecot-dir'] as string | undefined) ?? dir;
+  if (!isAbsolute(seenBy)) throw new ConfigError(`--dovecot-dir ${seenBy}: must be an absolute path`);
+  const files = dovecotFiles(config, version, seenBy, authUrl);
   mkdirSync(dir, { recursive: true });
   for (const f of files) {
     const path = join(dir, f.name);
@@ -67,6 +71,6 @@ export function dovecotConfigCommand(config: AppConfig, args: readonly string[],
     // The mode option only applies to a new file; an existing one keeps its old mode otherwise.
     chmodSync(path, f.mode);
   }
-  write(`${files.map((f) => `wrote ${join(dir, f.name)}`).join('\n')}\nadd to dovecot.conf: !include ${join(dir, OUT_FILES.conf)}\n`);
+  write(`${files.map((f) => `wrote ${join(dir, f.name)}`).join('\n')}\nadd to dovecot.conf: !include ${join(seenBy, OUT_FILES.conf)}\n`);
   return 0;
 }

@@ -80,6 +80,26 @@ describe('mailroster dovecot-config', () => {
     }
   });
 
+  test('--dovecot-dir and --auth-url: files name each other where a container sees them', async () => {
+    const tmp = tempDir();
+    try {
+      const out = join(tmp.path, 'dv');
+      const env = { MAILROSTER_AUTH_LISTEN: '127.0.0.1:10028', MAILROSTER_AUTH_SECRET: 'inline-secret-value-42' };
+      const r = await dovecotConfig(['--dovecot', '2.4', '--out', out, '--dovecot-dir', '/tmp/docker-mailserver/mailroster', '--auth-url', 'http://mailroster:10028'], env);
+      assert.equal(r.code, 0, r.stderr);
+      const conf = readFileSync(join(out, 'mailroster.conf'), 'utf8');
+      assert.match(conf, /^ {2}lua_file = \/tmp\/docker-mailserver\/mailroster\/mailroster-auth\.lua$/m);
+      assert.match(conf, /^ {4}secret_file = \/tmp\/docker-mailserver\/mailroster\/auth-secret$/m);
+      assert.match(conf, /^ {4}url = http:\/\/mailroster:10028$/m);
+      assert.match(r.stdout, /!include \/tmp\/docker-mailserver\/mailroster\/mailroster\.conf/);
+      assert.equal(readFileSync(join(out, 'auth-secret'), 'utf8'), 'inline-secret-value-42\n');
+      const bad = await dovecotConfig(['--dovecot', '2.4', '--out', out, '--auth-url', 'http://x/path'], env);
+      assert.equal(bad.code, 78);
+    } finally {
+      tmp.remove();
+    }
+  });
+
   test('--dovecot 2.4 refuses without a secret, and a mail template 2.4 cannot express', async () => {
     const noSecret = await dovecotConfig(['--dovecot', '2.4', '--out', '/nonexistent/never'], { MAILROSTER_AUTH_LISTEN: '127.0.0.1:10028' });
     assert.equal(noSecret.code, 78);
