@@ -7,21 +7,10 @@ import { saslSocketPath, startDovecot, VMAIL_UID, type DovecotInstance } from '.
 import { waitFor } from '../helpers/net.js';
 import { startPostfix, type PostfixInstance } from '../helpers/postfix-instance.js';
 import { startFileService } from '../helpers/service.js';
-import { delivered, sendMail, senderCheck, smtpAuth } from '../helpers/mail-flow.js';
+import { delivered, E2E_YAML, sendMail, senderCheck, smtpAuth } from '../helpers/mail-flow.js';
 import { tempDir } from '../helpers/temp.js';
 
-const YAML = `
-domains: [example.com]
-mailboxes:
-  - address: alice@example.com
-    aliases: [postmaster@example.com]
-    passwordHash: "{PLAIN}secret"
-  - address: bob@example.com
-  - address: carol@example.com
-  - address: dave@example.com
-    enabled: false
-    passwordHash: "{PLAIN}dave-pw"
-`;
+const YAML = E2E_YAML;
 
 describe('Postfix -> LMTP -> Dovecot, both looking users up through mailroster', { skip: missingBinaries('doveadm', 'dovecot', 'lmtp', 'postfix') }, () => {
   const sock = tempDir('mailroster-e2e-');

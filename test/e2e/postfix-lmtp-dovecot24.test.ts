@@ -5,22 +5,11 @@ import { join } from 'node:path';
 import { missingBinaries } from '../helpers/binaries.js';
 import { missingDovecot24 } from '../helpers/dovecot24-instance.js';
 import { startDovecot24Pair, type Dovecot24Pair } from '../helpers/dovecot24-pair.js';
-import { delivered, sendMail, smtpAuth } from '../helpers/mail-flow.js';
+import { delivered, E2E_YAML, sendMail, smtpAuth } from '../helpers/mail-flow.js';
 import { waitFor } from '../helpers/net.js';
 import { startPostfix, type PostfixInstance } from '../helpers/postfix-instance.js';
 
-const YAML = `
-domains: [example.com]
-mailboxes:
-  - address: alice@example.com
-    aliases: [postmaster@example.com]
-    passwordHash: "{PLAIN}secret"
-  - address: bob@example.com
-  - address: carol@example.com
-  - address: dave@example.com
-    enabled: false
-    passwordHash: "{PLAIN}dave-pw"
-`;
+const YAML = E2E_YAML;
 
 const skip = missingBinaries('postfix') || missingDovecot24();
 

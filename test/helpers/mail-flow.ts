@@ -4,6 +4,20 @@ import { smtpSession } from './smtp-client.js';
 
 // SMTP conversations and Maildir checks the end-to-end tests (Dovecot 2.3 and 2.4) share.
 
+/** alice (alias postmaster, password), bob and carol (no password), dave (disabled, password). */
+export const E2E_YAML = `
+domains: [example.com]
+mailboxes:
+  - address: alice@example.com
+    aliases: [postmaster@example.com]
+    passwordHash: "{PLAIN}secret"
+  - address: bob@example.com
+  - address: carol@example.com
+  - address: dave@example.com
+    enabled: false
+    passwordHash: "{PLAIN}dave-pw"
+`;
+
 /** AUTH PLAIN on a fresh SMTP session: the reply line. */
 export async function smtpAuth(port: number, user: string, password: string): Promise<string> {
   const s = await smtpSession(port);
