@@ -2,13 +2,12 @@
 import { parseArgs } from 'node:util';
 import { formatSocketmapReply } from '../protocol/socketmap.js';
 import { loadConfig, type AppConfig } from './config/config.js';
-import { createLogger } from './logger.js';
 import { renderPostfixConfig } from './postfix-config.js';
 import { DOVECOT_CONFIG_OPTIONS, dovecotConfigCommand } from './dovecot/config-out.js';
 import { toSocketmapReply } from './servers/replies.js';
-import { createService } from './index.js';
+import { serveCommand } from './serve-command.js';
 import { fetchDirectoryOnce, lookupOnce } from './one-shot.js';
-import { ServiceError } from './errors.js';
+import { EXIT, ServiceError, StartupError } from './errors.js';
 import { SYNC_OPTIONS, syncCommand } from './sync/sync-command.js';
 
 const USAGE = `usage: mailroster [--config FILE] COMMAND
@@ -31,7 +30,7 @@ commands:
 
 /** Commands: each returns the process exit code. */
 const COMMANDS: Record<string, (config: AppConfig, args: string[], redacted: () => string, flags: Readonly<Record<string, unknown>>) => Promise<number>> = {
-  serve,
+  serve: (config, _a, _r, flags) => serveCommand(config, { file: flags.config as string | undefined }),
   lookup,
   'check-config': checkConfig,
   'print-config': async (_c, _a, redacted) => (process.stdout.write(`${redacted()}\n`), 0),
@@ -39,24 +38,6 @@ const COMMANDS: Record<string, (config: AppConfig, args: string[], redacted: () 
   'dovecot-config': async (config, args, _r, flags) => dovecotConfigCommand(config, args, flags, (s) => process.stdout.write(s)),
   sync: (config, _a, _r, flags) => syncCommand(config, flags),
 };
-
-async function serve(config: AppConfig): Promise<number> {
-  const logger = createLogger(config.log.level);
-  const service = createService(config, { logger });
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal; exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    service.stop().then(() => process.exit(0), (err) => (logger.error({ err }, 'stop failed'), process.exit(1)));
-  };
-  process.on('SIGINT', stop).on('SIGTERM', stop);
-  await service.start();
-  return new Promise<number>(() => undefined);
-}
 
 async function lookup(config: AppConfig, args: string[]): Promise<number> {
   const [map, key] = args;
@@ -99,9 +80,10 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`mailroster: ${(err as Error).message}\n${USAGE}\n`);
-      process.exit(64);
+      process.exit(EXIT.USAGE);
     }
+    // An operational error is one readable line (no stack); only a bug prints a stack.
     process.stderr.write(`mailroster: ${err instanceof ServiceError ? err.message : (err as Error).stack}\n`);
-    process.exit(err instanceof ServiceError ? 78 : 70);
+    process.exit(err instanceof StartupError ? err.exitCode : err instanceof ServiceError ? EXIT.CONFIG : EXIT.SOFTWARE);
   },
 );

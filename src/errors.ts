@@ -41,3 +41,18 @@ export class ConfigError extends ServiceError {
     super('CONFIG_INVALID', message, options);
   }
 }
+
+/** sysexits(3) codes the CLI exits with. */
+export const EXIT = { USAGE: 64, UNAVAILABLE: 69, SOFTWARE: 70, OSERR: 71, CANTCREAT: 73, NOPERM: 77, CONFIG: 78 } as const;
+
+/** Something the service needs at start cannot be had (a port in use, a socket folder missing). */
+export class StartupError extends ServiceError {
+  override name = 'StartupError';
+  /** The sysexits code `mailroster serve` exits with. */
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode: number, options?: { cause?: unknown }) {
+    super('STARTUP_FAILED', message, options);
+    this.exitCode = exitCode;
+  }
+}

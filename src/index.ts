@@ -20,6 +20,7 @@ import type { DirectoryStore } from './store/directory-store.js';
 import { createStore } from './store/store-factory.js';
 import type { SyncEngine, SyncOutcome } from './sync/sync-engine.js';
 import { createSyncEngine } from './sync/sync-factory.js';
+import { applyReload, type ReloadOutcome } from './service-reload.js';
 
 /** Parts a caller (tests, embedding code) may supply instead of the configured ones. */
 export interface ServiceDeps {
@@ -46,7 +47,13 @@ export interface Service {
   start(): Promise<void>;
   /** Answers a socketmap query as the server would. */
   lookup(map: string, key: string): LookupResult;
-  /** Stops accepting, finishes open work, releases everything. */
+  /**
+   * Applies a new configuration without dropping connections: log level, connection limits,
+   * provider and sync settings (a directory path included) change live; other changed keys are
+   * reported as needing a restart. Rejects, changing nothing, if the new provider cannot be built.
+   */
+  reload(next: AppConfig): Promise<ReloadOutcome>;
+  /** Stops accepting, answers what connections have sent, releases everything. */
   stop(): Promise<void>;
 }
 
@@ -62,12 +69,12 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
     resolvers, counters, maxRequestBytes: config.socketmap.maxRequestBytes,
     idleTimeoutMs: config.socketmap.idleTimeoutMs, requestTimeoutMs: config.socketmap.requestTimeoutMs,
   };
-  const socketmap = listenerFor('socketmap', config.socketmap, logger, (socket, log) => serveSocketmap(socket, log, socketmapOptions));
+  const socketmap = listenerFor('socketmap', config.socketmap, logger, (socket, log) => serveSocketmap(socket, log, { ...socketmapOptions }));
   const dictOptions = {
     lookup: new DictLookup(store, resolvers, config.dict), counters,
     maxLineBytes: config.dict.maxLineBytes, idleTimeoutMs: config.dict.idleTimeoutMs, requestTimeoutMs: config.dict.requestTimeoutMs,
   };
-  const dict = listenerFor('dict', config.dict, logger, (socket, log) => serveDict(socket, log, dictOptions));
+  const dict = listenerFor('dict', config.dict, logger, (socket, log) => serveDict(socket, log, { ...dictOptions }));
   const listeners = { socketmap, dict };
   const registry = createMetrics({
     counters, store, sync,
@@ -76,6 +83,11 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
   const http = new OpsHttpServer({ store, sync, registry, logger });
   const auth = createAuthServer(config, resolvers, store, counters, logger);
   let firstSync: Promise<SyncOutcome> | undefined;
+  let current = config;
+  const reloadTargets = {
+    logger, sync, listeners, connectionLimits: { socketmap: socketmapOptions, dict: dictOptions },
+    makeProvider: (next: AppConfig) => createProvider(next, logger.child({ component: 'provider' })),
+  };
 
   return {
     store, sync, resolvers, socketmap, dict, counters, http, auth,
@@ -89,15 +101,19 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
       firstSync = sync.start();
     },
     lookup: (map, key) => lookupSocketmap(resolvers, map, key),
+    async reload(next) {
+      const outcome = await applyReload(reloadTargets, current, next);
+      current = next;
+      return outcome;
+    },
     async stop() {
-      await socketmap.close();
-      await dict.close();
-      await auth?.close();
-      await http.close();
-      await firstSync;
+      // Listeners first (each connection answers what it has received), and all at once.
+      await Promise.all([socketmap.close(), dict.close(), auth?.close(), http.close()]);
+      // Stopping the sync aborts a provider call in progress; only then wait for the first sync.
       await sync.stop();
+      await firstSync;
       await store.close();
-      await provider.close?.();
+      await sync.provider.close?.();
     },
   };
 }
@@ -134,5 +150,6 @@ function listenerFor(proto: string, section: ListenerSection, logger: Logger, ha
 
 export { loadConfig, type AppConfig } from './config/config.js';
 export { createLogger } from './logger.js';
+export { reloadConfiguration, type ReloadOutcome } from './service-reload.js';
 export { Directory } from './directory/directory.js';
 export type { DirectoryData } from './directory/directory-data.js';

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Endpoint } from '../config/formats.js';
+import { bindServer } from '../servers/bind.js';
 import type { DirectoryStore } from '../store/directory-store.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 
@@ -43,11 +44,7 @@ export class OpsHttpServer {
         },
       );
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      if (ep.kind === 'unix') server.listen(ep.path, resolve);
-      else server.listen(ep.port, ep.host, resolve);
-    });
+    await bindServer(server, ep, 'http.listen', this.#src.logger);
     this.#server = server;
     this.#src.logger.info({ proto: 'http', endpoint: this.address ?? ep }, 'listening');
   }

@@ -6,6 +6,7 @@ import { parseAuthRequestPath } from '../../protocol/auth-request.js';
 import { ProtocolError } from '../../protocol/protocol-error.js';
 import { formatEndpoint, type Endpoint } from '../config/formats.js';
 import type { AuthLookup } from '../lookup/auth-lookup.js';
+import { bindServer } from './bind.js';
 import { AUTH_INTERNAL_ERROR_REPLY, authFailure, toAuthHttpReply, type AuthHttpReply } from './replies.js';
 
 /** Where answered requests and refusals are counted (the ops counters, when wired). */
@@ -69,11 +70,7 @@ export class AuthHttpServer {
     server.on('drop', (d) => this.#o.logger.warn({ proto: 'auth', peer: d?.remoteAddress, limit: this.#o.maxConnections }, 'connection limit reached; connection refused'));
     // Unparsable input and an oversize head end up here; Node has not buffered more than the cap.
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      if (ep.kind === 'unix') server.listen(ep.path, resolve);
-      else server.listen(ep.port, ep.host, resolve);
-    });
+    await bindServer(server, ep, 'auth.listen', this.#o.logger);
     server.on('error', (err) => this.#o.logger.error({ err, proto: 'auth' }, 'listener error'));
     this.#server = server;
     this.#o.logger.info({ proto: 'auth', endpoint: formatEndpoint(this.address ?? ep) }, 'listening');

@@ -2,6 +2,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { formatEndpoint, type Endpoint } from '../config/formats.js';
+import { EXIT, StartupError } from '../errors.js';
+import { bindServer } from './bind.js';
 import type { ServedConnection } from './connection-guard.js';
 import { applySocketPermissions, removeStaleSocket, type SocketPermissions } from './socket-file.js';
 
@@ -76,16 +78,19 @@ export class Listener {
 
   async #bind(ep: Endpoint): Promise<Server> {
     const server = createServer((socket) => this.#accept(socket, ep));
-    if (ep.kind === 'unix') await removeStaleSocket(ep.path);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      if (ep.kind === 'unix') server.listen(ep.path, resolve);
-      else server.listen(ep.port, ep.host, resolve);
-    });
+    const key = `${this.#o.proto}.listen`;
+    if (ep.kind === 'unix') {
+      await removeStaleSocket(ep.path).catch((err: Error) => {
+        throw new StartupError(`${key}: ${err.message}`, EXIT.CANTCREAT, { cause: err });
+      });
+    }
+    await bindServer(server, ep, key, this.#o.logger, parseInt(this.#o.permissions.mode, 8));
     server.on('error', (err) => this.#o.logger.error({ err, proto: this.#o.proto }, 'listener error'));
     if (ep.kind === 'unix') {
       this.#boundPaths.push(ep.path);
-      await applySocketPermissions(ep.path, this.#o.permissions);
+      await applySocketPermissions(ep.path, this.#o.permissions).catch((err: Error) => {
+        throw new StartupError(`${this.#o.proto}.socketOwner/socketGroup: ${ep.path}: ${err.message}`, EXIT.NOPERM, { cause: err });
+      });
     }
     this.#o.logger.info({ proto: this.#o.proto, endpoint: formatEndpoint(this.addresses.at(-1) ?? ep) }, 'listening');
     return server;

@@ -57,7 +57,7 @@ export interface SyncStats {
  */
 export class SyncEngine {
   readonly stats: SyncStats = { fullSyncs: 0, failures: 0, refused: 0, changesApplied: 0 };
-  readonly #o: SyncEngineOptions;
+  #o: SyncEngineOptions;
   readonly #queue = new SerialQueue();
   readonly #abort = new AbortController();
   #timer: NodeJS.Timeout | undefined;
@@ -75,6 +75,12 @@ export class SyncEngine {
 
   /** Starts the timers, the provider's watch and leadership tracking; resolves with the first sync. */
   start(): Promise<SyncOutcome> {
+    this.#attach();
+    return this.#becameLeader();
+  }
+
+  /** Subscribes to the provider's watch, leadership changes and the change-feed timer. */
+  #attach(): void {
     const { provider, store } = this.#o;
     const unwatch = provider.watch?.(() => void this.syncNow());
     if (unwatch) this.#stopFns.push(unwatch);
@@ -84,7 +90,6 @@ export class SyncEngine {
       this.#changesTimer = setInterval(() => void this.pullChanges(), changesSeconds * 1000);
       this.#changesTimer.unref();
     }
-    return this.#becameLeader();
   }
 
   /**
@@ -207,6 +212,31 @@ export class SyncEngine {
     if (this.#stopped || (ms <= 0 && this.#o.intervalSeconds === 0)) return;
     this.#timer = setTimeout(() => void this.syncNow(), ms);
     this.#timer.unref();
+  }
+
+  /**
+   * Takes new settings and possibly a new provider (a config reload): a run in progress finishes
+   * with what it started with; the watch and change feed move to the new provider, and a full
+   * sync follows at once. The old provider is closed once nothing uses it.
+   */
+  reconfigure(options: Omit<SyncEngineOptions, 'store' | 'logger'>): Promise<SyncOutcome> {
+    const old = this.#o.provider;
+    for (const fn of this.#stopFns.splice(0)) fn();
+    clearInterval(this.#changesTimer);
+    this.#o = { ...this.#o, ...options };
+    if (options.provider !== old) {
+      // A cursor belongs to the feed that issued it.
+      this.#cursor = undefined;
+      void this.#queue.idle().then(() => old.close?.());
+    }
+    if (this.#stopped) return Promise.resolve({ status: 'skipped', mailboxes: 0, reason: 'stopping' });
+    this.#attach();
+    return this.syncNow();
+  }
+
+  /** The provider syncs read from now. */
+  get provider(): DirectoryProvider {
+    return this.#o.provider;
   }
 
   /** Stops the timers, watch and leadership tracking and waits for a run in progress. */

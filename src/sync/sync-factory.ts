@@ -6,9 +6,13 @@ import { SyncEngine } from './sync-engine.js';
 
 /** Builds the sync engine with every `sync.*` setting of the configuration. */
 export function createSyncEngine(config: AppConfig, parts: { provider: DirectoryProvider; store: DirectoryStore; logger: Logger }): SyncEngine {
+  return new SyncEngine({ ...parts, ...syncSettings(config) });
+}
+
+/** The `sync.*` settings as sync engine options (also what a config reload hands over). */
+export function syncSettings(config: AppConfig) {
   const s = config.sync;
-  return new SyncEngine({
-    ...parts,
+  return {
     intervalSeconds: s.intervalSeconds,
     jitter: s.jitter,
     retryInitialSeconds: s.retryInitialSeconds,
@@ -16,5 +20,5 @@ export function createSyncEngine(config: AppConfig, parts: { provider: Directory
     maxDeletePercent: s.maxDeletePercent,
     deleteGuardFloor: s.deleteGuardFloor,
     changesIntervalSeconds: s.changesIntervalSeconds,
-  });
+  };
 }
