@@ -6,6 +6,8 @@ import { renderPostfixConfig } from './postfix-config.js';
 import { DOVECOT_CONFIG_OPTIONS, dovecotConfigCommand } from './dovecot/config-out.js';
 import { toSocketmapReply } from './servers/replies.js';
 import { serveCommand } from './serve-command.js';
+import { renderSystemdUnit } from './deploy/systemd-unit.js';
+import { resolve } from 'node:path';
 import { fetchDirectoryOnce, lookupOnce } from './one-shot.js';
 import { EXIT, ServiceError, StartupError } from './errors.js';
 import { SYNC_OPTIONS, syncCommand } from './sync/sync-command.js';
@@ -24,6 +26,7 @@ commands:
                         secret at mode 0600) for "!include DIR/mailroster.conf"; --dovecot-dir:
                         where Dovecot sees DIR (a container mount), --auth-url: how it reaches
                         mailroster (default: auth.listen)
+  systemd-unit [USER]   print a hardened systemd unit for serve with this --config (USER: mailroster)
   sync --once [--dry-run] [--force] [--all]
                         sync from the provider once and print the difference (exit 0 applied,
                         1 failed, 2 refused by the deletion guard; --force overrides it)`;
@@ -37,6 +40,10 @@ const COMMANDS: Record<string, (config: AppConfig, args: string[], redacted: () 
   'postfix-config': async (config) => (process.stdout.write(renderPostfixConfig(config)), 0),
   'dovecot-config': async (config, args, _r, flags) => dovecotConfigCommand(config, args, flags, (s) => process.stdout.write(s)),
   sync: (config, _a, _r, flags) => syncCommand(config, flags),
+  'systemd-unit': async (config, args, _r, flags) => {
+    const configFile = resolve((flags.config as string | undefined) ?? '/etc/mailroster/config.yaml');
+    return (process.stdout.write(renderSystemdUnit(config, { configFile, user: args[0] ?? 'mailroster' })), 0);
+  },
 };
 
 async function lookup(config: AppConfig, args: string[]): Promise<number> {
