@@ -80,7 +80,7 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
     counters, store, sync,
     connections: () => Object.fromEntries(Object.entries(listeners).map(([proto, l]) => [proto, l.connectionCount])),
   });
-  const http = new OpsHttpServer({ store, sync, registry, logger });
+  const http = new OpsHttpServer({ store, sync, registry, logger, provider: () => provider.status?.() });
   const auth = createAuthServer(config, resolvers, store, counters, logger);
   let firstSync: Promise<SyncOutcome> | undefined;
   let current = config;

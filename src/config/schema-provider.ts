@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_ROLE_ADDRESSES } from '../providers/address-trust.js';
 
 /** The example directory shipped with the package, served by default. */
 export const EXAMPLE_DIRECTORY = fileURLToPath(new URL('../../../src/config/example-directory.yaml', import.meta.url));
@@ -19,9 +20,9 @@ export const providerSchema = {
       env: 'MAILROSTER_PROVIDER_DOMAINS',
     },
     pageSize: {
-      doc: 'Users (and groups, members, events) asked for per page from Authentik or Keycloak; both default to 100 server-side',
+      doc: 'Users (and groups, members, events) asked for per page from Authentik or Keycloak; Authentik pages are capped at 100 (its maximum since 2025.12)',
       format: 'nat',
-      default: 200,
+      default: 100,
       env: 'MAILROSTER_PROVIDER_PAGE_SIZE',
     },
     file: {
@@ -51,6 +52,12 @@ export const providerSchema = {
         format: String,
         default: '',
         env: 'MAILROSTER_PROVIDER_AUTHENTIK_TOKEN_FILE',
+      },
+      emailAttribute: {
+        doc: 'User attribute with the mail address, set by admins only; used instead of the e-mail field (which users may be allowed to change) when present',
+        format: String,
+        default: '',
+        env: 'MAILROSTER_PROVIDER_AUTHENTIK_EMAIL_ATTRIBUTE',
       },
     },
     keycloak: {
@@ -122,6 +129,26 @@ export const providerSchema = {
         format: String,
         default: 'mail',
         env: 'MAILROSTER_PROVIDER_MAPPING_LIST_MAIL_ATTRIBUTE',
+      },
+    },
+    selfService: {
+      mode: {
+        doc: 'Whether users can set their own addresses: auto reads the provider (registration, user profile, Authentik settings); admin-only trusts every field; self-service assumes users set them',
+        format: ['auto', 'admin-only', 'self-service'],
+        default: 'auto',
+        env: 'MAILROSTER_PROVIDER_SELF_SERVICE_MODE',
+      },
+      acceptUnverified: {
+        doc: 'Give mailboxes to unverified addresses that users set themselves (role addresses are still refused)',
+        format: Boolean,
+        default: false,
+        env: 'MAILROSTER_PROVIDER_SELF_SERVICE_ACCEPT_UNVERIFIED',
+      },
+      roleAddresses: {
+        doc: 'Local parts never taken from a field users can set (e-mail or aliases), with or without +extension',
+        format: 'string-list',
+        default: DEFAULT_ROLE_ADDRESSES,
+        env: 'MAILROSTER_PROVIDER_SELF_SERVICE_ROLE_ADDRESSES',
       },
     },
     http: {

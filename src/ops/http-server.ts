@@ -12,12 +12,14 @@ export interface OpsSources {
   readonly sync: SyncEngine;
   readonly registry: Registry;
   readonly logger: Logger;
+  /** The provider's own status (detected features, last sync counts), when it reports one. */
+  readonly provider?: () => unknown;
 }
 
 /**
  * The operations surface: `GET /healthz` (200 while lookups are answered from a complete
  * directory, else 503 with the reason), `GET /status` (JSON: store readiness, staleness, sync
- * counters) and `GET /metrics` (Prometheus). Read-only; bind it to loopback.
+ * counters, the provider's detected features) and `GET /metrics` (Prometheus). Read-only; bind it to loopback.
  */
 export class OpsHttpServer {
   readonly #src: OpsSources;
@@ -58,7 +60,7 @@ export class OpsHttpServer {
           ? { status: 200, type: 'text/plain', body: 'ok\n' }
           : { status: 503, type: 'text/plain', body: `${this.#src.store.unavailableReason()}\n` };
       case '/status':
-        return { status: 200, type: 'application/json', body: `${JSON.stringify({ store: status, sync: this.#src.sync.stats })}\n` };
+        return { status: 200, type: 'application/json', body: `${JSON.stringify({ store: status, sync: this.#src.sync.stats, provider: this.#src.provider?.() })}\n` };
       case '/metrics':
         return { status: 200, type: this.#src.registry.contentType, body: await this.#src.registry.metrics() };
       default:

@@ -1,95 +1,95 @@
 import type { DirectoryData } from '../directory/directory-data.js';
+import { attrScalar } from './attribute-values.js';
+import { AuthentikApi, GROUPS, USERS, type Json } from './authentik-api.js';
+import { AuthentikFeed } from './authentik-feed.js';
+import { AuthentikTrust } from './authentik-trust.js';
 import type { ChangeTracker } from './change-tracker.js';
 import { runFullSync } from './full-sync.js';
 import { GroupTree, type ProviderGroup } from './group-tree.js';
-import { HttpClient } from './http-client.js';
 import { asObject, idString, type IdpOptions } from './idp-options.js';
 import type { Page } from './paging.js';
 import { ProviderError } from './provider-error.js';
 import type { ProviderUser } from './provider-mapping.js';
+import { ProviderFeatures, type ProviderStatus } from './provider-status.js';
 import type { DirectoryChange, DirectoryProvider } from './provider.js';
-
-type Json = Record<string, unknown>;
 
 /** Authentik settings: base URL and API token (already read from provider.authentik.tokenFile). */
 export interface AuthentikOptions extends IdpOptions {
   readonly url: string;
   readonly token: string;
+  /** User attribute with an admin-set mail address, preferred over `email` (provider.authentik.emailAttribute); '' for none. */
+  readonly emailAttribute?: string;
 }
 
-const USERS = 'api/v3/core/users/';
-const GROUPS = 'api/v3/core/groups/';
 /** User types that never get mail: Authentik's `type` is internal|external|service_account|internal_service_account. */
 const MAIL_TYPES = new Set(['internal', undefined]);
 
 /**
  * Authentik (API v3) behind the provider interface: users paged from /core/users/ (without the
  * expensive group expansion, goauthentik/authentik#3884), groups with member pks from
- * /core/groups/, and `last_updated__gt` polling for incremental changes.
+ * /core/groups/, and `last_updated` polling for incremental changes where the version has it
+ * (authentik-feed.ts). Before each full sync the token's reach and who may set e-mails are
+ * checked (authentik-trust.ts).
  */
 export class AuthentikProvider implements DirectoryProvider {
   readonly name = 'authentik';
   readonly strict = false;
   readonly #o: AuthentikOptions;
-  readonly #http: HttpClient;
+  readonly #api: AuthentikApi;
+  readonly #features: ProviderFeatures;
+  readonly #feed: AuthentikFeed;
+  readonly #trust: AuthentikTrust;
   #tracker: ChangeTracker | undefined;
 
   constructor(options: AuthentikOptions) {
     this.#o = options;
-    this.#http = new HttpClient({
-      provider: 'authentik', baseUrl: options.url, timeoutMs: options.timeoutMs, retries: options.retries, caFile: options.caFile,
-      authorization: async () => `Bearer ${options.token}`,
-      permissionFor: (path) => `the API token's user needs ${path.includes('groups') ? 'authentik_core.view_group' : 'authentik_core.view_user'} (a role with "Can view user"/"Can view group", or superuser); check provider.authentik.token`,
-      ...(options.logger && { logger: options.logger }),
-      ...(options.retryBaseMs !== undefined && { retryBaseMs: options.retryBaseMs }),
-    });
+    this.#api = new AuthentikApi(options);
+    this.#features = new ProviderFeatures(this.name, options.logger);
+    this.#feed = new AuthentikFeed(this.#api, this.#features);
+    this.#trust = new AuthentikTrust(this.#api, this.#features, options.selfService);
   }
 
-  /** Reads every group, then every user page by page; rejects on any failed page. */
+  /** Checks the token, reads every group, then every user page by page; rejects on any failed page. */
   async fetchDirectory(signal: AbortSignal): Promise<DirectoryData> {
+    const ownership = await this.#trust.check(signal);
     const result = await runFullSync({
       name: this.name, mapping: this.#o.mapping, logger: this.#o.logger,
+      trust: { ownership, options: this.#o.selfService },
       groups: async () => new GroupTree(await this.#groups(signal)),
       users: { page: (i, s) => this.#usersPage(i, s) },
       idOf: (raw) => idString(raw.pk)!,
-      toUser: (raw) => (MAIL_TYPES.has(raw.type as string | undefined) ? toUser(raw) : undefined),
+      toUser: (raw) => this.#toUser(raw),
     }, signal);
     this.#tracker = result.tracker;
+    this.#features.recordSync(result.counts);
     return result.data;
   }
 
   /**
-   * Users changed since `cursor` (Authentik's own `last_updated` of the newest user seen, so
-   * clocks never mix). Without a cursor it only finds that starting point. Deletions and group
-   * changes do not bump `last_updated`; the periodic full sync reconciles them.
+   * Users changed since `cursor`. Without a cursor it only finds the starting point. Deletions
+   * and group changes do not bump `last_updated`; the periodic full sync reconciles them.
    */
   async fetchChanges(cursor: string | undefined, signal: AbortSignal): Promise<{ changes: DirectoryChange[]; cursor: string }> {
-    if (cursor === undefined) {
-      const newest = await this.#page(USERS, 0, { ordering: '-last_updated', include_groups: false, include_roles: false }, signal, 1);
-      return { changes: [], cursor: String(newest.items[0]?.last_updated ?? new Date(0).toISOString()) };
-    }
+    if (cursor === undefined) return { changes: [], cursor: await this.#feed.start(signal) };
     // Changes are relative to a full sync this process made; until then the cursor waits.
-    if (this.#tracker === undefined) return { changes: [], cursor };
+    const tracker = this.#tracker;
+    if (tracker === undefined) return { changes: [], cursor };
     const changes: DirectoryChange[] = [];
-    let next = cursor;
-    const query = { last_updated__gt: cursor, ordering: 'last_updated', include_groups: true, include_roles: false };
-    for (let i = 0; ; i++) {
-      const page = await this.#page(USERS, i, query, signal);
-      for (const raw of page.items) {
-        const id = idString(raw.pk)!;
-        const user = MAIL_TYPES.has(raw.type as string | undefined) ? toUser(raw) : undefined;
-        changes.push(this.#tracker.user(id, user, groupIdsOf(raw)));
-        if (typeof raw.last_updated === 'string' && raw.last_updated > next) next = raw.last_updated;
-      }
-      if (!page.more) break;
-    }
-    if (changes.length > 0) changes.push(...this.#tracker.listChanges());
+    const next = await this.#feed.poll(cursor, signal, (raw) => {
+      changes.push(tracker.user(idString(raw.pk)!, this.#toUser(raw), groupIdsOf(raw)));
+    });
+    if (changes.length > 0) changes.push(...tracker.listChanges());
     return { changes, cursor: next };
+  }
+
+  /** Detected features (change feed, permission and self-service checks) and the last sync's counts. */
+  status(): ProviderStatus {
+    return this.#features.snapshot();
   }
 
   /** Closes the HTTP connection pool. */
   async close(): Promise<void> {
-    await this.#http.close();
+    await this.#api.close();
   }
 
   /**
@@ -98,7 +98,7 @@ export class AuthentikProvider implements DirectoryProvider {
    */
   async #usersPage(index: number, signal: AbortSignal): Promise<Page<Json>> {
     try {
-      return await this.#page(USERS, index, { include_groups: false, include_roles: false }, signal);
+      return await this.#api.page(USERS, index, { include_groups: false, include_roles: false }, signal);
     } catch (err) {
       if (index > 0 && err instanceof ProviderError && err.status === 404) return { items: [], more: false, total: -1 };
       throw err;
@@ -106,38 +106,27 @@ export class AuthentikProvider implements DirectoryProvider {
   }
 
   async #groups(signal: AbortSignal): Promise<ProviderGroup[]> {
-    const groups: ProviderGroup[] = [];
-    for (let i = 0; ; i++) {
-      // include_users=false drops the expanded users_obj; the `users` pk list stays.
-      const page = await this.#page(GROUPS, i, { include_users: false, include_children: false }, signal);
-      for (const raw of page.items) groups.push(toGroup(raw));
-      if (!page.more) return groups;
-    }
+    // include_users=false drops the expanded users_obj; the `users` pk list stays.
+    return (await this.#api.all(GROUPS, { include_users: false, include_children: false }, signal)).map(toGroup);
   }
 
-  /** One page of an Authentik listing: `{pagination: {next, count}, results: [...]}`; next 0 ends it. */
-  async #page(path: string, index: number, query: Record<string, string | boolean>, signal: AbortSignal, size = this.#o.pageSize): Promise<Page<Json>> {
-    const body = asObject(await this.#http.getJson(path, { ...query, page: index + 1, page_size: size }, signal));
-    const pagination = asObject(body?.pagination);
-    const results = body?.results;
-    const bad = (why: string): never => { throw new ProviderError('PROVIDER_BAD_RESPONSE', `authentik: GET /${path} page ${index + 1}: ${why}`); };
-    if (!pagination || !Array.isArray(results)) return bad('expected {pagination, results}');
-    if (typeof pagination.next !== 'number') return bad('pagination.next is not a number');
-    for (const r of results) if (!asObject(r) || idString((r as Json).pk) === undefined) bad('a result has no pk');
-    return { items: results as Json[], more: pagination.next !== 0, ...(typeof pagination.count === 'number' && { total: pagination.count }) };
+  /** The user as mapping sees it; undefined for service accounts and external users. */
+  #toUser(raw: Json): ProviderUser | undefined {
+    if (!MAIL_TYPES.has(raw.type as string | undefined)) return undefined;
+    const attributes = asObject(raw.attributes) ?? {};
+    const fromAttribute = this.#o.emailAttribute ? attrScalar(attributes, this.#o.emailAttribute) : undefined;
+    const email = typeof fromAttribute === 'string' && fromAttribute !== '' ? fromAttribute : raw.email;
+    return {
+      id: idString(raw.pk)!,
+      ...(typeof email === 'string' && email !== '' && { email }),
+      ...(email === fromAttribute && { emailFromAdmin: true }),
+      active: raw.is_active !== false,
+      attributes,
+    };
   }
 }
 
-function toUser(raw: Json): ProviderUser {
-  return {
-    id: idString(raw.pk)!,
-    ...(typeof raw.email === 'string' && raw.email !== '' && { email: raw.email }),
-    active: raw.is_active !== false,
-    attributes: asObject(raw.attributes) ?? {},
-  };
-}
-
-/** Authentik before 2025.x has one `parent`; later versions a `parents` list. */
+/** Authentik before 2025.12 has one `parent`; later versions a `parents` list. */
 function toGroup(raw: Json): ProviderGroup {
   const parents = Array.isArray(raw.parents) ? raw.parents : raw.parent ? [raw.parent] : [];
   const members = Array.isArray(raw.users) ? raw.users : Array.isArray(raw.users_obj) ? raw.users_obj.map((u) => asObject(u)?.pk) : undefined;
@@ -152,6 +141,7 @@ function toGroup(raw: Json): ProviderGroup {
   };
 }
 
+/** The user's direct group pks; `groups` is sent even with include_groups=false (groups_obj is then null). */
 function groupIdsOf(raw: Json): string[] | undefined {
   if (Array.isArray(raw.groups)) return raw.groups.map(idString).filter((g): g is string => g !== undefined);
   if (Array.isArray(raw.groups_obj)) return raw.groups_obj.map((g) => idString(asObject(g)?.pk)).filter((g): g is string => g !== undefined);

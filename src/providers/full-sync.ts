@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { DirectoryData, MailboxEntry } from '../directory/directory-data.js';
+import { AddressVetter, type FieldOwnership, type SelfServiceOptions } from './address-trust.js';
 import { ChangeTracker } from './change-tracker.js';
 import type { GroupTree } from './group-tree.js';
 import { collectAll, type PagedListing } from './paging.js';
@@ -14,6 +15,8 @@ export interface FullSyncSpec<R> {
   readonly name: string;
   readonly mapping: MappingOptions;
   readonly logger: Logger | undefined;
+  /** Which fields users can set themselves (read from the provider), and how to treat them. */
+  readonly trust?: { readonly ownership: FieldOwnership; readonly options: SelfServiceOptions };
   /** Reads the groups; the mapper says which groups' members matter (Keycloak reads only those). */
   readonly groups: (mapper: DirectoryMapper) => Promise<GroupTree>;
   readonly users: PagedListing<R>;
@@ -26,6 +29,8 @@ export interface FullSyncSpec<R> {
 export interface FullSyncResult {
   readonly data: DirectoryData;
   readonly tracker: ChangeTracker;
+  /** The summary counts (also logged). */
+  readonly counts: Readonly<Record<string, number>>;
 }
 
 /**
@@ -36,7 +41,8 @@ export interface FullSyncResult {
 export async function runFullSync<R>(spec: FullSyncSpec<R>, signal: AbortSignal): Promise<FullSyncResult> {
   const started = Date.now();
   const report = warningReporter(spec.logger);
-  const mapper = new DirectoryMapper(spec.mapping, report);
+  const vetter = spec.trust && new AddressVetter(spec.trust.ownership, spec.trust.options);
+  const mapper = new DirectoryMapper(spec.mapping, report, vetter);
   const tree = await spec.groups(mapper);
   const allowed = mapper.mailboxMembers(tree);
   let excluded = 0;
@@ -53,8 +59,9 @@ export async function runFullSync<R>(spec: FullSyncSpec<R>, signal: AbortSignal)
   const data = mapper.directory(mailboxes, tree);
   const mailboxGroupId = spec.mapping.mailboxGroup === '' ? undefined : tree.find(spec.mapping.mailboxGroup).id;
   const tracker = new ChangeTracker(mapper, tree, allowed && new Set(allowed), data, mailboxGroupId);
-  spec.logger?.info({ ...mapper.stats, excluded, ...paging, warningsSuppressed: report.suppressed(), ms: Date.now() - started }, `${spec.name} directory fetched`);
-  return { data, tracker };
+  const counts = { ...mapper.stats, excluded };
+  spec.logger?.info({ ...counts, ...paging, warningsSuppressed: report.suppressed(), ms: Date.now() - started }, `${spec.name} directory fetched`);
+  return { data, tracker, counts };
 }
 
 /** A MappingReport that logs the first MAX_WARNINGS problems of a sync and counts the rest. */

@@ -147,7 +147,8 @@ export class HttpClient {
     const name = this.#o.provider;
     if (status === 401 || status === 403) {
       const why = status === 401 ? 'credentials were rejected' : 'permission denied';
-      throw new ProviderError('PROVIDER_AUTH', `${name}: ${where}: ${status} ${why}; ${this.#o.permissionFor(pathOf(where))}`, { status });
+      const said = snippet(text);
+      throw new ProviderError('PROVIDER_AUTH', `${name}: ${where}: ${status} ${why}; ${this.#o.permissionFor(pathOf(where))}${said === '' ? '' : ` (the server said: ${said})`}`, { status });
     }
     if (status === 429 || status >= 500) {
       const err = new ProviderError('PROVIDER_HTTP', `${name}: ${where}: HTTP ${status} ${snippet(text)}`, { status });

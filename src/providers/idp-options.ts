@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
+import type { SelfServiceOptions } from './address-trust.js';
 import type { MappingOptions } from './provider-mapping.js';
 
 /** Settings every identity-provider API client shares (provider.http.*, provider.pageSize, mapping). */
 export interface IdpOptions {
   readonly mapping: MappingOptions;
+  /** How addresses users can set themselves are treated (provider.selfService.*). */
+  readonly selfService: SelfServiceOptions;
   readonly pageSize: number;
   readonly timeoutMs: number;
   readonly retries: number;

@@ -3,6 +3,7 @@ import { readSecret, type AppConfig } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { AuthentikProvider } from './authentik-provider.js';
 import { FileProvider } from './file-provider.js';
+import type { SelfServiceOptions } from './address-trust.js';
 import type { IdpOptions } from './idp-options.js';
 import { KeycloakProvider } from './keycloak-provider.js';
 import type { DirectoryProvider } from './provider.js';
@@ -18,6 +19,7 @@ export function createProvider(config: AppConfig, logger: Logger): DirectoryProv
         ...idpOptions(config, logger),
         url: required(p.authentik.url, 'provider.authentik.url'),
         token: required(readSecret(p.authentik.token, p.authentik.tokenFile, 'provider.authentik.tokenFile'), 'provider.authentik.token (or tokenFile)'),
+        emailAttribute: p.authentik.emailAttribute,
       });
     case 'keycloak':
       return new KeycloakProvider({
@@ -38,6 +40,7 @@ export function idpOptions(config: AppConfig, logger?: Logger): IdpOptions {
   if (p.pageSize < 1) throw new ConfigError('provider.pageSize: must be at least 1');
   return {
     mapping: { ...p.mapping, domains: p.domains },
+    selfService: { ...p.selfService, mode: p.selfService.mode as SelfServiceOptions['mode'] },
     pageSize: p.pageSize,
     timeoutMs: p.http.timeoutMs,
     retries: p.http.retries,

@@ -1,5 +1,6 @@
 import { normalizeDomain, parseAddress } from '../directory/address.js';
 import { parseQuota, type DirectoryData, type ListEntry, type MailboxEntry } from '../directory/directory-data.js';
+import type { AddressVetter, TrustCounters } from './address-trust.js';
 import { attrFlag, attrList, attrScalar, isPasswordHash } from './attribute-values.js';
 import type { GroupTree } from './group-tree.js';
 
@@ -28,11 +29,17 @@ export interface ProviderUser {
   readonly email?: string;
   /** Authentik is_active / Keycloak enabled. */
   readonly active: boolean;
+  /** Keycloak emailVerified; undefined where the provider keeps no such flag (Authentik). */
+  readonly emailVerified?: boolean;
+  /** The e-mail came from an attribute only admins can set (provider.authentik.emailAttribute). */
+  readonly emailFromAdmin?: boolean;
+  /** Locked by brute-force detection only: `active` stays true, the lock is counted. */
+  readonly locked?: boolean;
   readonly attributes?: Readonly<Record<string, unknown>>;
 }
 
 /** What one mapping run counted; logged after each full sync. */
-export interface MappingStats {
+export interface MappingStats extends TrustCounters {
   mailboxes: number;
   disabled: number;
   withoutEmail: number;
@@ -44,6 +51,8 @@ export interface MappingStats {
   /** Aliases equal to another user's primary address (the mailbox wins). */
   collisions: number;
   lists: number;
+  /** Users locked by brute-force detection whose mailboxes stay enabled. */
+  locked: number;
 }
 
 /** Reports one skipped entry or value: who (`user 42`), and why. */
@@ -55,10 +64,13 @@ export class DirectoryMapper {
   readonly #o: MappingOptions;
   readonly #report: MappingReport;
   readonly #domains: Set<string>;
+  readonly #vetter: AddressVetter | undefined;
 
-  constructor(options: MappingOptions, report: MappingReport) {
+  /** `vetter` refuses addresses users could have set themselves; none: every field is trusted. */
+  constructor(options: MappingOptions, report: MappingReport, vetter?: AddressVetter) {
     this.#o = options;
     this.#report = report;
+    this.#vetter = vetter;
     this.#domains = new Set(options.domains.map((d) => normalizeDomain(d) ?? d.toLowerCase()));
   }
 
@@ -86,12 +98,16 @@ export class DirectoryMapper {
     if (!user.email) return void s.withoutEmail++;
     if (allowed && !allowed.has(user.id)) return void s.outsideMailboxGroup++;
     if (!this.#hosted(user.email, who)) return undefined;
+    const refused = this.#vetter?.primary(user.email, user.emailVerified, user.emailFromAdmin === true, s);
+    if (refused !== undefined) return void this.#report(who, refused);
     const attrs = user.attributes;
     const flag = attrFlag(attrs, this.#o.enabledAttribute, true);
     if (flag === undefined) this.#invalid(who, `${this.#o.enabledAttribute} is not true/false; mailbox disabled`);
     const enabled = user.active && flag === true;
+    if (user.locked) s.locked++;
     if (!enabled) s.disabled++;
-    const aliases = attrList(attrs, this.#o.aliasesAttribute).filter((a) => this.#aliasUsable(a, who));
+    const listed = attrList(attrs, this.#o.aliasesAttribute).filter((a) => this.#aliasUsable(a, who));
+    const aliases = this.#vetter ? this.#vetter.aliases(listed, s, (reason) => this.#report(who, reason)) : listed;
     const rawQuota = attrScalar(attrs, this.#o.quotaAttribute);
     const quotaBytes = rawQuota === undefined || rawQuota === '' ? undefined : parseQuota(rawQuota);
     if (rawQuota !== undefined && rawQuota !== '' && quotaBytes === undefined) this.#invalid(who, `${this.#o.quotaAttribute} ${JSON.stringify(rawQuota)} is not a size like 5G`);
@@ -183,5 +199,8 @@ export class DirectoryMapper {
 }
 
 function newStats(): MappingStats {
-  return { mailboxes: 0, disabled: 0, withoutEmail: 0, outsideMailboxGroup: 0, foreignAddresses: 0, invalidAttributes: 0, collisions: 0, lists: 0 };
+  return {
+    mailboxes: 0, disabled: 0, withoutEmail: 0, outsideMailboxGroup: 0, foreignAddresses: 0, invalidAttributes: 0, collisions: 0, lists: 0,
+    unverifiedSelfService: 0, roleAddresses: 0, selfServiceAliases: 0, locked: 0,
+  };
 }

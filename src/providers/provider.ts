@@ -1,5 +1,6 @@
 import type { DirectoryData } from '../directory/directory-data.js';
 import type { DirectoryChange } from '../directory/directory-change.js';
+import type { ProviderStatus } from './provider-status.js';
 
 export type { DirectoryChange };
 
@@ -29,6 +30,8 @@ export interface DirectoryProvider {
   fetchChanges?(cursor: string | undefined, signal: AbortSignal): Promise<{ changes: DirectoryChange[]; cursor: string }>;
   /** Calls `onChange` when the source may have changed (a file watch); returns a stop function. */
   watch?(onChange: () => void): () => void;
+  /** What the provider detected about its server (features on/off, last sync counts), for `/status`. */
+  status?(): ProviderStatus;
   /** Releases timers and connections. */
   close?(): Promise<void>;
 }

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { FakeIdpServer, insertSorted, type RouteReply, type SeenRequest } from './fake-idp.js';
+import { FakeKeycloakRealm, type KeycloakVersion } from './fake-keycloak-realm.js';
+
+export type { KeycloakVersion } from './fake-keycloak-realm.js';
 
 /** A Keycloak UserRepresentation (the fields listings carry). */
 export interface KcUser {
@@ -25,9 +28,9 @@ export interface KcGroup {
   members: string[];
 }
 
-/** An AdminEventRepresentation (kc-openapi). */
+/** An AdminEventRepresentation (kc-openapi); `id` only since 23. */
 interface KcAdminEvent {
-  id: string;
+  id?: string;
   time: number;
   realmId: string;
   operationType: 'CREATE' | 'UPDATE' | 'DELETE' | 'ACTION';
@@ -36,9 +39,14 @@ interface KcAdminEvent {
 }
 
 /**
- * A fake Keycloak: client-credentials tokens that expire, the Admin REST API for users (first/max,
- * brief or full, count, by id, their groups), groups the Keycloak 23+ way (top level with
- * subGroupCount, children and members paged), and admin events with dateFrom.
+ * A fake Keycloak, version by version (`version`: 22, 25 or 26 for 26.2+): client-credentials
+ * tokens (JWTs with the service account's roles) that expire, the Admin REST API for users
+ * (first/max, brief or full, count, by id, their groups), groups (before 23 the whole tree
+ * inline, since 23 top level with subGroupCount, children and members paged), admin and user
+ * events with dateFrom (before 26.2 only yyyy-MM-dd, read in the server's time zone), realm
+ * settings and the user profile (24+) in `realm`. A temporary brute-force lock makes
+ * `GET /users/{id}` say `enabled: false` while the listing says true; a permanent lockout
+ * disables the user and sets the `disabledReason` attribute (hidden by the 24+ user profile).
  */
 export class FakeKeycloak extends FakeIdpServer {
   readonly realm = 'mail';
@@ -48,8 +56,7 @@ export class FakeKeycloak extends FakeIdpServer {
   /** expires_in as told to the client, when it should differ from the real lifetime. */
   advertisedLifetimeSeconds: number | undefined;
   adminEventsEnabled = true;
-  /** Accept only yyyy-MM-dd for admin-events dateFrom, as older Keycloak versions do. */
-  dayDatesOnly = false;
+  readonly realmSettings: FakeKeycloakRealm;
   /** Caps `max` on the user listing, as a server or proxy limit would. */
   maxPageCap: number | undefined;
   /** Makes /users/count count service accounts too, which the listing leaves out. */
@@ -60,6 +67,41 @@ export class FakeKeycloak extends FakeIdpServer {
   onUsersPage: ((first: number) => void) | undefined;
   readonly #tokens = new Map<string, number>();
   #clock = Date.parse('2026-01-01T00:00:00Z');
+
+  constructor(readonly version: KeycloakVersion = 26) {
+    super();
+    this.realmSettings = new FakeKeycloakRealm(version, this.realm);
+  }
+
+  /** Sets the fake's clock (event times); Keycloak stamps events with its own clock. */
+  setClock(ms: number): void {
+    this.#clock = ms;
+  }
+
+  /** A user changes her own account (account console): only a user event, UPDATE_EMAIL when the e-mail changed. */
+  selfUpdate(username: string, fields: Partial<KcUser>): KcUser {
+    const user = this.users.find((u) => u.username === username)!;
+    const type = fields.email !== undefined && fields.email !== user.email ? 'UPDATE_EMAIL' : 'UPDATE_PROFILE';
+    Object.assign(user, fields, fields.email !== undefined && fields.email !== user.email ? { emailVerified: false } : {});
+    this.realmSettings.record(type, user.id, this.#tick());
+    return user;
+  }
+
+  /** Someone signs up (self-registration, or a first login through an identity provider): a user event only. */
+  register(username: string, email: string, type: 'REGISTER' | 'IDENTITY_PROVIDER_FIRST_LOGIN' = 'REGISTER'): KcUser {
+    const user: KcUser = { id: randomUUID(), username, email, emailVerified: false, enabled: true, createdTimestamp: this.#tick() };
+    insertSorted(this.users, user, (u) => u.username);
+    this.realmSettings.record(type, user.id, this.#tick(), type === 'REGISTER' ? { register_method: 'form' } : { identity_provider: 'github' });
+    return user;
+  }
+
+  /** Brute-force detection locks a user: `temporary` lives beside the user, `permanent` disables her. */
+  lock(username: string, kind: 'temporary' | 'permanent'): void {
+    const user = this.users.find((u) => u.username === username)!;
+    if (kind === 'temporary') this.realmSettings.temporarilyLocked.add(user.id);
+    else Object.assign(user, { enabled: false, attributes: { ...user.attributes, disabledReason: ['permanentLockout'] } });
+    this.realmSettings.record(kind === 'temporary' ? 'USER_DISABLED_BY_TEMPORARY_LOCKOUT' : 'USER_DISABLED_BY_PERMANENT_LOCKOUT', user.id, this.#tick());
+  }
 
   /** Adds a user in username order and records a CREATE admin event. */
   addUser(fields: Partial<KcUser> & { username: string }): KcUser {
@@ -123,21 +165,36 @@ export class FakeKeycloak extends FakeIdpServer {
     if (!((this.#tokens.get(token) ?? 0) > Date.now())) return { status: 401, body: { error: 'HTTP 401 Unauthorized' } };
     const rest = req.path.slice(admin.length);
     const q = req.query;
-    const brief = (u: KcUser): unknown => (q.get('briefRepresentation') === 'true' ? { id: u.id, username: u.username, email: u.email, enabled: u.enabled } : u);
-    const listed = (): KcUser[] => this.users.filter((u) => !u.serviceAccountClientId);
+    const r = this.realmSettings;
+    const full = (u: KcUser): KcUser => {
+      const hidden = this.version >= 24 && r.profile.unmanagedAttributePolicy === undefined && u.attributes?.disabledReason;
+      if (!hidden) return u;
+      const { disabledReason: _, ...attributes } = u.attributes!;
+      return { ...u, attributes };
+    };
+    const brief = (u: KcUser): unknown => (q.get('briefRepresentation') === 'true' ? { id: u.id, username: u.username, email: u.email, enabled: u.enabled } : full(u));
+    // With query-users but no view-users Keycloak lists only the users it may view: none here.
+    const listed = (): KcUser[] => (r.roles.has('view-users') ? this.users.filter((u) => !u.serviceAccountClientId) : []);
     let m: RegExpExecArray | null;
-    if (rest === '/users') { this.onUsersPage?.(Number(q.get('first') ?? 0)); return page(listed(), q, brief, this.maxPageCap); }
-    if (rest === '/users/count') return { status: 200, body: this.countServiceAccounts ? this.users.length : listed().length };
-    if ((m = /^\/users\/([^/]+)$/.exec(rest))) return this.#byId(m[1]!, (u) => ({ status: 200, body: u }));
-    if ((m = /^\/users\/([^/]+)\/groups$/.exec(rest))) return this.#byId(m[1]!, (u) => page(this.groups.filter((g) => g.members.includes(u.id)), q, (g) => this.#group(g)));
-    if (rest === '/groups') return page(this.groups.filter((g) => !g.parentId), q, (g) => this.#group(g));
-    if ((m = /^\/groups\/([^/]+)\/children$/.exec(rest))) return page(this.groups.filter((g) => g.parentId === m![1]), q, (g) => this.#group(g));
+    if (rest === '') return r.representation();
+    if (rest === '/users/profile') return r.userProfile();
+    if (rest === '/users') { this.onUsersPage?.(Number(q.get('first') ?? 0)); return r.require('view-users', 'query-users') ?? page(listed(), q, brief, this.maxPageCap); }
+    if (rest === '/users/count') return r.require('view-users', 'query-users') ?? { status: 200, body: this.countServiceAccounts && r.roles.has('view-users') ? this.users.length : listed().length };
+    if ((m = /^\/attack-detection\/brute-force\/users\/([^/]+)$/.exec(rest))) {
+      const locked = r.temporarilyLocked.has(m[1]!);
+      return r.require('view-users') ?? { status: 200, body: { disabled: locked, numFailures: locked ? 5 : 0, lastFailure: locked ? this.#clock : 0, lastIPFailure: locked ? '192.0.2.7' : 'n/a' } };
+    }
+    if ((m = /^\/users\/([^/]+)$/.exec(rest))) return r.require('view-users') ?? this.#byId(m[1]!, (u) => ({ status: 200, body: { ...full(u), ...(r.temporarilyLocked.has(u.id) && { enabled: false }) } }));
+    if ((m = /^\/users\/([^/]+)\/groups$/.exec(rest))) return r.require('view-users') ?? this.#byId(m[1]!, (u) => page(this.groups.filter((g) => g.members.includes(u.id)), q, (g) => this.#group(g)));
+    if (rest === '/groups') return r.require('query-groups', 'view-users') ?? page(this.groups.filter((g) => !g.parentId), q, (g) => this.#group(g));
+    if ((m = /^\/groups\/([^/]+)\/children$/.exec(rest))) return this.version < 23 ? undefined : page(this.groups.filter((g) => g.parentId === m![1]), q, (g) => this.#group(g));
     if ((m = /^\/groups\/([^/]+)\/members$/.exec(rest))) {
       const members = new Set(this.groups.find((g) => g.id === m![1])?.members);
-      return page(this.users.filter((u) => members.has(u.id)), q, brief);
+      return r.require('view-users') ?? page(this.users.filter((u) => members.has(u.id)), q, brief);
     }
-    if (rest === '/events/config') return { status: 200, body: { eventsEnabled: false, adminEventsEnabled: this.adminEventsEnabled, adminEventsDetailsEnabled: false, eventsListeners: ['jboss-logging'] } };
-    if (rest === '/admin-events') return this.#adminEvents(q);
+    if (rest === '/events/config') return r.require('view-events', 'view-realm') ?? { status: 200, body: { eventsEnabled: r.eventsEnabled, adminEventsEnabled: this.adminEventsEnabled, adminEventsDetailsEnabled: false, eventsListeners: ['jboss-logging'] } };
+    if (rest === '/admin-events') return r.require('view-events') ?? this.#adminEvents(q);
+    if (rest === '/events') return r.require('view-events') ?? r.events(q, (items) => page(items, q));
     return undefined;
   }
 
@@ -146,7 +203,7 @@ export class FakeKeycloak extends FakeIdpServer {
     if (form.get('grant_type') !== 'client_credentials' || form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) {
       return { status: 401, body: { error: 'unauthorized_client', error_description: 'Invalid client or Invalid client credentials' } };
     }
-    const token = randomUUID();
+    const token = this.realmSettings.jwt();
     this.#tokens.set(token, Date.now() + this.tokenLifetimeSeconds * 1000);
     return { status: 200, body: { access_token: token, expires_in: this.advertisedLifetimeSeconds ?? this.tokenLifetimeSeconds, refresh_expires_in: 0, token_type: 'Bearer', 'not-before-policy': 0, scope: 'profile email' } };
   }
@@ -156,24 +213,25 @@ export class FakeKeycloak extends FakeIdpServer {
     return user ? found(user) : { status: 404, body: { error: 'User not found' } };
   }
 
+  /** Since 23: subGroupCount, children fetched apart; before: the whole subtree inline in subGroups. */
   #group(g: KcGroup): unknown {
-    const subGroupCount = this.groups.filter((c) => c.parentId === g.id).length;
-    return { id: g.id, name: g.name, path: g.path, ...(g.parentId && { parentId: g.parentId }), subGroupCount, subGroups: [], attributes: g.attributes, realmRoles: [], clientRoles: {} };
+    const children = this.groups.filter((c) => c.parentId === g.id);
+    const base = { id: g.id, name: g.name, path: g.path, ...(g.parentId && { parentId: g.parentId }), attributes: g.attributes, realmRoles: [], clientRoles: {} };
+    if (this.version < 23) return { ...base, subGroups: children.map((c) => this.#group(c)) };
+    return { ...base, subGroupCount: children.length, subGroups: [] };
   }
 
   #adminEvents(q: URLSearchParams): RouteReply {
     if (!this.adminEventsEnabled) return page([], q);
-    const raw = q.get('dateFrom') ?? '0';
-    const day = /^\d{4}-\d{2}-\d{2}$/.test(raw);
-    if (this.dayDatesOnly && q.has('dateFrom') && !day) return { status: 400, body: { error: 'Invalid value for From date' } };
-    const from = day ? Date.parse(`${raw}T00:00:00Z`) : Number(raw);
+    const from = this.realmSettings.dateFrom(q);
+    if (typeof from !== 'number') return from;
     const types = q.getAll('resourceTypes');
     const list = this.events.filter((e) => e.time >= from && (types.length === 0 || types.includes(e.resourceType)));
     return page([...list].reverse(), q);
   }
 
   #event(operationType: KcAdminEvent['operationType'], resourceType: string, resourcePath: string): void {
-    this.events.push({ id: randomUUID(), time: this.#tick(), realmId: this.realm, operationType, resourceType, resourcePath });
+    this.events.push({ ...(this.version >= 23 && { id: randomUUID() }), time: this.#tick(), realmId: this.realm, operationType, resourceType, resourcePath });
   }
 
   #tick(): number {

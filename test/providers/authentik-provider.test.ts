@@ -160,7 +160,8 @@ describe('Authentik provider', () => {
     assert.ok(ops.includes('upsert-mailbox ivan@example.com'), ops.join());
     const staff = next.changes.find((c) => c.op === 'upsert-list');
     assert.deepEqual(staff?.op === 'upsert-list' && staff.list.members, ['alice.new@example.com', 'gina@example.com']);
-    assert.equal(ak.seen(/users/).at(-1)?.query.get('last_updated__gt'), start.cursor);
+    const floor = Date.parse(JSON.parse(start.cursor).t) - 5000;
+    assert.ok(ak.seen(/users\/$/).filter((r) => r.query.has('last_updated__gt')).every((r) => Date.parse(r.query.get('last_updated__gt')!) >= floor), 'asks from the cursor (less the overlap) on');
     assert.deepEqual((await p.fetchChanges(next.cursor, signal)).changes, [], 'nothing new since');
     ak.update('henry', { email: 'henry@foreign.org' });
     const moved = await p.fetchChanges(next.cursor, signal);
