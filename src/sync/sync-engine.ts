@@ -141,7 +141,12 @@ export class SyncEngine {
     try {
       // Take the change cursor before the full read: changes made during it are replayed after.
       if (this.#cursor === undefined && provider.fetchChanges && !request.dryRun) {
-        this.#cursor = (await provider.fetchChanges(undefined, this.#abort.signal)).cursor;
+        // The feed is optional: if it cannot start, the full sync goes on and the next poll starts it.
+        this.#cursor = await provider.fetchChanges(undefined, this.#abort.signal).then((r) => r.cursor, (err: unknown) => {
+          if (this.#abort.signal.aborted) throw err;
+          logger.warn({ err }, 'the change feed could not start; the full sync goes on without it');
+          return undefined;
+        });
       }
       const data = await provider.fetchDirectory(this.#abort.signal);
       const directory = this.#build(data);
