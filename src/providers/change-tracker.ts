@@ -46,6 +46,12 @@ export class ChangeTracker {
     return { op: 'remove-mailbox', id, ...(before && { address: before.address }) };
   }
 
+  /** Whether the user's mailbox is enabled now; undefined when she has none. */
+  enabled(id: string): boolean | undefined {
+    const mb = this.#mailboxes.get(id);
+    return mb && mb.enabled !== false;
+  }
+
   /** Upserts for the lists whose members changed since the last call (after a batch of users). */
   listChanges(): DirectoryChange[] {
     const out: DirectoryChange[] = [];

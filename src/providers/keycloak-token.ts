@@ -30,6 +30,22 @@ export class KeycloakToken {
     return this.#pending;
   }
 
+  /**
+   * The realm-management roles the current token grants (Keycloak access tokens are JWTs listing
+   * effective client roles under `resource_access`); undefined when the token does not say
+   * (lightweight access tokens, an opaque token).
+   */
+  async managementRoles(signal: AbortSignal): Promise<string[] | undefined> {
+    const token = await this.get(signal);
+    try {
+      const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+      const roles = asObject(asObject(payload.resource_access)?.['realm-management'])?.roles;
+      return Array.isArray(roles) ? roles.map(String) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Forgets the cached token (the Admin API answered 401: revoked or expired early). */
   invalidate(): void {
     this.#token = undefined;

@@ -88,11 +88,18 @@ export class FakeKeycloak extends FakeIdpServer {
   }
 
   /** Someone signs up (self-registration, or a first login through an identity provider): a user event only. */
-  register(username: string, email: string, type: 'REGISTER' | 'IDENTITY_PROVIDER_FIRST_LOGIN' = 'REGISTER'): KcUser {
-    const user: KcUser = { id: randomUUID(), username, email, emailVerified: false, enabled: true, createdTimestamp: this.#tick() };
+  register(username: string, email: string, type: 'REGISTER' | 'IDENTITY_PROVIDER_FIRST_LOGIN' = 'REGISTER', emailVerified = false): KcUser {
+    const user: KcUser = { id: randomUUID(), username, email, emailVerified, enabled: true, createdTimestamp: this.#tick() };
     insertSorted(this.users, user, (u) => u.username);
     this.realmSettings.record(type, user.id, this.#tick(), type === 'REGISTER' ? { register_method: 'form' } : { identity_provider: 'github' });
     return user;
+  }
+
+  /** A user follows the link in the verification mail: VERIFY_EMAIL, a user event. */
+  verifyEmail(username: string): void {
+    const user = this.users.find((u) => u.username === username)!;
+    user.emailVerified = true;
+    this.realmSettings.record('VERIFY_EMAIL', user.id, this.#tick());
   }
 
   /** Brute-force detection locks a user: `temporary` lives beside the user, `permanent` disables her. */

@@ -42,6 +42,22 @@ describe('Authentik versions', () => {
     await ak.stop();
   });
 
+  test('/status shows the provider\'s features and the last sync\'s skips', async () => {
+    const ak = await realm('2025.6');
+    ak.settings.default_user_change_email = true;
+    const svc = await startProviderService(provider(ak, { selfService: { acceptUnverified: true } }), 'alice@example.com', { http: { listen: '127.0.0.1:0' } });
+    await svc.service.sync.pullChanges();
+    const ep = svc.service.http.address!;
+    const status = await (await fetch(`http://127.0.0.1:${ep.kind === 'tcp' ? ep.port : 0}/status`)).json() as { provider: { name: string; features: Record<string, { on: boolean }>; lastSync: Record<string, number> } };
+    assert.equal(status.provider.name, 'authentik');
+    assert.equal(status.provider.features.changeFeed?.on, false);
+    assert.equal(status.provider.features.selfServiceCheck?.on, true);
+    assert.equal(status.provider.lastSync.mailboxes, 5);
+    assert.equal(status.provider.lastSync.unverifiedSelfService, 0);
+    await svc.stop();
+    await ak.stop();
+  });
+
   for (const version of ['2025.6', '2025.12', 'current'] as const) {
     test(`${version}: groups (parent or parents) keep their hierarchy; page sizes stay within 100`, async () => {
       const ak = await realm(version);
