@@ -11,7 +11,7 @@ export const MAILROSTER_VERSION: string = (JSON.parse(readFileSync(new URL('../.
  * own string functions.
  *
  * Settings come from `lua_settings` (script_init): `url` (required), `secret_file` (required),
- * `request_timeout` ("2s"), `request_max_attempts` ("2"). script_init also runs in the auth
+ * `request_timeout` ("2s"), `request_max_attempts` ("2"), `iterate_timeout` ("60s", the user list). script_init also runs in the auth
  * process, which may not read the secret: the file is read lazily, in the auth-worker that
  * makes the first request. Every failure to get a trustworthy answer (mailroster down, timeout,
  * a 5xx, a refused secret, a cut reply) is INTERNAL_FAILURE: Dovecot then defers, never bounces.
@@ -25,6 +25,7 @@ local HEAD = "^MAILROSTER/${AUTH_REPLY_VERSION} ([A-Z_]+)$"
 
 local settings = nil
 local client = nil
+local list_client = nil
 local secret = nil
 
 function script_init(args)
@@ -33,6 +34,8 @@ function script_init(args)
     secret_file = args.secret_file,
     request_timeout = args.request_timeout or "2s",
     request_max_attempts = args.request_max_attempts or "2",
+    -- The user list of a large directory takes longer than one lookup.
+    iterate_timeout = args.iterate_timeout or "60s",
   }
   return 0
 end
@@ -53,16 +56,20 @@ local function connect()
   s = s:gsub("%s+$", "")
   if s == "" then return false, "secret_file " .. settings.secret_file .. " is empty" end
   -- Dovecot 2.4 names: request_timeout/request_max_attempts (timeout/max_attempts are refused).
-  local ok, c = pcall(dovecot.http.client, {
-    request_timeout = settings.request_timeout,
-    request_max_attempts = settings.request_max_attempts,
-    request_absolute_timeout = "10s",
-    -- Shorter than mailroster's keep-alive (65 s), so the client closes idle connections first.
-    max_idle_time = "30s",
-    user_agent = "mailroster-lua/${MAILROSTER_VERSION}",
-  })
+  local function make(timeout, attempts)
+    return pcall(dovecot.http.client, {
+      request_timeout = timeout,
+      request_max_attempts = attempts,
+      -- Shorter than mailroster's keep-alive (65 s), so the client closes idle connections first.
+      max_idle_time = "30s",
+      user_agent = "mailroster-lua/${MAILROSTER_VERSION}",
+    })
+  end
+  local ok, c = make(settings.request_timeout, settings.request_max_attempts)
   if not ok then return false, "cannot create HTTP client: " .. tostring(c) end
-  client, secret = c, s
+  local ok2, l = make(settings.iterate_timeout, "1")
+  if not ok2 then return false, "cannot create HTTP client: " .. tostring(l) end
+  client, list_client, secret = c, l, s
   return true
 end
 
@@ -103,10 +110,10 @@ local function reason_of(fields)
 end
 
 -- GET path: the result word and fields of a 200 reply, or nil and why there is no answer.
-local function call(path)
+local function call(path, listing)
   local ok, err = connect()
   if not ok then return nil, "mailroster: " .. err end
-  local req = client:request({ url = settings.url .. path, method = "GET" })
+  local req = (listing and list_client or client):request({ url = settings.url .. path, method = "GET" })
   req:add_header("Authorization", "Bearer " .. secret)
   local res = req:submit()
   local status = res:status()
@@ -175,7 +182,7 @@ end
 -- doveadm user '*' and doveadm -A: every mailbox that receives mail. A failure raises, which
 -- Dovecot reports as a failed iteration, never as an empty user list.
 function auth_userdb_iterate()
-  local result, fields = call("/v1/users")
+  local result, fields = call("/v1/users", true)
   if result ~= "OK" then error(result == nil and fields or ("mailroster: unexpected " .. result)) end
   local users = {}
   for _, kv in ipairs(fields) do

@@ -1,6 +1,6 @@
 import type { AuthRequest } from '../../protocol/auth-request.js';
 import type { DirectorySource } from '../store/directory-source.js';
-import { decidePassdb, decideUserdb, listedMailboxes, type PassdbCandidate } from './auth-rules.js';
+import { decidePassdb, decideUserdb, listedMailboxRefs, type PassdbCandidate } from './auth-rules.js';
 import type { ResolverCache } from './resolver-cache.js';
 import { UserdbFieldBuilder, type UserdbField, type UserdbTemplates } from './userdb-fields.js';
 
@@ -43,7 +43,7 @@ export class AuthLookup {
     const dir = this.#source.current();
     const resolver = this.#resolvers.resolver();
     if (!dir || !resolver) return { kind: 'unavailable', reason: this.#resolvers.unavailableReason() };
-    if (request.kind === 'users') return { kind: 'users', users: [...listedMailboxes(dir, resolver)].map((mb) => mb.address) };
+    if (request.kind === 'users') return { kind: 'users', users: Array.from(listedMailboxRefs(dir, resolver), (ref) => dir.mailboxAddress(ref)) };
     // A name that is not UTF-8 cannot be in any directory.
     if (!request.utf8) return NOT_FOUND;
     if (request.kind === 'passdb') {

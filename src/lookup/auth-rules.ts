@@ -59,16 +59,27 @@ export function decideUserdb(resolver: AddressResolver, name: string): UserdbDec
   return { kind: 'found', value: mb };
 }
 
-/** The mailboxes a user iteration lists, in address order: exactly those a userdb lookup finds. */
-export function* listedMailboxes(dir: Directory, resolver: AddressResolver): Generator<Mailbox> {
+/**
+ * Refs of the mailboxes a user iteration lists, in address order: exactly those a userdb lookup
+ * finds. Works on refs and addresses only: no mailbox object is decoded for one it skips.
+ */
+export function* listedMailboxRefs(dir: Directory, resolver: AddressResolver): Generator<number> {
   for (const ref of dir.sortedMailboxRefs()) {
-    if (resolver.mailboxRef(dir.mailboxAddress(ref)) !== ref) continue;
-    const mb = dir.mailboxAt(ref);
-    if (!unsafeForPaths(mb)) yield mb;
+    const address = dir.mailboxAddress(ref);
+    if (resolver.mailboxRef(address) === ref && !unsafeLocal(address.slice(0, address.lastIndexOf('@')))) yield ref;
   }
+}
+
+/** The mailboxes {@link listedMailboxRefs} names, decoded one at a time. */
+export function* listedMailboxes(dir: Directory, resolver: AddressResolver): Generator<Mailbox> {
+  for (const ref of listedMailboxRefs(dir, resolver)) yield dir.mailboxAt(ref);
 }
 
 /** A local part like `..` or `a/b` would turn `/var/mail/%d/%n` into a path outside the domain. */
 function unsafeForPaths(mb: Mailbox): boolean {
-  return mb.local === '.' || mb.local === '..' || mb.local.includes('/');
+  return unsafeLocal(mb.local);
+}
+
+function unsafeLocal(local: string): boolean {
+  return local === '.' || local === '..' || local.includes('/');
 }

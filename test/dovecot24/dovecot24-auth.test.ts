@@ -132,3 +132,24 @@ describe('Dovecot 2.4 with the auth cache on: the script\'s cache keys', { skip:
     assert.ok(lookups() > afterPassdb);
   });
 });
+
+describe('Dovecot 2.4 listing a larger directory through the bridge', { skip: missingDovecot24() }, () => {
+  const N = 5000;
+  let pair: Dovecot24Pair;
+
+  before(async () => {
+    let yaml = 'domains: [example.com]\nmailboxes:\n';
+    for (let i = 0; i < N; i++) yaml += `  - address: user${String(i).padStart(4, '0')}@example.com\n`;
+    pair = await startDovecot24Pair({ yaml });
+  });
+  after(() => pair?.stop());
+
+  test(`doveadm user '*' gets all ${N} users: a reply far above one read buffer arrives whole`, async () => {
+    const r = await pair.dv.doveadm('user', '*');
+    assert.equal(r.code, 0, r.stderr + pair.dv.log().slice(-1000));
+    const users = r.stdout.split('\n').filter(Boolean);
+    assert.equal(users.length, N);
+    assert.equal(users[0], 'user0000@example.com');
+    assert.equal(users.at(-1), `user${N - 1}@example.com`);
+  });
+});
