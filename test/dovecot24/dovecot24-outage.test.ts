@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { AUTH_TEST_YAML } from '../helpers/auth-directory.js';
 import { missingDovecot24 } from '../helpers/dovecot24-instance.js';
@@ -40,6 +41,21 @@ describe('Dovecot 2.4 while mailroster is away, not loaded yet, or back', { skip
     assert.deepEqual(await codes(pair), { userdb: 75, passdb: 75 });
     assert.match(await lmtpRcpt(pair.dv.lmtpSocket, 'alice@example.com'), /^4\d\d /);
     assert.notEqual((await pair.dv.doveadm('user', '*')).code, 0, 'an iteration fails rather than listing nobody');
+  });
+
+  test('mailroster hanging (accepts, never answers): rc 75 once request_timeout runs out, never a hang', async () => {
+    const held: Socket[] = [];
+    const hole = createServer((sock) => void held.push(sock));
+    await new Promise<void>((r) => hole.listen(pair.port, '127.0.0.1', r));
+    try {
+      const r = await pair.dv.doveadm('user', 'alice@example.com');
+      assert.equal(r.code, 75, r.stdout + r.stderr);
+      assert.ok(r.ms >= 2000, `waited for the 2 s request_timeout (${r.ms} ms)`);
+      assert.match(pair.dv.log(), /mailroster: HTTP 9\d\d\d .*timed out/i);
+    } finally {
+      for (const sock of held) sock.destroy();
+      await new Promise((r) => hole.close(r));
+    }
   });
 
   test('mailroster up but its directory not loaded yet: rc 75 and 4xx, never "doesn\'t exist"', async () => {
