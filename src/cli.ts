@@ -25,7 +25,8 @@ commands:
                         Lua bridge to auth.listen. --out DIR writes every file into DIR (the
                         secret at mode 0600) for "!include DIR/mailroster.conf"; --dovecot-dir:
                         where Dovecot sees DIR (a container mount), --auth-url: how it reaches
-                        mailroster (default: auth.listen)
+                        mailroster (default: auth.listen); --idle-msecs N (2.3): keep dict
+                        connections open N ms between lookups
   systemd-unit [USER]   print a hardened systemd unit for serve with this --config (USER: mailroster)
   sync --once [--dry-run] [--force] [--all]
                         sync from the provider once and print the difference (exit 0 applied,

@@ -12,6 +12,7 @@ export const DOVECOT_CONFIG_OPTIONS = {
   out: { type: 'string' },
   'auth-url': { type: 'string' },
   'dovecot-dir': { type: 'string' },
+  'idle-msecs': { type: 'string' },
 } as const;
 
 /** One file to write: name inside DIR, text, mode. */
@@ -22,14 +23,15 @@ interface OutFile {
 }
 
 /** Every file Dovecot `version` needs, with paths as they will be inside `dir`. */
-export function dovecotFiles(config: AppConfig, version: '2.3' | '2.4', dir: string, authUrl?: string): OutFile[] {
+export function dovecotFiles(config: AppConfig, version: '2.3' | '2.4', dir: string, options: { authUrl?: string; idleMsecs?: number } = {}): OutFile[] {
   if (version === '2.3') {
     const ext = join(dir, OUT_FILES.dictAuthExt);
     return [
       { name: OUT_FILES.conf, text: `# mailroster: Dovecot 2.3 passdb/userdb through the dict proxy protocol. !include this file.\n${renderDovecotAuthBlocks(ext)}`, mode: 0o644 },
-      { name: OUT_FILES.dictAuthExt, text: renderDictAuthExt(dictSocketPath(config)), mode: 0o644 },
+      { name: OUT_FILES.dictAuthExt, text: renderDictAuthExt(dictSocketPath(config), { idleMsecs: options.idleMsecs }), mode: 0o644 },
     ];
   }
+  const authUrl = options.authUrl;
   const secret = readSecret(config.auth.secret, config.auth.secretFile, 'auth.secretFile');
   if (secret === '') throw new ConfigError('auth.secret (or auth.secretFile) is empty: the Lua bridge must present it');
   return [
@@ -41,10 +43,11 @@ export function dovecotFiles(config: AppConfig, version: '2.3' | '2.4', dir: str
 }
 
 /**
- * `mailroster dovecot-config [EXT] [--dovecot 2.3|2.4] [--out DIR] [--auth-url URL] [--dovecot-dir PATH]`.
+ * `mailroster dovecot-config [EXT] [--dovecot 2.3|2.4] [--out DIR] [--auth-url URL] [--dovecot-dir PATH] [--idle-msecs N]`.
  * With --out every file goes into DIR (the secret at mode 0600) and stdout names them; the files
  * name each other by PATH (default DIR: a container may mount DIR elsewhere). Without --out the
- * config is printed, never a secret. Returns the exit code.
+ * config is printed, never a secret. `--idle-msecs` (2.3) keeps dict connections between lookups.
+ * Returns the exit code.
  */
 export function dovecotConfigCommand(config: AppConfig, args: readonly string[], flags: Readonly<Record<string, unknown>>, write: (s: string) => void): number {
   const version = (flags.dovecot as string | undefined) ?? '2.3';
@@ -63,7 +66,9 @@ export function dovecotConfigCommand(config: AppConfig, args: readonly string[],
   const dir = resolve(out);
   const seenBy = (flags['dovecot-dir'] as string | undefined) ?? dir;
   if (!isAbsolute(seenBy)) throw new ConfigError(`--dovecot-dir ${seenBy}: must be an absolute path`);
-  const files = dovecotFiles(config, version, seenBy, authUrl);
+  const idle = flags['idle-msecs'] as string | undefined;
+  if (idle !== undefined && !/^[1-9]\d*$/.test(idle)) throw new ConfigError(`--idle-msecs ${idle}: expected a positive number of milliseconds`);
+  const files = dovecotFiles(config, version, seenBy, { authUrl, idleMsecs: idle === undefined ? undefined : Number(idle) });
   mkdirSync(dir, { recursive: true });
   for (const f of files) {
     const path = join(dir, f.name);

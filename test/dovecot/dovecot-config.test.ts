@@ -73,7 +73,7 @@ describe('mailroster dovecot-config', () => {
         assert.match(lua, new RegExp(`^function ${fn}\\(`, 'm'), fn);
       }
       // 2.4's setting names; the 2.3 ones kill the auth process at script_init.
-      assert.match(lua, /request_timeout = settings\.request_timeout/);
+      assert.match(lua, /^\s+request_timeout = timeout,$/m);
       assert.doesNotMatch(lua, /^\s+(timeout|max_attempts|debug) =/m);
     } finally {
       tmp.remove();

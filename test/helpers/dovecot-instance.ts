@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { renderDictAuthExt, renderDovecotAuthBlocks } from '../../src/dovecot-config.js';
+import { fileURLToPath } from 'node:url';
 import { waitFor } from './net.js';
 import { tempDir } from './temp.js';
 
@@ -60,10 +60,11 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotInst
   const vmail = join(dir, 'vmail');
   mkdirSync(vmail);
   chownSync(vmail, VMAIL_UID, VMAIL_UID);
-  const extFile = join(dir, 'dovecot-dict-auth.conf.ext');
-  writeFileSync(extFile, renderDictAuthExt(options.dictSocket, { idleMsecs: options.idleMsecs }));
+  // Exactly the files `mailroster dovecot-config --dovecot 2.3 --out` writes.
+  const mailrosterDir = join(dir, 'mailroster');
+  await runDovecotConfig('2.3', mailrosterDir, { MAILROSTER_DICT_LISTEN: options.dictSocket }, options.idleMsecs ? ['--idle-msecs', String(options.idleMsecs)] : []);
   const configFile = join(dir, 'dovecot.conf');
-  writeFileSync(configFile, dovecotConf(dir, extFile, options));
+  writeFileSync(configFile, dovecotConf(dir, join(mailrosterDir, 'mailroster.conf'), options));
   const baseDir = join(dir, 'run');
   const doveadm = async (...args: string[]): Promise<CommandResult> => command('doveadm', ['-c', configFile, ...args]);
   await startMaster(configFile);
@@ -90,7 +91,19 @@ async function startMaster(configFile: string): Promise<void> {
   if (code !== 0) throw new Error(`dovecot -c ${configFile} exited with ${code}; see its log_path`);
 }
 
-function dovecotConf(dir: string, extFile: string, options: DovecotOptions): string {
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+/** `mailroster dovecot-config --dovecot VERSION --out DIR ...args` with only PATH and `env` in the environment. */
+export async function runDovecotConfig(version: '2.3' | '2.4', out: string, env: Readonly<Record<string, string>>, args: readonly string[] = []): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    execFile(process.execPath, [CLI, 'dovecot-config', '--dovecot', version, '--out', out, ...args], { env: { PATH: process.env.PATH, ...env } }, (err, _stdout, stderr) => {
+      if (err) reject(new Error(`mailroster dovecot-config --dovecot ${version} failed: ${stderr}`, { cause: err }));
+      else resolve();
+    });
+  });
+}
+
+function dovecotConf(dir: string, include: string, options: DovecotOptions): string {
   return `# Throwaway test instance: nothing here touches /etc/dovecot or the system service.
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -107,7 +120,7 @@ auth_mechanisms = plain login
 first_valid_uid = ${VMAIL_UID}
 last_valid_uid = ${VMAIL_UID}
 mail_location = maildir:~/Maildir
-${renderDovecotAuthBlocks(extFile)}
+!include ${include}
 service auth {
   unix_listener auth-userdb {
     mode = 0666

@@ -1,15 +1,12 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { command, VMAIL_UID, type CommandResult, type DovecotInstance } from './dovecot-instance.js';
+import { command, runDovecotConfig, VMAIL_UID, type CommandResult, type DovecotInstance } from './dovecot-instance.js';
 import { waitFor } from './net.js';
 import { tempDir } from './temp.js';
 
 /** The prepared Debian 13 root holding Dovecot 2.4.1 (.ci/run builds it; used read-only). */
 export const DOVECOT24_ROOT = process.env.MAILROSTER_DOVECOT24_ROOT ?? '/var/cache/mailroster/debian13-dovecot';
-
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
 /**
  * For `describe(name, { skip: missingDovecot24() }, ...)`: why to skip when the 2.4 root is
@@ -84,7 +81,7 @@ export async function startDovecot24(options: Dovecot24Options = {}): Promise<Do
     mkdirSync(vmail);
     chownSync(vmail, VMAIL_UID, VMAIL_UID);
     const mailrosterDir = join(dir, 'mailroster');
-    if (options.mailrosterEnv) await runDovecotConfig(mailrosterDir, options.mailrosterEnv, options.mailrosterArgs ?? []);
+    if (options.mailrosterEnv) await runDovecotConfig('2.4', mailrosterDir, options.mailrosterEnv, options.mailrosterArgs ?? []);
     writeFileSync(configFile, dovecotConf(dir, options));
     mkdirSync(inRoot, { recursive: true });
     const mount = await command('mount', ['--bind', dir, inRoot]);
@@ -104,16 +101,6 @@ export async function startDovecot24(options: Dovecot24Options = {}): Promise<Do
     await stop();
     throw new Error(`Dovecot 2.4 did not start: ${(err as Error).message}${log ? `\n${log}` : ''}`, { cause: err });
   }
-}
-
-/** `mailroster dovecot-config --dovecot 2.4 --out DIR` with only PATH and `env` in the environment. */
-async function runDovecotConfig(out: string, env: Readonly<Record<string, string>>, args: readonly string[]): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    execFile(process.execPath, [CLI, 'dovecot-config', '--dovecot', '2.4', '--out', out, ...args], { env: { PATH: process.env.PATH, ...env } }, (err, _stdout, stderr) => {
-      if (err) reject(new Error(`mailroster dovecot-config --dovecot 2.4 failed: ${stderr}`, { cause: err }));
-      else resolve();
-    });
-  });
 }
 
 /** Runs `dovecot -c FILE` in the root; it forks the master and exits (errors go to log_path). */
