@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { attrFlag, attrList, isPasswordHash } from '../../src/providers/attribute-values.js';
+import { AddressVetter, DEFAULT_ROLE_ADDRESSES } from '../../src/providers/address-trust.js';
 import { GroupTree } from '../../src/providers/group-tree.js';
 import { DirectoryMapper, type MappingOptions } from '../../src/providers/provider-mapping.js';
 
@@ -10,6 +11,19 @@ const OPTIONS: MappingOptions = {
 };
 
 describe('provider attribute mapping', () => {
+  test('self-service fields: role addresses (any case, +extension) refused, unverified e-mails and aliases skipped unless accepted', () => {
+    const ownership = { selfServiceEmail: true, selfServiceAliases: true, reason: 'test' };
+    const strict = new DirectoryMapper(OPTIONS, () => {}, new AddressVetter(ownership, { acceptUnverified: false, roleAddresses: DEFAULT_ROLE_ADDRESSES }));
+    assert.equal(strict.mailbox({ id: '1', email: 'PostMaster+x@example.com', active: true, emailVerified: true }, undefined), undefined, 'verified or not');
+    assert.equal(strict.mailbox({ id: '2', email: 'eve@example.com', active: true }, undefined), undefined, 'no verified flag counts as unverified');
+    assert.deepEqual(strict.mailbox({ id: '3', email: 'ann@example.com', active: true, emailVerified: true, attributes: { mailAlias: ['sales@example.com'] } }, undefined), { address: 'ann@example.com', id: '3' });
+    assert.equal(strict.mailbox({ id: '4', email: 'admin@example.com', active: true, emailFromAdmin: true }, undefined)?.address, 'admin@example.com', 'an admin-set field is trusted');
+    assert.deepEqual({ role: strict.stats.roleAddresses, unverified: strict.stats.unverifiedSelfService, aliases: strict.stats.selfServiceAliases }, { role: 1, unverified: 1, aliases: 1 });
+    const relaxed = new DirectoryMapper(OPTIONS, () => {}, new AddressVetter(ownership, { acceptUnverified: true, roleAddresses: DEFAULT_ROLE_ADDRESSES }));
+    assert.deepEqual(relaxed.mailbox({ id: '5', email: 'eve@example.com', active: true, attributes: { mailAlias: ['abuse@example.com', 'e@example.com'] } }, undefined)?.aliases, ['e@example.com']);
+    assert.equal(relaxed.mailbox({ id: '6', email: 'hostmaster@example.com', active: true }, undefined), undefined);
+  });
+
   test('attributes read the same in Keycloak (string lists) and Authentik (free JSON) shapes', () => {
     assert.deepEqual(attrList({ a: ['x@e.com', 'y@e.com'] }, 'a'), ['x@e.com', 'y@e.com']);
     assert.deepEqual(attrList({ a: 'x@e.com, y@e.com y2@e.com' }, 'a'), ['x@e.com', 'y@e.com', 'y2@e.com']);
