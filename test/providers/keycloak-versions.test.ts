@@ -91,8 +91,8 @@ describe('Keycloak versions', () => {
     await kc.stop();
   });
 
-  test('user events: self-service e-mail changes, verification, registration and first logins arrive with the next poll', async () => {
-    const kc = await realm(26);
+  for (const version of [22, 25, 26] as const) test(`${version}: user events: self-service e-mail changes, verification, registration and first logins arrive with the next poll`, async () => {
+    const kc = await realm(version);
     const p = provider(kc);
     await p.fetchDirectory(signal());
     const start = await p.fetchChanges(undefined, signal());
@@ -109,6 +109,16 @@ describe('Keycloak versions', () => {
     const third = await p.fetchChanges(second.cursor, signal());
     assert.deepEqual(third.changes.filter((c) => c.op === 'upsert-mailbox'), [], 'a role address never comes from a self-service field, verified or not');
     assert.ok(third.changes.length > 0, 'mallory was re-read');
+    await p.close();
+    await kc.stop();
+  });
+
+  test('22 (no user profile): users can change their e-mail in the account console, so unverified ones are skipped', async () => {
+    const kc = await realm(22);
+    kc.addUser({ username: 'dave', emailVerified: false });
+    const p = provider(kc);
+    assert.deepEqual((await p.fetchDirectory(signal())).mailboxes.map((m) => m.address.split('@')[0]).sort(), ['alice', 'bob', 'carol']);
+    assert.match(String(p.status().features.selfServiceCheck?.reason), /no user profile \(before Keycloak 24\)/);
     await p.close();
     await kc.stop();
   });
