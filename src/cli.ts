@@ -11,6 +11,8 @@ import { resolve } from 'node:path';
 import { fetchDirectoryOnce, lookupOnce } from './one-shot.js';
 import { EXIT, ServiceError, StartupError } from './errors.js';
 import { SYNC_OPTIONS, syncCommand } from './sync/sync-command.js';
+import { DMS_CONFIG_OPTIONS, dmsConfigCommand } from './dms/dms-config-command.js';
+import { importDmsCommand } from './dms/import-dms-command.js';
 
 const USAGE = `usage: mailroster [--config FILE] COMMAND
 commands:
@@ -30,7 +32,13 @@ commands:
   systemd-unit [USER]   print a hardened systemd unit for serve with this --config (USER: mailroster)
   sync --once [--dry-run] [--force] [--all]
                         sync from the provider once and print the difference (exit 0 applied,
-                        1 failed, 2 refused by the deletion guard; --force overrides it)`;
+                        1 failed, 2 refused by the deletion guard; --force overrides it)
+  dms-config --dms 15|edge --out DIR [--transport unix|tcp] [--keep-dms-aliases] [--container] [--force]
+                        write docker-mailserver's override files (with --container: also compose.yaml,
+                        mailroster's Dockerfile and config); see README "docker-mailserver"
+  import-dms ACCOUNTS [VIRTUAL [QUOTAS]] [--out FILE]
+                        turn DMS's postfix-accounts.cf, postfix-virtual.cf, dovecot-quotas.cf into a
+                        directory file (hashes kept)`;
 
 /** Commands: each returns the process exit code. */
 const COMMANDS: Record<string, (config: AppConfig, args: string[], redacted: () => string, flags: Readonly<Record<string, unknown>>) => Promise<number>> = {
@@ -45,6 +53,8 @@ const COMMANDS: Record<string, (config: AppConfig, args: string[], redacted: () 
     const configFile = resolve((flags.config as string | undefined) ?? '/etc/mailroster/config.yaml');
     return (process.stdout.write(renderSystemdUnit(config, { configFile, user: args[0] ?? 'mailroster' })), 0);
   },
+  'dms-config': (_c, _a, _r, flags) => dmsConfigCommand(flags),
+  'import-dms': (_c, args, _r, flags) => importDmsCommand(args, flags),
 };
 
 async function lookup(config: AppConfig, args: string[]): Promise<number> {
@@ -73,7 +83,7 @@ class UsageError extends Error {}
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, ...SYNC_OPTIONS, ...DOVECOT_CONFIG_OPTIONS },
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, ...SYNC_OPTIONS, ...DOVECOT_CONFIG_OPTIONS, ...DMS_CONFIG_OPTIONS },
   });
   const [command, ...rest] = positionals;
   if (values.help || command === undefined) return (process.stdout.write(`${USAGE}\n`), command === undefined && !values.help ? 64 : 0);

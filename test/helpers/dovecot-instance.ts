@@ -85,7 +85,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotInst
  * Runs `dovecot -c FILE`, which forks the master and exits. Its daemons keep inherited pipes open,
  * so stdio is not captured (errors go to log_path); only the exit status is awaited.
  */
-async function startMaster(configFile: string): Promise<void> {
+export async function startMaster(configFile: string): Promise<void> {
   const child = spawn('dovecot', ['-c', configFile], { stdio: 'ignore' });
   const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('exit', resolve));
   if (code !== 0) throw new Error(`dovecot -c ${configFile} exited with ${code}; see its log_path`);

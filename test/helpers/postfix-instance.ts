@@ -24,6 +24,10 @@ export interface PostfixOptions {
   readonly socketmap: string;
   /** Extra or replaced main.cf settings, e.g. `virtual_transport`. */
   readonly main?: Readonly<Record<string, string>>;
+  /** Extra master.cf lines (further services). */
+  readonly masterExtra?: string;
+  /** Runs after main.cf and master.cf are written, before Postfix starts (e.g. to rewrite main.cf). */
+  readonly beforeStart?: (configDir: string) => Promise<void>;
 }
 
 // Every service this test instance needs, chroot off (a chroot would need copies of /etc files).
@@ -81,7 +85,8 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
     ...options.main,
   };
   writeFileSync(join(configDir, 'main.cf'), Object.entries(main).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
-  writeFileSync(join(configDir, 'master.cf'), MASTER_CF(smtpPort));
+  writeFileSync(join(configDir, 'master.cf'), MASTER_CF(smtpPort) + (options.masterExtra ?? ''));
+  await options.beforeStart?.(configDir);
   await run('postfix', ['-c', configDir, 'start']);
   const instance: PostfixInstance = {
     dir, configDir, smtpPort,
