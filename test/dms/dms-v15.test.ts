@@ -12,7 +12,7 @@ import { applyDmsPostfixMain, dmsFixture, dmsPostfixSettings, dmsSubmission, sim
 import { freePort, waitFor } from '../helpers/net.js';
 import { startPostfix, type PostfixInstance } from '../helpers/postfix-instance.js';
 import { startFileService } from '../helpers/service.js';
-import { smtpSession } from '../helpers/smtp-client.js';
+import { rcptCodes, smtpSession } from '../helpers/smtp-client.js';
 
 const run = promisify(execFile);
 
@@ -33,17 +33,6 @@ lists:
 
 // DMS's passwd-file: the placeholder (given a known password here, to prove it cannot log in).
 const USERDB = 'placeholder@placeholder.invalid:{PLAIN}placeholder-pw:5000:5000::/nonexistent::\n';
-
-/** RCPT replies (first 9 characters) in one transaction from a remote sender, no login. */
-async function rcpt(port: number, recipients: string[]): Promise<Record<string, string>> {
-  const s = await smtpSession(port);
-  await s.command('EHLO client.test');
-  await s.command('MAIL FROM:<sender@remote.test>');
-  const out: Record<string, string> = {};
-  for (const r of recipients) out[r] = (await s.command(`RCPT TO:<${r}>`)).text.slice(0, 9);
-  await s.close();
-  return out;
-}
 
 /** On submission: log in, MAIL FROM `from`, RCPT to bob; the RCPT reply (where Postfix checks the sender). */
 async function sendAs(port: number, login: [string, string], from: string): Promise<string> {
@@ -115,7 +104,7 @@ describe('docker-mailserver v15 (Postfix 3.7 + Dovecot 2.3) with the generated o
 
   test('RCPT: a user who never logged in 250, user+tag 250, alias and list 250, unknown 550, placeholder and DMS alias refused', async () => {
     assert.equal(existsSync(join(fx.layout.mailRoot, 'example.com', 'bob')), false, 'bob never logged in or got mail');
-    assert.deepEqual(await rcpt(pf.smtpPort, [
+    assert.deepEqual(await rcptCodes(pf.smtpPort, [
       'bob@example.com', 'bob+tag@example.com', 'postmaster@example.com', 'team@example.com',
       'nobody@example.com', 'info@example.com', 'placeholder@placeholder.invalid',
     ]), {
@@ -190,7 +179,7 @@ describe('dms-config --keep-dms-aliases: DMS\'s postfix-virtual.cf first, then m
   test('a DMS alias, a mailroster alias and a mailbox are accepted; unknown users still 550', async () => {
     const { stdout } = await run('postconf', ['-c', pf.configDir, '-xh', 'virtual_alias_maps']);
     assert.equal(stdout.trim(), `texthash:${fx.layout.postfixVirtual}, socketmap:unix:${fx.layout.socketDir}/socketmap.sock:alias`);
-    assert.deepEqual(await rcpt(pf.smtpPort, ['info@example.com', 'postmaster@example.com', 'bob@example.com', 'nobody@example.com']), {
+    assert.deepEqual(await rcptCodes(pf.smtpPort, ['info@example.com', 'postmaster@example.com', 'bob@example.com', 'nobody@example.com']), {
       'info@example.com': '250 2.1.5', 'postmaster@example.com': '250 2.1.5', 'bob@example.com': '250 2.1.5', 'nobody@example.com': '550 5.1.1',
     });
   });

@@ -1,21 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { command, startMaster, VMAIL_UID, type CommandResult } from './dovecot-instance.js';
+import { command, startMaster, VMAIL_UID, type CommandResult, type DovecotInstance } from './dovecot-instance.js';
 import { copyDovecotCf, runUserPatches, type DmsFixture } from './dms-fixture.js';
 import { waitFor } from './net.js';
 
 /** A Dovecot 2.3 laid out like DMS v15's /etc/dovecot, with mailroster's dovecot.cf as local.conf. */
-export interface DmsDovecot {
-  readonly configFile: string;
-  /** DMS's /var/run/dovecot/lmtp: mode 0660, group postfix. */
-  readonly lmtpSocket: string;
+export interface DmsDovecot extends Pick<DovecotInstance, 'configFile' | 'lmtpSocket' | 'doveadm' | 'log' | 'stop'> {
   /** DMS's /dev/shm/sasl-auth.sock for Postfix SASL: mode 0660, owner and group postfix. */
   readonly saslSocket: string;
   /** auth-client socket: its handshake lists the enabled SASL mechanisms. */
   readonly authClientSocket: string;
-  doveadm(...args: string[]): Promise<CommandResult>;
-  log(): string;
-  stop(): Promise<void>;
 }
 
 /**

@@ -58,3 +58,14 @@ async function closeSocket(socket: Socket): Promise<void> {
     setTimeout(() => (socket.destroy(), r()), 1000).unref();
   });
 }
+
+/** RCPT TO replies (code and enhanced status, e.g. `250 2.1.5`) for each recipient, one transaction from a remote sender. */
+export async function rcptCodes(port: number, recipients: string[]): Promise<Record<string, string>> {
+  const s = await smtpSession(port);
+  await s.command('EHLO client.test');
+  await s.command('MAIL FROM:<sender@remote.test>');
+  const out: Record<string, string> = {};
+  for (const r of recipients) out[r] = (await s.command(`RCPT TO:<${r}>`)).text.slice(0, 9);
+  await s.close();
+  return out;
+}

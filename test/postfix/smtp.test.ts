@@ -6,7 +6,7 @@ import { gatedProvider } from '../helpers/gated-provider.js';
 import { freePort } from '../helpers/net.js';
 import { startPostfix, type PostfixInstance } from '../helpers/postfix-instance.js';
 import { captureLogger, testConfig } from '../helpers/service.js';
-import { smtpSession } from '../helpers/smtp-client.js';
+import { rcptCodes } from '../helpers/smtp-client.js';
 
 const DIRECTORY = {
   domains: ['example.com', 'example.net'],
@@ -16,17 +16,6 @@ const DIRECTORY = {
   ],
   lists: [{ address: 'team@example.com', members: ['alice@example.com', 'bob@example.com'] }],
 };
-
-/** RCPT TO replies for each recipient, one SMTP transaction. */
-async function rcptCodes(port: number, recipients: string[]): Promise<Record<string, string>> {
-  const s = await smtpSession(port);
-  await s.command('EHLO client.test');
-  await s.command('MAIL FROM:<sender@remote.test>');
-  const out: Record<string, string> = {};
-  for (const r of recipients) out[r] = (await s.command(`RCPT TO:<${r}>`)).text.slice(0, 9);
-  await s.close();
-  return out;
-}
 
 describe('a real Postfix looking up through mailroster', { skip: missingBinaries('postfix') }, () => {
   let postfix: PostfixInstance;
