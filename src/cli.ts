@@ -53,7 +53,7 @@ const COMMANDS: Record<string, (config: AppConfig, args: string[], redacted: () 
     const configFile = resolve((flags.config as string | undefined) ?? '/etc/mailroster/config.yaml');
     return (process.stdout.write(renderSystemdUnit(config, { configFile, user: args[0] ?? 'mailroster' })), 0);
   },
-  'dms-config': (_c, _a, _r, flags) => dmsConfigCommand(flags),
+  'dms-config': (config, _a, _r, flags) => dmsConfigCommand(config, flags),
   'import-dms': (_c, args, _r, flags) => importDmsCommand(args, flags),
 };
 

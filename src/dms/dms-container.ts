@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { DMS_HTTP_PORT, DMS_SOCKETMAP_PORT, DMS_VMAIL_ID, dictSocket, socketmapSocket, type DmsLayout } from './dms-layout.js';
+import { DMS_AUTH_PORT, DMS_HTTP_PORT, DMS_SOCKETMAP_PORT, DMS_VMAIL_ID, dictSocket, socketmapSocket, type DmsLayout } from './dms-layout.js';
 
 /**
  * The container recipe as data, so the Dockerfile and the test suite run the same steps: install
@@ -11,6 +11,7 @@ export const CONTAINER = {
   prefix: '/opt/mailroster',
   configFile: '/etc/mailroster/config.yaml',
   directoryFile: '/etc/mailroster/directory.yaml',
+  authSecretFile: '/etc/mailroster/auth-secret',
   /** Fixed ids, so mounted secrets and the socket volume can be given to this user. */
   uid: 10027,
   user: 'mailroster',
@@ -66,6 +67,10 @@ export interface ContainerConfigOptions {
   readonly storeUrl: string;
   readonly httpListen: string;
   readonly directoryFile: string;
+  /** edge: where the auth endpoint listens (inside the container: all interfaces, for DMS). */
+  readonly authListen?: string;
+  /** edge: the file holding the auth endpoint's secret. */
+  readonly authSecretFile?: string;
 }
 
 /** mailroster's own config for the DMS layout (mounted at /etc/mailroster/config.yaml). */
@@ -80,13 +85,15 @@ export function containerConfig(layout: DmsLayout, options: ContainerConfigOptio
     store: { url: options.storeUrl },
     provider: { type: 'file', file: { path: options.directoryFile } },
   };
-  if (layout.version === '15') {
-    config.dict = {
-      listen: [dictSocket(layout)], socketMode: '0666',
-      // DMS's dovecot.cf overrides uid, gid and home anyway; the same values here keep doveadm honest.
-      userdb: { uid: String(DMS_VMAIL_ID), gid: String(DMS_VMAIL_ID), home: `${layout.mailRoot}/%d/%n/home/`, mail: '' },
-    };
+  if (layout.version === 'edge') {
+    // Hands out password hashes: reachable by DMS over the compose network, guarded by the secret.
+    config.auth = { listen: options.authListen ?? `0.0.0.0:${DMS_AUTH_PORT}`, secretFile: options.authSecretFile ?? CONTAINER.authSecretFile };
   }
+  config.dict = {
+    ...(layout.version === '15' ? { listen: [dictSocket(layout)], socketMode: '0666' } : {}),
+    // DMS's dovecot.cf overrides uid, gid and home anyway; the same values here keep doveadm honest.
+    userdb: { uid: String(DMS_VMAIL_ID), gid: String(DMS_VMAIL_ID), home: `${layout.mailRoot}/%d/%n/home/`, mail: '' },
+  };
   return config;
 }
 

@@ -29,6 +29,8 @@ export interface DmsLayout {
   readonly socketDir: string;
   /** Host name DMS uses for mailroster with `transport: tcp` (the compose service name). */
   readonly host: string;
+  /** edge: the auth endpoint's URL as DMS's Dovecot reaches it (Dovecot's Lua HTTP client is TCP only). */
+  readonly authUrl: string;
   /** Where DMS mounts its config folder (`docker-data/dms/config/`). */
   readonly configDir: string;
   /** DMS's mail root: homes are `<mailRoot>/<domain>/<local>/home/`. */
@@ -46,6 +48,7 @@ export const DMS_DEFAULTS: Omit<DmsLayout, 'version'> = {
   transport: 'unix',
   socketDir: '/run/mailroster',
   host: 'mailroster',
+  authUrl: `http://mailroster:${DMS_AUTH_PORT}`,
   configDir: '/tmp/docker-mailserver',
   mailRoot: '/var/mail',
   postfixVirtual: '/etc/postfix/virtual',

@@ -35,9 +35,10 @@ export function authEndpointUrl(config: AppConfig, override?: string): string {
 /**
  * `mailroster.conf` for Dovecot 2.4, to `!include` from dovecot.conf: a Lua passdb and userdb
  * running the script in `dir`. The passdb only serves password mechanisms, so OAuth tokens never
- * reach it (and fail2ban's jail never sees a token as a wrong password).
+ * reach it (and fail2ban's jail never sees a token as a wrong password). `userdbExtra` lines go
+ * into the userdb block (e.g. a `fields { }` override).
  */
-export function renderDovecot24Conf(config: AppConfig, dir: string, url: string): string {
+export function renderDovecot24Conf(config: AppConfig, dir: string, url: string, userdbExtra: readonly string[] = []): string {
   // Refuse here, not at the first lookup, a mail template 2.4 cannot express.
   new UserdbFieldBuilder(config.dict.userdb, '2.4');
   const settings = [
@@ -61,6 +62,7 @@ export function renderDovecot24Conf(config: AppConfig, dir: string, url: string)
     'userdb lua {',
     `  lua_file = ${dir}/${OUT_FILES.lua}`,
     ...settings,
+    ...userdbExtra,
     '}',
     '',
   ].join('\n');

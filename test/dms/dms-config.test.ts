@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { renderDmsFiles } from '../../src/dms/dms-config-command.js';
 import { dmsLayout } from '../../src/dms/dms-layout.js';
 import { loadConfig } from '../../src/config/config.js';
+import { testConfig } from '../helpers/service.js';
 import { tempDir } from '../helpers/temp.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -22,8 +23,8 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 
 describe('mailroster dms-config', () => {
   for (const version of ['15', 'edge'] as const) {
-    test(`${version}: dovecot.cf sets no auth_mechanisms and no oauth2 block, so ENABLE_OAUTH2 keeps working`, { skip: version === 'edge' && 'edge needs the Dovecot 2.4 renderer' }, () => {
-      const dovecot = renderDmsFiles(dmsLayout(version)).find((f) => f.path === 'dovecot.cf')!.text;
+    test(`${version}: dovecot.cf sets no auth_mechanisms and no oauth2 block, so ENABLE_OAUTH2 keeps working`, () => {
+      const dovecot = renderDmsFiles({ layout: dmsLayout(version), config: testConfig(), secret: 'test-secret' }).find((f) => f.path === 'dovecot.cf')!.text;
       const settings = dovecot.split('\n').filter((l) => !l.trim().startsWith('#'));
       assert.equal(settings.filter((l) => /^\s*auth_mechanisms\b/.test(l)).length, 0);
       assert.equal(settings.filter((l) => /^\s*oauth2\s*\{/.test(l)).length, 0);
@@ -48,6 +49,23 @@ describe('mailroster dms-config', () => {
     assert.deepEqual(compose.services.mailserver.depends_on, { mailroster: { condition: 'service_healthy' } });
     assert.deepEqual(compose.services.mailroster.depends_on, { redis: { condition: 'service_healthy' } });
     assert.equal(compose.services.mailserver.environment.ACCOUNT_PROVISIONER, 'FILE');
+    tmp.remove();
+  });
+
+  test('edge --container: the Lua script and one secret for both sides (0600), kept when run again', async () => {
+    const tmp = tempDir();
+    const secretOf = (p: string) => readFileSync(join(tmp.path, p), 'utf8');
+    assert.equal((await cli(['dms-config', '--dms', 'edge', '--out', tmp.path, '--container'])).code, 0);
+    const dmsSecret = 'docker-data/dms/config/mailroster/auth-secret';
+    assert.match(secretOf(dmsSecret), /^[0-9a-f]{64}\n$/);
+    assert.equal(secretOf('mailroster/etc/auth-secret'), secretOf(dmsSecret));
+    assert.equal(statSync(join(tmp.path, dmsSecret)).mode & 0o777, 0o600);
+    assert.match(secretOf('docker-data/dms/config/mailroster/mailroster-auth.lua'), /function auth_password_verify/);
+    const config = loadConfig({ env: {}, file: join(tmp.path, 'mailroster/etc/config.yaml') }).config;
+    assert.deepEqual([config.auth.listen, config.auth.secretFile], ['0.0.0.0:10028', '/etc/mailroster/auth-secret']);
+    const before = secretOf(dmsSecret);
+    assert.equal((await cli(['dms-config', '--dms', 'edge', '--out', tmp.path, '--container'])).code, 0);
+    assert.equal(secretOf(dmsSecret), before);
     tmp.remove();
   });
 

@@ -6,6 +6,7 @@ import { containerConfig } from '../../src/dms/dms-container.js';
 import { renderDmsFiles } from '../../src/dms/dms-config-command.js';
 import { dmsLayout, type DmsLayout, type DmsVersion } from '../../src/dms/dms-layout.js';
 import { VMAIL_UID } from './dovecot-instance.js';
+import { testConfig } from './service.js';
 import { tempDir } from './temp.js';
 
 const run = promisify(execFile);
@@ -28,14 +29,27 @@ export interface DmsFixture {
   remove(): void;
 }
 
+/** The auth endpoint secret the edge fixtures share between mailroster and the Lua script. */
+export const AUTH_SECRET = 'dms-test-secret-0123456789abcdef';
+
+/** Options of {@link dmsFixture}. */
+export interface DmsFixtureOptions {
+  readonly keepDmsAliases?: boolean;
+  /** Build the tree in this folder (e.g. one a Dovecot 2.4 root sees); it is left for its owner to remove. */
+  readonly root?: string;
+  /** edge: the loopback port of mailroster's auth endpoint. */
+  readonly authPort?: number;
+}
+
 /** Writes the generated files into a fresh DMS-like tree. */
-export function dmsFixture(version: DmsVersion, options: { keepDmsAliases?: boolean } = {}): DmsFixture {
-  const tmp = tempDir('mailroster-dms-');
+export function dmsFixture(version: DmsVersion, options: DmsFixtureOptions = {}): DmsFixture {
+  const tmp = options.root === undefined ? tempDir('mailroster-dms-') : { path: options.root, remove: () => undefined };
   const root = tmp.path;
   // Postfix's and Dovecot's unprivileged processes must traverse it, as they do /run and /var.
   chmodSync(root, 0o755);
   const layout = dmsLayout(version, {
-    socketDir: join(root, 'run-mailroster'), configDir: join(root, 'dms-config'), mailRoot: join(root, 'vmail'),
+    socketDir: join(root, 'run-mailroster'), configDir: join(root, 'dms-config'), mailRoot: join(root, 'mail'),
+    authUrl: `http://127.0.0.1:${options.authPort ?? 9}`,
     postfixVirtual: join(root, 'postfix', 'virtual'), dovecotConfD: join(root, 'dovecot', 'conf.d'),
     keepDmsAliases: options.keepDmsAliases ?? false,
   });
@@ -43,15 +57,19 @@ export function dmsFixture(version: DmsVersion, options: { keepDmsAliases?: bool
   mkdirSync(layout.socketDir, { mode: 0o755 });
   mkdirSync(layout.mailRoot);
   chownSync(layout.mailRoot, VMAIL_UID, VMAIL_UID);
-  for (const f of renderDmsFiles(layout)) {
+  for (const f of renderDmsFiles({ layout, config: testConfig(), secret: AUTH_SECRET })) {
     const path = join(layout.configDir, f.path);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, f.text, { mode: f.mode ?? 0o644 });
   }
-  const { socketmap, dict } = containerConfig(layout, { storeUrl: 'memory:', httpListen: '', directoryFile: '' });
+  const secretFile = join(root, 'auth-secret');
+  writeFileSync(secretFile, `${AUTH_SECRET}\n`, { mode: 0o600 });
+  const { socketmap, dict, auth } = containerConfig(layout, {
+    storeUrl: 'memory:', httpListen: '', directoryFile: '', authListen: `127.0.0.1:${options.authPort ?? 9}`, authSecretFile: secretFile,
+  });
   return {
     root, layout, config: layout.configDir,
-    mailrosterConfig: { socketmap, ...(dict ? { dict } : {}) },
+    mailrosterConfig: { socketmap, dict, ...(auth ? { auth } : {}) },
     file: (path) => readFileSync(join(layout.configDir, path), 'utf8'),
     remove: () => tmp.remove(),
   };

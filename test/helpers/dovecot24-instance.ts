@@ -42,6 +42,11 @@ export interface Dovecot24Options {
   readonly lmtp?: boolean;
   /** Appended to dovecot.conf (e.g. `auth_cache_size = 0`, a dict block); DIR is replaced by the work folder. */
   readonly extraConf?: string;
+  /**
+   * Writes a layout of its own into the work folder and returns the whole dovecot.conf (instead of
+   * the one above); it must keep base_dir = DIR/run and log_path = DIR/dovecot.log.
+   */
+  readonly layout?: (dir: string) => string | Promise<string>;
 }
 
 /**
@@ -82,7 +87,7 @@ export async function startDovecot24(options: Dovecot24Options = {}): Promise<Do
     chownSync(vmail, VMAIL_UID, VMAIL_UID);
     const mailrosterDir = join(dir, 'mailroster');
     if (options.mailrosterEnv) await runDovecotConfig('2.4', mailrosterDir, options.mailrosterEnv, options.mailrosterArgs ?? []);
-    writeFileSync(configFile, dovecotConf(dir, options));
+    writeFileSync(configFile, options.layout ? await options.layout(dir) : dovecotConf(dir, options));
     mkdirSync(inRoot, { recursive: true });
     const mount = await command('mount', ['--bind', dir, inRoot]);
     if (mount.code !== 0) throw new Error(`mount --bind ${dir} ${inRoot} failed: ${mount.stderr}`);
