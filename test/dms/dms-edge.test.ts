@@ -7,25 +7,11 @@ import { command, parseFields } from '../helpers/dovecot-instance.js';
 import { DOVECOT24_ROOT, missingDovecot24 } from '../helpers/dovecot24-instance.js';
 import { authMechanisms } from '../helpers/dovecot-auth-client.js';
 import { startDmsDovecot24, type DmsDovecot24 } from '../helpers/dms-dovecot24.js';
-import { applyDmsPostfixMain, dmsPostfixSettings } from '../helpers/dms-fixture.js';
+import { applyDmsPostfixMain, DMS_TEST_DIRECTORY as YAML, DMS_TEST_USERDB as USERDB, dmsPostfixSettings } from '../helpers/dms-fixture.js';
 import { freePort, waitFor } from '../helpers/net.js';
 import { startPostfix, type PostfixInstance } from '../helpers/postfix-instance.js';
 import { startFileService } from '../helpers/service.js';
 import { smtpSession } from '../helpers/smtp-client.js';
-
-const YAML = `
-domains: [example.com]
-mailboxes:
-  - address: alice@example.com
-    aliases: [postmaster@example.com]
-    passwordHash: "{PLAIN}alice-pw"
-    quota: 1G
-  - address: bob@example.com
-    passwordHash: "{PLAIN}bob-pw"
-`;
-
-// DMS's passwd-file: the placeholder (given a known password here, to prove it cannot log in).
-const USERDB = 'placeholder@placeholder.invalid:{PLAIN}placeholder-pw:5000:5000::/nonexistent::\n';
 
 describe('docker-mailserver edge (Dovecot 2.4.1) with the generated overrides', { skip: missingDovecot24() || missingBinaries('postfix', 'postconf') }, () => {
   let dms: DmsDovecot24;

@@ -8,7 +8,7 @@ import { missingBinaries } from '../helpers/binaries.js';
 import { parseFields } from '../helpers/dovecot-instance.js';
 import { authMechanisms } from '../helpers/dovecot-auth-client.js';
 import { startDmsDovecot23, type DmsDovecot } from '../helpers/dms-dovecot23.js';
-import { applyDmsPostfixMain, dmsFixture, dmsPostfixSettings, dmsSubmission, simulateChangeDetector, type DmsFixture } from '../helpers/dms-fixture.js';
+import { applyDmsPostfixMain, DMS_TEST_DIRECTORY as YAML, DMS_TEST_USERDB as USERDB, dmsFixture, dmsPostfixSettings, dmsSubmission, simulateChangeDetector, type DmsFixture } from '../helpers/dms-fixture.js';
 import { freePort, waitFor } from '../helpers/net.js';
 import { startPostfix, type PostfixInstance } from '../helpers/postfix-instance.js';
 import { startFileService } from '../helpers/service.js';
@@ -16,23 +16,6 @@ import { rcptCodes, smtpSession } from '../helpers/smtp-client.js';
 
 const run = promisify(execFile);
 
-const YAML = `
-domains: [example.com]
-mailboxes:
-  - address: alice@example.com
-    aliases: [postmaster@example.com]
-    passwordHash: "{PLAIN}alice-pw"
-    quota: 1G
-  - address: bob@example.com
-    passwordHash: "{PLAIN}bob-pw"
-lists:
-  - address: team@example.com
-    members: [alice@example.com, bob@example.com]
-    senders: [bob@example.com]
-`;
-
-// DMS's passwd-file: the placeholder (given a known password here, to prove it cannot log in).
-const USERDB = 'placeholder@placeholder.invalid:{PLAIN}placeholder-pw:5000:5000::/nonexistent::\n';
 
 /** On submission: log in, MAIL FROM `from`, RCPT to bob; the RCPT reply (where Postfix checks the sender). */
 async function sendAs(port: number, login: [string, string], from: string): Promise<string> {

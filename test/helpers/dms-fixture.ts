@@ -29,6 +29,25 @@ export interface DmsFixture {
   remove(): void;
 }
 
+/** The directory the DMS tests serve: a mailbox with an alias and a quota, one without, a list. */
+export const DMS_TEST_DIRECTORY = `
+domains: [example.com]
+mailboxes:
+  - address: alice@example.com
+    aliases: [postmaster@example.com]
+    passwordHash: "{PLAIN}alice-pw"
+    quota: 1G
+  - address: bob@example.com
+    passwordHash: "{PLAIN}bob-pw"
+lists:
+  - address: team@example.com
+    members: [alice@example.com, bob@example.com]
+    senders: [bob@example.com]
+`;
+
+// DMS's passwd-file: the placeholder (given a known password here, to prove it cannot log in).
+export const DMS_TEST_USERDB = 'placeholder@placeholder.invalid:{PLAIN}placeholder-pw:5000:5000::/nonexistent::\n';
+
 /** The auth endpoint secret the edge fixtures share between mailroster and the Lua script. */
 export const AUTH_SECRET = 'dms-test-secret-0123456789abcdef';
 
