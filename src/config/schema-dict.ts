@@ -70,9 +70,16 @@ export const dictSchema = {
       disabledMode: {
         // Login processes enforce nologin, but Postfix's Dovecot SASL client ignores it (it reads
         // only user= from Dovecot's OK), so with "nologin" a disabled user who knows the password
-        // still authenticates to smtpd. "fail" refuses everyone, without showing the reason.
-        doc: 'How the passdb refuses a disabled mailbox: nologin (IMAP/POP3 show the reason after a correct password; Postfix SASL still accepts) or fail (every client refused, no reason shown)',
-        format: ['nologin', 'fail'], default: 'nologin', env: 'MAILROSTER_DICT_PASSDB_DISABLED_MODE',
+        // still authenticates to smtpd and can submit mail. "fail" refuses everyone.
+        doc: 'How the passdb treats a disabled mailbox: fail (every service refuses every password and app password; no reason shown) or nologin (IMAP/POP3 show the reason after a correct password, but Postfix SASL ACCEPTS it: a disabled user can still send)',
+        format: ['fail', 'nologin'], default: 'fail', env: 'MAILROSTER_DICT_PASSDB_DISABLED_MODE',
+      },
+      hashSlots: {
+        // Dovecot 2.3's dict passdb verifies one hash per lookup; dovecot-config writes one passdb
+        // block per slot (after a mismatch Dovecot tries the next block). App passwords need no
+        // slot: the first block's key carries the password's SHA-256, which picks the right one.
+        doc: 'Dovecot 2.3: how many password hashes of one mailbox (mailPasswordHash values) are tried; dovecot-config writes one passdb block each',
+        format: 'nat', default: 2, env: 'MAILROSTER_DICT_PASSDB_HASH_SLOTS',
       },
       disabledReason: {
         doc: 'passdb reason shown to a disabled mailbox that tries to log in',

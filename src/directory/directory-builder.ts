@@ -3,6 +3,7 @@ import { addressKey, domainOf, lookupKey, normalizeDomain, parseAddress } from '
 import { parseQuota, type ListEntry, type MailboxEntry } from './directory-data.js';
 import type { DirectoryIndexes } from './directory-indexes.js';
 import { PackedBuilder } from './packed-index.js';
+import { readPasswords, type MailboxPasswords } from './passwords.js';
 
 /**
  * Which entry claimed an address, as one small integer (no object or string per key, which at a
@@ -10,6 +11,8 @@ import { PackedBuilder } from './packed-index.js';
  */
 const enum ClaimKind { Mailbox = 0, Alias = 1, List = 2 }
 const KIND_NAMES = ['mailbox', 'alias', 'list'] as const;
+
+const NO_PASSWORDS: MailboxPasswords = Object.freeze({});
 
 /**
  * Validates untrusted directory data (a parsed file or a provider answer) and builds the indexes.
@@ -48,7 +51,7 @@ class IndexBuilder {
     const explicitDomains = this.#raw.domains !== undefined;
     this.#readDomains();
     const accepted = this.#claimMailboxes(explicitDomains);
-    for (const m of accepted) this.#addMailbox(m.entry, m.key, m.domain, m.index);
+    for (const m of accepted) this.#addMailbox(m.entry, m.passwords, m.key, m.domain, m.index);
     for (const [i, item] of this.#array('lists').entries()) this.#addList(item as ListEntry, i);
     this.#claims.clear();
     return { domains: this.#domains, explicitDomains: explicitDomains ? [...this.#domains.values()] : undefined, packed: this.#packed.finish() };
@@ -110,7 +113,7 @@ class IndexBuilder {
   }
 
   /** First pass: every mailbox address, so aliases and lists can be checked against all of them. */
-  #claimMailboxes(explicitDomains: boolean): { entry: MailboxEntry; key: string; domain: string; index: number }[] {
+  #claimMailboxes(explicitDomains: boolean): { entry: MailboxEntry; passwords: MailboxPasswords; key: string; domain: string; index: number }[] {
     const accepted = [];
     const all = this.#array('mailboxes');
     for (let i = 0; i < all.length; i++) {
@@ -121,31 +124,34 @@ class IndexBuilder {
         this.#problem(this.#where('mailboxes', i), 'address is missing or not an e-mail address');
         continue;
       }
-      if (!this.#checkMailboxFields(entry, i)) continue;
+      const passwords = this.#checkMailboxFields(entry, i);
+      if (!passwords) continue;
       const domain = key.slice(key.lastIndexOf('@') + 1);
       if (!explicitDomains) this.#domains.set(domain, domainOf(entry.address));
-      if (this.#claim(key, ClaimKind.Mailbox, i, () => this.#where('mailboxes', i))) accepted.push({ entry, key, domain, index: i });
+      if (this.#claim(key, ClaimKind.Mailbox, i, () => this.#where('mailboxes', i))) accepted.push({ entry, passwords, key, domain, index: i });
     }
     return accepted;
   }
 
-  #checkMailboxFields(mb: MailboxEntry, i: number): boolean {
+  /** The mailbox's sign-in fields in canonical form, or undefined after reporting its problems. */
+  #checkMailboxFields(mb: MailboxEntry, i: number): MailboxPasswords | undefined {
+    const noPasswords = mb.passwordHash === undefined && mb.passwordHashes === undefined && mb.appPasswords === undefined;
     if (mb.aliases === undefined || Array.isArray(mb.aliases)) {
       if (mb.enabled === undefined || typeof mb.enabled === 'boolean') {
-        if ((mb.passwordHash === undefined || typeof mb.passwordHash === 'string') && mb.quota === undefined && (mb.quotaBytes === undefined || parseQuota(mb.quotaBytes) !== undefined)) return true;
+        if (noPasswords && mb.quota === undefined && (mb.quotaBytes === undefined || parseQuota(mb.quotaBytes) !== undefined)) return NO_PASSWORDS;
       }
     }
     const where = this.#where('mailboxes', i);
     const before = this.problems.length;
     if (mb.aliases !== undefined && !Array.isArray(mb.aliases)) this.#problem(where, 'aliases must be a list');
     if (mb.enabled !== undefined && typeof mb.enabled !== 'boolean') this.#problem(where, 'enabled must be true or false');
-    if (mb.passwordHash !== undefined && typeof mb.passwordHash !== 'string') this.#problem(where, 'passwordHash must be a string');
     if (mb.quota !== undefined && parseQuota(mb.quota) === undefined) this.#problem(where, `quota ${JSON.stringify(mb.quota)} is not a size like 2G`);
     if (mb.quotaBytes !== undefined && parseQuota(mb.quotaBytes) === undefined) this.#problem(where, 'quotaBytes must be a whole number');
-    return this.problems.length === before;
+    const passwords = noPasswords ? NO_PASSWORDS : readPasswords(mb, (reason) => this.#problem(where, reason));
+    return this.problems.length === before ? passwords : undefined;
   }
 
-  #addMailbox(mb: MailboxEntry, key: string, domain: string, i: number): void {
+  #addMailbox(mb: MailboxEntry, passwords: MailboxPasswords, key: string, domain: string, i: number): void {
     if (!this.#hosted(domain, () => this.#where('mailboxes', i))) return;
     const texts: string[] = [];
     const aliasKeys: string[] = [];
@@ -161,7 +167,8 @@ class IndexBuilder {
     if (texts.length > 0) entry.aliases = texts;
     if (quotaBytes !== undefined) entry.quotaBytes = quotaBytes;
     if (mb.enabled === false) entry.enabled = false;
-    if (mb.passwordHash !== undefined) entry.passwordHash = mb.passwordHash;
+    if (passwords.passwordHashes) entry.passwordHashes = passwords.passwordHashes;
+    if (passwords.appPasswords) entry.appPasswords = passwords.appPasswords;
     this.#packed.mailbox(entry, key, domainOf(entry.address), aliasKeys);
     this.#owners[i] = entry.address;
   }

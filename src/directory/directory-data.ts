@@ -12,8 +12,32 @@ export interface MailboxEntry {
   quota?: string | number;
   /** Disabled mailboxes receive nothing and cannot log in. Default true. */
   enabled?: boolean;
-  /** Dovecot password hash with its `{SCHEME}` prefix, for the dict passdb. */
-  passwordHash?: string;
+  /**
+   * Dovecot password hashes, each with its `{SCHEME}` prefix; any one of them signs in (a password
+   * being migrated keeps its old and new hash). Canonical form; see {@link passwordHash}.
+   */
+  passwordHashes?: string[];
+  /** Input only (directory files, data written before passwordHashes): one hash or a list. */
+  passwordHash?: string | string[];
+  /** App passwords (Authentik tokens): each signs in until it expires or is deleted. */
+  appPasswords?: AppPasswordEntry[];
+}
+
+/**
+ * One app password, as the store keeps it: never the key, only a hash of it. `hash` is any
+ * `{SCHEME}` hash Dovecot verifies; providers write `{SHA256.HEX}` (see app-password-hash.ts).
+ */
+export interface AppPasswordEntry {
+  /** The provider's name for it (Authentik: the token identifier); shown in logs, never secret. */
+  id: string;
+  hash: string;
+  /** ISO 8601 time from which it no longer signs in, checked at every lookup; absent: never expires. */
+  expires?: string;
+  /**
+   * What the provider read the key for (Authentik: token pk, identifier, expiry). A token with the
+   * same fingerprint keeps its hash, so its key is not read again, by this server or a new leader.
+   */
+  fingerprint?: string;
 }
 
 /** A distribution list: mail to `address` goes to every member. */

@@ -13,7 +13,20 @@ export interface Mailbox {
   readonly aliases: readonly string[];
   readonly quotaBytes?: number;
   readonly enabled: boolean;
-  readonly passwordHash?: string;
+  /** Every `{SCHEME}` hash that signs in, besides the app passwords. */
+  readonly passwordHashes: readonly string[];
+  /** App passwords, with their expiry as a number for the lookup-time check. */
+  readonly appPasswords: readonly IndexedAppPassword[];
+}
+
+/** An app password ready for lookups. */
+export interface IndexedAppPassword {
+  readonly id: string;
+  readonly hash: string;
+  /** ms since the epoch; Infinity when it never expires. */
+  readonly expiresAt: number;
+  /** The SHA-256 digest inside a `{SHA256.HEX}` hash (for the Dovecot 2.3 digest key), else undefined. */
+  readonly digest: Buffer | undefined;
 }
 
 /** A distribution list with its normalised index key. */

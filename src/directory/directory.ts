@@ -3,6 +3,7 @@ import { addressKey, normalizeDomain, parseAddress } from './address.js';
 import { buildIndexes } from './directory-builder.js';
 import type { DirectoryProblem } from '../errors.js';
 import type { DirectoryIndexes, MailList, Mailbox } from './directory-indexes.js';
+import { indexAppPasswords } from './passwords.js';
 import { KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, type PackedIndex } from './packed-index.js';
 import { catchAllsOf, LAYER_BITS, LAYER_MASK, type Layer } from './directory-layers.js';
 
@@ -186,8 +187,10 @@ export class Directory {
     const entry = p.mailboxEntry(i);
     const key = p.mailboxKey(i);
     return {
-      ...entry, key, local: key.slice(0, key.lastIndexOf('@')), domain: p.domainNames[p.mailboxDomain[i]!]!,
+      address: entry.address, key, local: key.slice(0, key.lastIndexOf('@')), domain: p.domainNames[p.mailboxDomain[i]!]!,
+      ...(entry.id !== undefined && { id: entry.id }), ...(entry.quotaBytes !== undefined && { quotaBytes: entry.quotaBytes }),
       aliases: entry.aliases ?? [], enabled: entry.enabled !== false,
+      passwordHashes: entry.passwordHashes ?? [], appPasswords: indexAppPasswords(entry.appPasswords),
     };
   }
 

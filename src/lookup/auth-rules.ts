@@ -1,4 +1,6 @@
 import type { Directory, Mailbox } from '../directory/directory.js';
+import type { IndexedAppPassword } from '../directory/directory-indexes.js';
+import { activeAppPasswords } from './sign-in.js';
 import type { AddressResolver } from '../directory/resolve.js';
 import type { LookupResult } from './lookup-result.js';
 
@@ -15,9 +17,13 @@ export interface PassdbCandidate {
   readonly renamed: boolean;
   /**
    * Hashes, each with its `{SCHEME}` prefix, any of which may verify the password; empty means no
-   * password can match. Today one (the mailbox's passwordHash); app passwords add more.
+   * password can match: the active app passwords first, then the mailbox's own hashes.
    */
   readonly hashes: readonly string[];
+  /** The app passwords among them (not expired at the time of the decision). */
+  readonly appPasswords: readonly IndexedAppPassword[];
+  /** The mailbox's own hashes among them (passwordHashes). */
+  readonly passwordHashes: readonly string[];
   /** A disabled mailbox: the password may still be checked, the login must be refused. */
   readonly disabled: boolean;
 }
@@ -29,16 +35,25 @@ export type PassdbDecision =
 
 /**
  * THE passdb rule, for every Dovecot version. A login may be the address or any alias, in any case
- * or IDN form. A disabled mailbox is found (so its refusal can be told apart from a typo), with
- * whatever hashes it has; an enabled mailbox without any hash is not found, so a passdb chain can
- * go on to another passdb (oauth2, ldap). Extend the hash list here (app passwords), nowhere else.
+ * or IDN form. Every app password not expired at `now` (ms) and every hash of the mailbox signs
+ * in. A disabled mailbox is found (so its refusal can be told apart from a typo), with whatever
+ * hashes it has; an enabled mailbox without any is not found, so a passdb chain can go on to
+ * another passdb (oauth2, ldap).
  */
-export function decidePassdb(dir: Directory, login: string): PassdbDecision {
+export function decidePassdb(dir: Directory, login: string, now: number = Date.now()): PassdbDecision {
   const mb = dir.mailboxForLogin(login);
   if (!mb) return NOT_FOUND_DECISION;
-  const hashes = mb.passwordHash === undefined || mb.passwordHash === '' ? [] : [mb.passwordHash];
+  const appPasswords = activeAppPasswords(mb, now);
+  const hashes = [...appPasswords.map((a) => a.hash), ...mb.passwordHashes];
   if (mb.enabled && hashes.length === 0) return NOT_FOUND_DECISION;
-  return { kind: 'found', value: { user: mb.address, renamed: mb.address !== login, hashes, disabled: !mb.enabled } };
+  return { kind: 'found', value: { user: mb.address, renamed: mb.address !== login, hashes, appPasswords, passwordHashes: mb.passwordHashes, disabled: !mb.enabled } };
+}
+
+/** The account behind a login, whatever its passwords: for logins a token proves (OAuth2). */
+export function decideAccount(dir: Directory, login: string): { readonly kind: 'found'; readonly value: { user: string; renamed: boolean; disabled: boolean } } | { readonly kind: 'not-found' } {
+  const mb = dir.mailboxForLogin(login);
+  if (!mb) return NOT_FOUND_DECISION;
+  return { kind: 'found', value: { user: mb.address, renamed: mb.address !== login, disabled: !mb.enabled } };
 }
 
 const NOT_FOUND_DECISION = Object.freeze({ kind: 'not-found' } as const);

@@ -3,7 +3,8 @@ import type { Directory, Mailbox } from '../directory/directory.js';
 import type { AddressResolver } from '../directory/resolve.js';
 import type { DirectorySource } from '../store/directory-source.js';
 import type { ResolverCache } from './resolver-cache.js';
-import { decidePassdb, decideUserdb, listedMailboxes } from './auth-rules.js';
+import { decideAccount, decidePassdb, decideUserdb, listedMailboxes } from './auth-rules.js';
+import { matchDigest, slotHashes } from './sign-in.js';
 import { UserdbFieldBuilder, type UserdbTemplates } from './userdb-fields.js';
 import { NOT_FOUND, type LookupResult } from './lookup-result.js';
 
@@ -46,9 +47,12 @@ export class DictLookup {
   readonly #resolvers: ResolverCache;
   readonly #o: DictValueOptions;
   readonly #userdbFields: UserdbFieldBuilder;
+  readonly #now: () => number;
 
-  constructor(source: DirectorySource, resolvers: ResolverCache, options: DictValueOptions) {
+  /** `now` is the clock app-password expiry is checked against. */
+  constructor(source: DirectorySource, resolvers: ResolverCache, options: DictValueOptions, now: () => number = Date.now) {
     this.#source = source;
+    this.#now = now;
     this.#resolvers = resolvers;
     this.#o = options;
     this.#userdbFields = new UserdbFieldBuilder(options.userdb, '2.3');
@@ -114,25 +118,36 @@ export class DictLookup {
     return d.kind === 'found' ? { kind: 'found', value: this.#userdbValue(d.value, name) } : d;
   }
 
-  // Lshared/passdb/<login>: decidePassdb's answer in 2.3's terms.
-  #passdb(dir: Directory, login: string): LookupResult {
-    const d = decidePassdb(dir, login);
+  // Lshared/passdb/<login>[/<digest>|/hash<N>|/oauth2]: decidePassdb's answer in 2.3's terms.
+  #passdb(dir: Directory, rest: string): LookupResult {
+    const { login, digest, slot, oauth2 } = parsePassdbKey(rest);
+    // The account check before Dovecot's oauth2 passdb: the token is Dovecot's to verify, the
+    // account mailroster's. `noauthenticate` passes the login on without authenticating it.
+    if (oauth2) {
+      const a = decideAccount(dir, login);
+      if (a.kind === 'not-found') return NOT_FOUND;
+      return found(a.value.disabled ? { fail: 'Y' } : { ...(a.value.renamed && { user: a.value.user }), noauthenticate: 'Y' });
+    }
+    const d = decidePassdb(dir, login, this.#now());
     if (d.kind === 'not-found') return NOT_FOUND;
     const c = d.value;
     const fields: Record<string, string> = {};
     if (c.renamed) fields.user = c.user;
-    // The dict passdb carries one password: the mailbox's own hash comes first.
-    const hash = c.hashes[0];
+    // One password per lookup: the app password the digest names (Dovecot still verifies it),
+    // else the hash of this slot; a further passdb block asks for the next slot.
+    const app = slot === 1 && digest ? matchDigest(c.appPasswords, digest) : undefined;
+    const hash = app?.hash ?? slotHashes(c)[slot - 1];
     if (c.disabled) {
-      const password = hash !== undefined && { password: hash };
-      // `fail` makes Dovecot refuse every client, Postfix SASL included; the hash stays as a guard.
-      if (this.#o.passdb.disabledMode === 'fail') return found({ ...password, ...fields, fail: 'Y' });
+      // fail: every client is refused (Postfix SASL included) whatever the password; every slot
+      // says so, as Dovecot goes on to the next passdb block after a failure.
+      if (this.#o.passdb.disabledMode !== 'nologin') return found({ ...fields, fail: 'Y' });
       // nologin: the password is still checked (a wrong one fails as usual, and the reason is only
       // shown to someone who knows it); login processes then refuse with the reason. Never
       // `nopassword` here: Postfix SASL ignores nologin and would accept any password.
-      return found({ ...password, ...fields, nologin: 'Y', reason: this.#o.passdb.disabledReason });
+      return hash === undefined ? NOT_FOUND : found({ password: hash, ...fields, nologin: 'Y', reason: this.#o.passdb.disabledReason });
     }
-    return found({ password: hash!, ...fields });
+    // Nothing for this slot: not found, so the passdb chain goes on (next slot, oauth2, ldap).
+    return hash === undefined ? NOT_FOUND : found({ password: hash, ...fields });
   }
 
   #userdbValue(mb: Mailbox, name: string): string {
@@ -143,6 +158,40 @@ export class DictLookup {
 /** Dovecot's dict passdb/userdb need a flat JSON object of strings: never nested, never arrays. */
 function found(fields: Record<string, string>): LookupResult {
   return { kind: 'found', value: JSON.stringify(fields) };
+}
+
+/** A dict key as it may be logged: a passdb key's password digest is cut off. */
+export function loggableDictKey(key: string): string {
+  if (!key.startsWith(PASSDB_PREFIX)) return key;
+  return parsePassdbKey(key.slice(PASSDB_PREFIX.length)).digest ? `${key.slice(0, -64)}<sha256>` : key;
+}
+
+/** A passdb key after `shared/passdb/`: the login, and which password the lookup is about. */
+interface PassdbKey {
+  readonly login: string;
+  /** SHA-256 of the client's password (`/%{sha256:password}`, 64 hex digits), when sent. */
+  readonly digest?: Buffer;
+  /** Which of the hashes Dovecot should verify (`/hash<N>`, one passdb block each); 1 by default. */
+  readonly slot: number;
+  /** `/oauth2`: the account check of a bearer-token login (no password involved). */
+  readonly oauth2?: boolean;
+}
+
+/**
+ * Splits `<login>`, `<login>/<64 hex>`, `<login>/hash<N>` or `<login>/oauth2`. A login is an
+ * address, whose domain never holds `/`, so a suffix is never mistaken for part of it.
+ */
+export function parsePassdbKey(rest: string): PassdbKey {
+  const slash = rest.lastIndexOf('/');
+  if (slash > 0) {
+    const tail = rest.slice(slash + 1);
+    const login = rest.slice(0, slash);
+    if (/^[0-9a-f]{64}$/.test(tail)) return { login, digest: Buffer.from(tail, 'hex'), slot: 1 };
+    const n = /^hash([1-9][0-9]?)$/.exec(tail);
+    if (n) return { login, slot: Number(n[1]) };
+    if (tail === 'oauth2') return { login, slot: 1, oauth2: true };
+  }
+  return { login: rest, slot: 1 };
 }
 
 type KeySpace = { kind: 'ok'; prefix: string } | Extract<LookupResult, { kind: 'unknown-map' }>;

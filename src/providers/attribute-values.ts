@@ -37,7 +37,15 @@ export function attrFlag(attributes: Readonly<Record<string, unknown>> | undefin
   return TRUE.has(s) ? true : FALSE.has(s) ? false : undefined;
 }
 
-/** A Dovecot password hash carries its scheme: `{BLF-CRYPT}$2y$...`, `{ARGON2ID}...`. */
-export function isPasswordHash(value: unknown): value is string {
-  return typeof value === 'string' && /^\{[A-Za-z0-9._-]+\}\S+$/.test(value);
+export { isPasswordHash } from '../directory/passwords.js';
+
+/**
+ * Every password hash in an attribute: a list, or one string holding hashes separated by
+ * whitespace. Never split on commas: argon2 hashes contain them (`m=65536,t=3,p=1`).
+ */
+export function attrHashes(attributes: Readonly<Record<string, unknown>> | undefined, key: string): unknown[] {
+  const raw = attributes?.[key];
+  if (raw === undefined || raw === null || raw === '') return [];
+  if (Array.isArray(raw)) return raw;
+  return typeof raw === 'string' ? raw.split(/\s+/).filter((h) => h !== '') : [raw];
 }

@@ -1,7 +1,7 @@
 import { normalizeDomain, parseAddress } from '../directory/address.js';
 import { parseQuota, type DirectoryData, type ListEntry, type MailboxEntry } from '../directory/directory-data.js';
 import type { AddressVetter, TrustCounters } from './address-trust.js';
-import { attrFlag, attrList, attrScalar, isPasswordHash } from './attribute-values.js';
+import { attrFlag, attrHashes, attrList, attrScalar, isPasswordHash } from './attribute-values.js';
 import type { GroupTree } from './group-tree.js';
 
 /** Which user and group attributes carry mail settings (provider.mapping.* plus provider.domains). */
@@ -12,7 +12,7 @@ export interface MappingOptions {
   readonly quotaAttribute: string;
   /** On/off flag; absent means enabled. */
   readonly enabledAttribute: string;
-  /** Dovecot password hash (`{BLF-CRYPT}...`) for app-password logins. */
+  /** Dovecot password hashes (`{BLF-CRYPT}...`; a list, or several separated by spaces). */
   readonly passwordHashAttribute: string;
   /** Only members of this group (name or path) get a mailbox; '' for every user with an e-mail. */
   readonly mailboxGroup: string;
@@ -111,8 +111,9 @@ export class DirectoryMapper {
     const rawQuota = attrScalar(attrs, this.#o.quotaAttribute);
     const quotaBytes = rawQuota === undefined || rawQuota === '' ? undefined : parseQuota(rawQuota);
     if (rawQuota !== undefined && rawQuota !== '' && quotaBytes === undefined) this.#invalid(who, `${this.#o.quotaAttribute} ${JSON.stringify(rawQuota)} is not a size like 5G`);
-    const hash = attrScalar(attrs, this.#o.passwordHashAttribute);
-    if (hash !== undefined && !isPasswordHash(hash)) this.#invalid(who, `${this.#o.passwordHashAttribute} is not a {SCHEME}hash; ignored`);
+    const hashes = attrHashes(attrs, this.#o.passwordHashAttribute);
+    const usable = hashes.filter(isPasswordHash);
+    if (usable.length < hashes.length) this.#invalid(who, `${this.#o.passwordHashAttribute}: ${hashes.length - usable.length} value(s) not a {SCHEME}hash; ignored`);
     s.mailboxes++;
     return {
       address: user.email.toLowerCase(),
@@ -120,7 +121,7 @@ export class DirectoryMapper {
       ...(aliases.length > 0 && { aliases }),
       ...(quotaBytes !== undefined && { quotaBytes }),
       ...(!enabled && { enabled: false }),
-      ...(isPasswordHash(hash) && { passwordHash: hash }),
+      ...(usable.length > 0 && { passwordHashes: [...new Set(usable)] }),
     };
   }
 

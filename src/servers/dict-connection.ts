@@ -4,7 +4,7 @@ import { DictCommandChar, parseDictCommand, parseDictHello, type DictCommand, ty
 import { DictLineDecoder } from '../../protocol/dict-lines.js';
 import { DICT_ITER_END, formatDictCommitReply, formatDictIterRow, formatDictLookupReply } from '../../protocol/dict-replies.js';
 import { ProtocolError } from '../../protocol/protocol-error.js';
-import { PASSDB_PREFIX, READ_ONLY_REASON, USERDB_PREFIX, type DictLookup, type DictRow } from '../lookup/dict-lookup.js';
+import { loggableDictKey, PASSDB_PREFIX, READ_ONLY_REASON, USERDB_PREFIX, type DictLookup, type DictRow } from '../lookup/dict-lookup.js';
 import { endGracefully, RequestDeadline, REQUESTS_PER_TURN, type ServedConnection } from './connection-guard.js';
 import { DICT_INTERNAL_ERROR_REPLY, toDictReply } from './replies.js';
 
@@ -240,11 +240,11 @@ class DictConnection implements ServedConnection {
       const result = this.#o.lookup.lookup(key);
       const map = key.startsWith(USERDB_PREFIX) ? 'userdb' : key.startsWith(PASSDB_PREFIX) ? 'passdb' : '(unknown)';
       this.#o.counters?.lookup('dict', map, result.kind);
-      // The key only: a passdb value holds a password hash.
-      if (this.#log.isLevelEnabled('debug')) this.#log.debug({ cmd: 'L', key, result: result.kind }, 'dict lookup');
+      // The key only (a passdb value holds a password hash), and without its password digest.
+      if (this.#log.isLevelEnabled('debug')) this.#log.debug({ cmd: 'L', key: loggableDictKey(key), result: result.kind }, 'dict lookup');
       return toDictReply(result);
     } catch (err) {
-      this.#log.error({ err, key }, 'dict lookup failed');
+      this.#log.error({ err, key: loggableDictKey(key) }, 'dict lookup failed');
       return DICT_INTERNAL_ERROR_REPLY;
     }
   }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { DictIterateFlag } from '../../protocol/dict.js';
 import { Directory } from '../../src/directory/directory.js';
 import { DEFAULT_ADDRESS_RULES } from '../../src/directory/resolve.js';
-import { DictLookup, type DictValueOptions } from '../../src/lookup/dict-lookup.js';
+import { DictLookup, loggableDictKey, type DictValueOptions } from '../../src/lookup/dict-lookup.js';
 import { ResolverCache } from '../../src/lookup/resolver-cache.js';
 import { ConfigError } from '../../src/errors.js';
 import { testConfig } from '../helpers/service.js';
@@ -77,12 +78,77 @@ describe('dict passdb values', () => {
 
   test('refuse a disabled mailbox with nologin and the reason, never with nopassword', () => {
     assert.deepEqual(json('shared/passdb/off2@example.com'), { password: '{PLAIN}o', nologin: 'Y', reason: 'Account disabled' });
-    assert.deepEqual(json('shared/passdb/off@example.com'), { nologin: 'Y', reason: 'Account disabled' });
+    assert.deepEqual(dict.lookup('shared/passdb/off@example.com'), { kind: 'not-found' }, 'nothing to check: refused');
   });
 
   test('with disabledMode fail, refuse a disabled mailbox outright (Postfix SASL ignores nologin)', () => {
     const strict = lookupOver(Directory.build(DATA, { strict: true, source: 't' }), { ...OPTIONS, passdb: { disabledMode: 'fail', disabledReason: 'x' } });
-    assert.deepEqual(JSON.parse((strict.lookup('shared/passdb/OFF2@example.com') as { value: string }).value), { password: '{PLAIN}o', user: 'off2@example.com', fail: 'Y' });
+    assert.deepEqual(JSON.parse((strict.lookup('shared/passdb/OFF2@example.com') as { value: string }).value), { user: 'off2@example.com', fail: 'Y' });
+  });
+});
+
+describe('dict passdb: several passwords, app passwords, expiry', () => {
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  const NOW = Date.parse('2026-06-01T12:00:00Z');
+  let now = NOW;
+  const data = {
+    mailboxes: [
+      {
+        address: 'ann@example.com', passwordHash: ['{BLF-CRYPT}$2y$05$old', '{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$new'],
+        appPasswords: [
+          { id: 'phone', hash: `{SHA256.HEX}${sha('key-phone')}` },
+          { id: 'laptop', hash: `{SHA256.HEX}${sha('key-laptop')}`, expires: '2026-06-01T13:00:00Z' },
+        ],
+      },
+      { address: 'ben@example.com', appPasswords: [{ id: 'ben', hash: `{SHA256.HEX}${sha('key-ben')}` }] },
+      { address: 'cid@example.com', enabled: false, passwordHash: '{PLAIN}c', appPasswords: [{ id: 'cid', hash: `{SHA256.HEX}${sha('key-cid')}` }] },
+    ],
+  };
+  const source = (d: Directory) => ({ current: () => d, unavailableReason: () => '' });
+  const dir = Directory.build(data, { strict: true, source: 't' });
+  const failing = new DictLookup(source(dir), new ResolverCache(source(dir), DEFAULT_ADDRESS_RULES), { ...OPTIONS, passdb: { disabledMode: 'fail', disabledReason: 'x' } }, () => now);
+  const get = (key: string) => {
+    const r = failing.lookup(key);
+    return r.kind === 'found' ? JSON.parse(r.value) : r.kind;
+  };
+
+  test('the digest of an app password returns that app password\'s hash; both of a user\'s work', () => {
+    assert.deepEqual(get(`shared/passdb/ann@example.com/${sha('key-phone')}`), { password: `{SHA256.HEX}${sha('key-phone')}` });
+    assert.deepEqual(get(`shared/passdb/ann@example.com/${sha('key-laptop')}`), { password: `{SHA256.HEX}${sha('key-laptop')}` });
+  });
+
+  test('any other digest gets the first hash, later slots the next ones, then not-found', () => {
+    assert.deepEqual(get(`shared/passdb/ann@example.com/${sha('typed-password')}`), { password: '{BLF-CRYPT}$2y$05$old' });
+    assert.deepEqual(get(`shared/passdb/ann@example.com/${sha('key-ben')}`), { password: '{BLF-CRYPT}$2y$05$old' }, "another user's key is not ann's");
+    assert.deepEqual(get('shared/passdb/ann@example.com/hash2'), { password: '{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$new' });
+    assert.equal(get('shared/passdb/ann@example.com/hash3'), 'not-found');
+    assert.equal(get(`shared/passdb/ben@example.com/${sha('typed-password')}`), 'not-found', 'ben has only app passwords');
+  });
+
+  test('an app password stops matching the moment it expires, without a sync', () => {
+    now = Date.parse('2026-06-01T13:00:00Z');
+    try {
+      assert.deepEqual(get(`shared/passdb/ann@example.com/${sha('key-laptop')}`), { password: '{BLF-CRYPT}$2y$05$old' });
+      assert.deepEqual(get(`shared/passdb/ann@example.com/${sha('key-phone')}`), { password: `{SHA256.HEX}${sha('key-phone')}` });
+    } finally {
+      now = NOW;
+    }
+  });
+
+  test('a disabled mailbox fails on every slot, whatever the password', () => {
+    for (const key of [`shared/passdb/cid@example.com/${sha('key-cid')}`, 'shared/passdb/cid@example.com', 'shared/passdb/cid@example.com/hash2']) {
+      assert.deepEqual(get(key), { fail: 'Y' }, key);
+    }
+  });
+
+  test('the password digest never reaches a log line', () => {
+    const key = `shared/passdb/ann@example.com/${sha('key-phone')}`;
+    assert.equal(loggableDictKey(key), 'shared/passdb/ann@example.com/<sha256>');
+    assert.equal(loggableDictKey('shared/userdb/ann@example.com'), 'shared/userdb/ann@example.com');
+  });
+
+  test('a directory refuses an app password given as a key instead of a hash', () => {
+    assert.throws(() => Directory.build({ mailboxes: [{ address: 'x@example.com', appPasswords: [{ id: 'a', hash: 'plain-key' }] }] }, { strict: true, source: 't' }), /appPasswords\[0\]: hash must be a \{SCHEME\}hash/);
   });
 });
 

@@ -48,7 +48,7 @@ describe('Authentik provider', () => {
     assert.equal(answer(s, 'mailbox', 'frank@foreign.org'), 'NOTFOUND');
     const resolver = s.resolvers.resolver()!;
     assert.equal(resolver.mailbox('alice@example.com')?.quotaBytes, 5 * 1024 ** 3);
-    assert.equal(resolver.mailbox('alice@example.com')?.passwordHash, '{BLF-CRYPT}$2y$05$abcdefghijklmnopqrstuv');
+    assert.deepEqual(resolver.mailbox('alice@example.com')?.passwordHashes, ['{BLF-CRYPT}$2y$05$abcdefghijklmnopqrstuv']);
     assert.equal(resolver.mailbox('gina@example.com')?.quotaBytes, undefined, 'a bad quota is dropped, the mailbox kept');
     await svc.stop();
     await ak.stop();

@@ -44,7 +44,7 @@ describe('Keycloak provider', () => {
     assert.equal(answer(s, 'alias', 'staff@example.com'), 'alice@example.com,bob@example.com,fred@example.com,gina@example.com');
     const alice = s.resolvers.resolver()!.mailbox('alice@example.com')!;
     assert.equal(alice.quotaBytes, 2 * 1024 ** 3);
-    assert.match(alice.passwordHash ?? '', /^\{ARGON2ID\}/);
+    assert.match(alice.passwordHashes[0] ?? '', /^\{ARGON2ID\}/);
     assert.ok(kc.seen(/\/users$/).every((r) => r.query.get('briefRepresentation') === 'false'), 'attributes need the full representation');
     await svc.stop();
     await kc.stop();
