@@ -26,8 +26,6 @@ describe('Postfix -> LMTP -> Dovecot, both looking users up through mailroster',
       socketmap: { listen: ['127.0.0.1:0'] },
       dict: {
         listen: [dictSocket], userdb: { uid: String(VMAIL_UID), gid: String(VMAIL_UID), home: `${dv.vmail}/%d/%n`, mail: 'maildir:~/Maildir' },
-        // Postfix SASL ignores nologin; this is the setting README recommends with SASL.
-        passdb: { disabledMode: 'fail' },
       },
     });
     const sm = svc.service.socketmap.addresses[0]!;
@@ -71,11 +69,13 @@ describe('Postfix -> LMTP -> Dovecot, both looking users up through mailroster',
     assert.match(r.rcpt, /^550 5\.1\.1 /);
   });
 
-  test('Postfix SASL authenticates through Dovecot\'s dict passdb: address, alias, wrong password, disabled', async () => {
+  test('Postfix SASL authenticates through Dovecot\'s dict passdb: address, alias, app password, wrong password; disabled refused by password and app password', async () => {
     assert.match(await smtpAuth(pf.smtpPort, 'alice@example.com', 'secret'), /^235 /);
     assert.match(await smtpAuth(pf.smtpPort, 'Postmaster@example.com', 'secret'), /^235 /);
     assert.match(await smtpAuth(pf.smtpPort, 'alice@example.com', 'wrong'), /^535 /);
-    assert.match(await smtpAuth(pf.smtpPort, 'dave@example.com', 'dave-pw'), /^535 /, 'disabled, right password: refused (disabledMode fail)');
+    assert.match(await smtpAuth(pf.smtpPort, 'alice@example.com', 'alice-app-key'), /^235 /, 'app password');
+    assert.match(await smtpAuth(pf.smtpPort, 'dave@example.com', 'dave-pw'), /^535 /, 'disabled, right password: refused by default');
+    assert.match(await smtpAuth(pf.smtpPort, 'dave@example.com', 'dave-app-key'), /^535 /, 'disabled, right app password: refused by default');
   });
 
   test('smtpd_sender_login_maps: a user sends as her address and aliases, not as someone else; strangers must log in', async () => {

@@ -55,12 +55,14 @@ describe('Postfix 3.7 -> LMTP -> Dovecot 2.4, both looking users up through mail
     assert.match((await sendMail(pf.smtpPort, 'nobody@example.com', 'token24-unknown')).rcpt, /^550 5\.1\.1 /);
   });
 
-  test("Postfix SASL through Dovecot 2.4's Lua passdb: address, alias, wrong password, disabled refused", async () => {
+  test("Postfix SASL through Dovecot 2.4's Lua passdb: address, alias, app password, wrong password; disabled refused by password and app password", async () => {
     assert.match(await smtpAuth(pf.smtpPort, 'alice@example.com', 'secret'), /^235 /);
     assert.match(await smtpAuth(pf.smtpPort, 'Postmaster@example.com', 'secret'), /^235 /);
     assert.match(await smtpAuth(pf.smtpPort, 'alice@example.com', 'wrong'), /^535 /);
     // 2.4 refuses a disabled mailbox outright: Postfix SASL cannot slip past a nologin here.
-    assert.match(await smtpAuth(pf.smtpPort, 'dave@example.com', 'dave-pw'), /^535 /);
+    assert.match(await smtpAuth(pf.smtpPort, 'alice@example.com', 'alice-app-key'), /^235 /, 'app password');
+    assert.match(await smtpAuth(pf.smtpPort, 'dave@example.com', 'dave-pw'), /^535 /, 'disabled, right password');
+    assert.match(await smtpAuth(pf.smtpPort, 'dave@example.com', 'dave-app-key'), /^535 /, 'disabled, right app password');
   });
 
   test('with the auth endpoint down, Dovecot defers (4xx) and Postfix delivers once it is back', async () => {

@@ -11,11 +11,14 @@ mailboxes:
   - address: alice@example.com
     aliases: [postmaster@example.com]
     passwordHash: "{PLAIN}secret"
+    # The SHA-256 of "alice-app-key", as mailroster stores an app password.
+    appPasswords: [{ id: phone, hash: "{SHA256.HEX}11b5dd8006411407336da103fef55d282326f53aa5d3e2d4bda72db47ea9992a" }]
   - address: bob@example.com
   - address: carol@example.com
   - address: dave@example.com
     enabled: false
     passwordHash: "{PLAIN}dave-pw"
+    appPasswords: [{ id: laptop, hash: "{SHA256.HEX}bece576ef1a8eee1ecf2d1633e40c88033ef1d24da4ed25a45f21668c9c3b6e7" }]
 `;
 
 /** AUTH PLAIN on a fresh SMTP session: the reply line. */
