@@ -16,7 +16,8 @@ export async function fetchDirectoryOnce(config: AppConfig): Promise<Directory> 
   // Provider warnings (skipped users, retries) go to stderr, away from the command's output.
   const provider = createProvider(config, createLogger(config.log.level, pino.destination(2)));
   try {
-    const data = await provider.fetchDirectory(new AbortController().signal);
+    // A one-off check reads no app password key: each read is an event in the provider's log.
+    const data = await provider.fetchDirectory(new AbortController().signal, { readSecrets: false });
     return Directory.build(data, { strict: provider.strict, source: provider.source ?? provider.name });
   } finally {
     await provider.close?.();

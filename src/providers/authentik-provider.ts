@@ -11,7 +11,8 @@ import type { Page } from './paging.js';
 import { ProviderError } from './provider-error.js';
 import type { ProviderUser } from './provider-mapping.js';
 import { ProviderFeatures, type ProviderStatus } from './provider-status.js';
-import type { DirectoryChange, DirectoryProvider } from './provider.js';
+import type { DirectoryChange, DirectoryProvider, FetchOptions } from './provider.js';
+import { AuthentikAppPasswords, withAppPasswords } from './authentik-app-passwords.js';
 
 /** Authentik settings: base URL and API token (already read from provider.authentik.tokenFile). */
 export interface AuthentikOptions extends IdpOptions {
@@ -39,6 +40,7 @@ export class AuthentikProvider implements DirectoryProvider {
   readonly #features: ProviderFeatures;
   readonly #feed: AuthentikFeed;
   readonly #trust: AuthentikTrust;
+  readonly #appPasswords: AuthentikAppPasswords;
   #tracker: ChangeTracker | undefined;
 
   constructor(options: AuthentikOptions) {
@@ -47,10 +49,11 @@ export class AuthentikProvider implements DirectoryProvider {
     this.#features = new ProviderFeatures(this.name, options.logger);
     this.#feed = new AuthentikFeed(this.#api, this.#features);
     this.#trust = new AuthentikTrust(this.#api, this.#features, options.selfService);
+    this.#appPasswords = new AuthentikAppPasswords(this.#api, options.logger);
   }
 
   /** Checks the token, reads every group, then every user page by page; rejects on any failed page. */
-  async fetchDirectory(signal: AbortSignal): Promise<DirectoryData> {
+  async fetchDirectory(signal: AbortSignal, options: FetchOptions = {}): Promise<DirectoryData> {
     const ownership = await this.#trust.check(signal);
     const result = await runFullSync({
       name: this.name, mapping: this.#o.mapping, logger: this.#o.logger,
@@ -62,7 +65,7 @@ export class AuthentikProvider implements DirectoryProvider {
     }, signal);
     this.#tracker = result.tracker;
     this.#features.recordSync(result.counts);
-    return result.data;
+    return this.#appPasswords.attach(result.data, options.known, options.readSecrets !== false, signal);
   }
 
   /**
@@ -76,7 +79,10 @@ export class AuthentikProvider implements DirectoryProvider {
     if (tracker === undefined) return { changes: [], cursor };
     const changes: DirectoryChange[] = [];
     const next = await this.#feed.poll(cursor, signal, (raw) => {
-      changes.push(tracker.user(idString(raw.pk)!, this.#toUser(raw), groupIdsOf(raw)));
+      const id = idString(raw.pk)!;
+      const change = tracker.user(id, this.#toUser(raw), groupIdsOf(raw));
+      // App passwords are read by the full sync; an upsert keeps them.
+      changes.push(change.op === 'upsert-mailbox' ? { ...change, mailbox: withAppPasswords(change.mailbox, change.mailbox.enabled === false ? undefined : this.#appPasswords.forUser(id)) } : change);
     });
     if (changes.length > 0) changes.push(...tracker.listChanges());
     return { changes, cursor: next };

@@ -4,6 +4,14 @@ import type { ProviderStatus } from './provider-status.js';
 
 export type { DirectoryChange };
 
+/** What a full fetch may reuse, and whether it may read secrets. */
+export interface FetchOptions {
+  /** What the store holds (however stale): secrets already read (app password hashes) are reused. */
+  readonly known?: DirectoryData;
+  /** false: read no secret at all (one-off commands); only known ones are used. Default true. */
+  readonly readSecrets?: boolean;
+}
+
 /**
  * One identity provider behind one interface: adding Zitadel, Entra ID or LDAP means one new file
  * that implements this and one line in provider-factory.ts.
@@ -22,7 +30,7 @@ export interface DirectoryProvider {
    * Fetches the complete directory. Must reject on any failure, never resolve with a partial
    * answer: the sync engine replaces the whole directory with what this returns.
    */
-  fetchDirectory(signal: AbortSignal): Promise<DirectoryData>;
+  fetchDirectory(signal: AbortSignal, options?: FetchOptions): Promise<DirectoryData>;
   /**
    * Optional incremental feed: the changes since `cursor` (undefined: start from now) and the
    * cursor to pass next time. The periodic full sync stays the reconcile for anything missed.

@@ -148,7 +148,9 @@ export class SyncEngine {
           return undefined;
         });
       }
-      const data = await provider.fetchDirectory(this.#abort.signal);
+      // What the store holds lets the provider skip secrets it already read (Authentik app password keys).
+      const known = (store.lastGood?.() ?? store.current())?.data;
+      const data = await provider.fetchDirectory(this.#abort.signal, known && { known });
       const directory = this.#build(data);
       const outcome = await this.#write(directory, request, { fullSync: true, ...(this.#cursor !== undefined && { cursor: this.#cursor }) });
       this.#failures = 0;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FakeIdpServer, insertSorted, type RouteReply, type SeenRequest } from './fake-idp.js';
+import { FakeAuthentikTokens } from './fake-authentik-tokens.js';
 
 /** An Authentik user as /api/v3/core/users/ returns it (client-go docs/User.md). */
 export interface AkUser {
@@ -70,6 +71,8 @@ export class FakeAuthentik extends FakeIdpServer {
   readonly users: AkUser[] = [];
   readonly groups: AkGroup[] = [];
   onUsersPage: ((page: number) => void) | undefined;
+  /** App passwords, other tokens and OAuth2 introspection (fake-authentik-tokens.ts). */
+  readonly tokens = new FakeAuthentikTokens();
   #pk = 0;
   #clock = Date.parse('2026-01-01T00:00:00Z');
   #memberIndex: { signature: string; map: Map<number, string[]> } | undefined;
@@ -120,6 +123,9 @@ export class FakeAuthentik extends FakeIdpServer {
   }
 
   protected route(req: SeenRequest): RouteReply | undefined {
+    // The OAuth2 endpoints authenticate clients, not API tokens.
+    const introspection = this.tokens.introspect(req);
+    if (introspection) return introspection;
     const valid = req.authorization === `Bearer ${this.token}` && this.tokenIntent === 'api' && (this.tokenExpires === undefined || this.tokenExpires > Date.now());
     // DRF AuthenticationFailed without an authenticate header: 403, not 401.
     if (!valid) return { status: 403, body: { detail: 'Token invalid/expired' } };
@@ -130,7 +136,10 @@ export class FakeAuthentik extends FakeIdpServer {
       case '/api/v3/core/groups/': return this.#can('authentik_core.view_group') ?? paginate(this.groups.map((g) => this.#group(g)), q, this.#cap());
       case '/api/v3/admin/settings/': return this.#can('authentik_rbac.view_system_settings') ?? { status: 200, body: { ...this.settings } };
       case '/api/v3/flows/instances/': return this.#can('authentik_flows.view_flow', true) ?? paginate(this.#flows(q), q, this.#cap());
-      default: return undefined;
+      default: return this.tokens.route(req, (items, query) => paginate(items, query, this.#cap()), (pk) => {
+        const u = this.users.find((x) => x.pk === pk);
+        return u && { pk: u.pk, username: u.username, name: u.name, is_active: u.is_active, email: u.email, attributes: u.attributes, uid: u.uid, uuid: u.uuid };
+      });
     }
   }
 
