@@ -27,6 +27,8 @@ export interface ServiceDeps {
   readonly logger: Logger;
   readonly provider?: DirectoryProvider;
   readonly store?: DirectoryStore;
+  /** The clock app-password expiry is checked against (tests move it); default Date.now. */
+  readonly now?: () => number;
 }
 
 /** A running mailroster: listeners, store and sync, started and stopped together. */
@@ -71,7 +73,7 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
   };
   const socketmap = listenerFor('socketmap', config.socketmap, logger, (socket, log) => serveSocketmap(socket, log, { ...socketmapOptions }));
   const dictOptions = {
-    lookup: new DictLookup(store, resolvers, config.dict), counters,
+    lookup: new DictLookup(store, resolvers, config.dict, deps.now), counters,
     maxLineBytes: config.dict.maxLineBytes, idleTimeoutMs: config.dict.idleTimeoutMs, requestTimeoutMs: config.dict.requestTimeoutMs,
   };
   const dict = listenerFor('dict', config.dict, logger, (socket, log) => serveDict(socket, log, { ...dictOptions }));
@@ -81,7 +83,7 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
     connections: () => Object.fromEntries(Object.entries(listeners).map(([proto, l]) => [proto, l.connectionCount])),
   });
   const http = new OpsHttpServer({ store, sync, registry, logger, provider: () => provider.status?.() });
-  const auth = createAuthServer(config, resolvers, store, counters, logger);
+  const auth = createAuthServer(config, resolvers, store, counters, logger, deps.now);
   let firstSync: Promise<SyncOutcome> | undefined;
   let current = config;
   const reloadTargets = {
@@ -119,13 +121,13 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
 }
 
 /** The auth endpoint when `auth.listen` is set; its secret is required then. */
-function createAuthServer(config: AppConfig, resolvers: ResolverCache, store: DirectoryStore, counters: LookupCounters, logger: Logger): AuthHttpServer | undefined {
+function createAuthServer(config: AppConfig, resolvers: ResolverCache, store: DirectoryStore, counters: LookupCounters, logger: Logger, now?: () => number): AuthHttpServer | undefined {
   const a = config.auth;
   if (a.listen === '') return undefined;
   const secret = readSecret(a.secret, a.secretFile, 'auth.secretFile');
   if (secret === '') throw new ConfigError('auth.listen is set but auth.secret (or auth.secretFile) is empty: the endpoint hands out password hashes');
   return new AuthHttpServer({
-    lookup: new AuthLookup(store, resolvers, config.dict), secret, counters, logger,
+    lookup: new AuthLookup(store, resolvers, config.dict, now), secret, counters, logger,
     maxHeaderBytes: a.maxHeaderBytes, maxConnections: a.maxConnections,
   });
 }

@@ -29,10 +29,12 @@ export class AuthLookup {
   readonly #resolvers: ResolverCache;
   readonly #userdbFields: UserdbFieldBuilder;
   readonly #disabledReason: string;
+  readonly #now: () => number;
 
-  /** Throws ConfigError when a userdb template has no 2.4 form. */
-  constructor(source: DirectorySource, resolvers: ResolverCache, options: AuthLookupOptions) {
+  /** Throws ConfigError when a userdb template has no 2.4 form. `now`: the clock app-password expiry is checked against. */
+  constructor(source: DirectorySource, resolvers: ResolverCache, options: AuthLookupOptions, now: () => number = Date.now) {
     this.#source = source;
+    this.#now = now;
     this.#resolvers = resolvers;
     this.#userdbFields = new UserdbFieldBuilder(options.userdb, '2.4');
     this.#disabledReason = options.passdb.disabledReason;
@@ -47,7 +49,7 @@ export class AuthLookup {
     // A name that is not UTF-8 cannot be in any directory.
     if (!request.utf8) return NOT_FOUND;
     if (request.kind === 'passdb') {
-      const d = decidePassdb(dir, request.name);
+      const d = decidePassdb(dir, request.name, this.#now());
       return d.kind === 'found' ? { kind: 'passdb', candidate: d.value, disabledReason: this.#disabledReason } : NOT_FOUND;
     }
     const d = decideUserdb(resolver, request.name);
