@@ -113,7 +113,7 @@ export const providerSchema = {
         env: 'MAILROSTER_PROVIDER_MAPPING_ENABLED_ATTRIBUTE',
       },
       passwordHashAttribute: {
-        doc: 'User attribute with a Dovecot password hash ({SCHEME}...) for app-password logins',
+        doc: 'User attribute with Dovecot password hashes ({SCHEME}...; a list or several separated by spaces), any of which signs in',
         format: String,
         default: 'mailPasswordHash',
         env: 'MAILROSTER_PROVIDER_MAPPING_PASSWORD_HASH_ATTRIBUTE',
