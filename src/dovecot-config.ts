@@ -1,12 +1,8 @@
 import type { AppConfig } from './config/config.js';
 import { parseEndpoint } from './config/formats.js';
 import { ConfigError } from './errors.js';
+import { OAUTH2_MECHANISMS, PASSWORD_MECHANISMS, oauth2Settings, renderOauth2Blocks23, renderOauth2CheckExt23, renderOauth2Ext23, type OAuth2Settings } from './dovecot-oauth2.js';
 
-/**
- * What mailroster's password passdbs serve: `none` is a lookup without authentication (doveadm
- * auth lookup, proxying), which fails with `plain login` alone; bearer tokens go to OAuth2.
- */
-export const PASSWORD_MECHANISMS = 'plain login none';
 
 /** Where `dovecot-config` assumes the args file goes unless told otherwise. */
 export const DEFAULT_DICT_AUTH_EXT = '/etc/dovecot/dovecot-dict-auth.conf.ext';
@@ -98,18 +94,71 @@ function uriLines(socketPath: string, options: { idleMsecs?: number }): string[]
   ];
 }
 
-/** What `mailroster dovecot-config [EXT_PATH]` prints: both files, each under a header. */
-export function renderDovecotConfig(config: AppConfig, extPath = DEFAULT_DICT_AUTH_EXT): string {
+/** One file of a generated Dovecot configuration. */
+export interface DovecotFile {
+  readonly path: string;
+  readonly content: string;
+  /** 0o600 for a file holding a secret. */
+  readonly mode: number;
+}
+
+/** Everything Dovecot 2.3 needs: the blocks for dovecot.conf and the args files they name. */
+export interface Dovecot23Auth {
+  readonly blocks: string;
+  readonly files: readonly DovecotFile[];
+}
+
+/** Options of {@link dovecot23Auth}. */
+export interface Dovecot23Options {
+  readonly hashSlots: number;
+  readonly idleMsecs?: number;
+  /** Also let webmail log in with bearer tokens (`dovecot-config --oauth2`). */
+  readonly oauth2?: OAuth2Settings;
+}
+
+/**
+ * The 2.3 passdb/userdb configuration. With OAuth2, the bearer mechanisms go to mailroster's
+ * account check and Dovecot's oauth2 passdb, the password passdbs keep `plain login`, and
+ * `auth_mechanisms` gains the two mechanisms (docker-mailserver #3812: an oauth2 passdb that
+ * also sees password logins logs a failure for each, which trips Fail2Ban).
+ */
+export function dovecot23Auth(socket: string, extPath: string, options: Dovecot23Options): Dovecot23Auth {
+  const file = (path: string, content: string, mode = 0o644): DovecotFile => ({ path, content, mode });
+  const files = [
+    file(extPath, renderDictAuthExt(socket, options)),
+    ...Array.from({ length: options.hashSlots - 1 }, (_, i) => file(slotExtPath(extPath, i + 2), renderDictSlotExt(socket, i + 2, options))),
+  ];
+  if (!options.oauth2) return { blocks: renderDovecotAuthBlocks(extPath, { hashSlots: options.hashSlots }), files };
+  const checkExt = siblingPath(extPath, 'dovecot-dict-oauth2.conf.ext');
+  const oauth2Ext = siblingPath(extPath, 'dovecot-oauth2.conf.ext');
+  files.push(file(checkExt, renderOauth2CheckExt23(uriLines(socket, options))), file(oauth2Ext, renderOauth2Ext23(options.oauth2), 0o600));
+  return {
+    blocks: [
+      `auth_mechanisms = $auth_mechanisms ${OAUTH2_MECHANISMS}`,
+      renderOauth2Blocks23(checkExt, oauth2Ext),
+      renderDovecotAuthBlocks(extPath, { hashSlots: options.hashSlots, mechanisms: PASSWORD_MECHANISMS }),
+    ].join('\n'),
+    files,
+  };
+}
+
+/** A file next to `path`. */
+function siblingPath(path: string, name: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? name : `${path.slice(0, slash + 1)}${name}`;
+}
+
+/** What `mailroster dovecot-config [EXT_PATH] [--oauth2]` prints: every piece under a header. */
+export function renderDovecotConfig(config: AppConfig, extPath = DEFAULT_DICT_AUTH_EXT, options: { oauth2?: boolean } = {}): string {
   const socket = dictSocketPath(config);
+  const auth = dovecot23Auth(socket, extPath, { hashSlots: config.dict.passdb.hashSlots, ...(options.oauth2 && { oauth2: oauth2Settings(config) }) });
   return [
     '# mailroster: Dovecot 2.3 passdb/userdb through the dict proxy protocol.',
     '# Dovecot 2.4 removed the dict passdb/userdb driver: use `dovecot-config --dovecot 2.4 --out DIR`.',
     '#',
     '# ---- dovecot.conf (or conf.d/10-auth.conf; remove other passdb/userdb blocks you replace)',
-    renderDovecotAuthBlocks(extPath, { hashSlots: config.dict.passdb.hashSlots }),
-    `# ---- ${extPath}`,
+    auth.blocks,
     `# To keep one connection between lookups: uri = proxy:idle_msecs=60000:${socket}:${DICT_NAME}`,
-    renderDictAuthExt(socket),
-    ...Array.from({ length: config.dict.passdb.hashSlots - 1 }, (_, i) => [`# ---- ${slotExtPath(extPath, i + 2)}`, renderDictSlotExt(socket, i + 2)]).flat(),
+    ...auth.files.flatMap((f) => [`# ---- ${f.path}${f.mode === 0o600 ? ' (mode 0600: holds the client secret)' : ''}`, f.content]),
   ].join('\n');
 }

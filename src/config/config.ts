@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import { CONVICT_FORMATS } from './formats.js';
 import { authSchema } from './schema-auth.js';
 import { dictSchema } from './schema-dict.js';
+import { oauth2Schema } from './schema-oauth2.js';
 import { providerSchema } from './schema-provider.js';
 import { serverSchema } from './schema-server.js';
 import { storeSchema } from './schema-store.js';
@@ -16,7 +17,7 @@ convict.addParser([
 ]);
 
 /** The whole schema: every key has doc, format, default and env. */
-export const SCHEMA = { ...serverSchema, ...dictSchema, ...authSchema, ...storeSchema, ...providerSchema };
+export const SCHEMA = { ...serverSchema, ...dictSchema, ...authSchema, ...storeSchema, ...providerSchema, ...oauth2Schema };
 
 function newConfig() {
   return convict(SCHEMA, { env: {}, args: [] });

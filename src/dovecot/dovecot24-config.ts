@@ -10,6 +10,8 @@ export const OUT_FILES = {
   lua: 'mailroster-auth.lua',
   secret: 'auth-secret',
   dictAuthExt: 'dovecot-dict-auth.conf.ext',
+  /** The webmail client's secret for 2.4's oauth2 { client_secret = <file }. */
+  oauth2Secret: 'oauth2-client-secret',
 } as const;
 
 /** Where the 2.4 files are assumed to live when printed without --out. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/temp.js';
 import { execFile } from 'node:child_process';
@@ -25,6 +26,28 @@ describe('mailroster dovecot-config', () => {
     assert.match(r.stdout, /^userdb \{\n {2}driver = dict\n {2}args = \/etc\/dovecot\/mr\.conf\.ext\n\}$/m);
     assert.match(r.stdout, /^uri = proxy:\/run\/mailroster\/dict\.sock:mailroster$/m);
     assert.match(r.stdout, /^iterate_prefix = userdb\/$/m);
+  });
+
+  test('--oauth2 adds the account check and the oauth2 passdb for the bearer mechanisms only; the secret comes from its file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-oauth2-'));
+    writeFileSync(join(dir, 'secret'), 'kc-secret\n');
+    const env = {
+      MAILROSTER_DICT_LISTEN: '/run/mailroster/dict.sock', MAILROSTER_PROVIDER_TYPE: 'keycloak', MAILROSTER_PROVIDER_KEYCLOAK_URL: 'https://sso.example.com',
+      MAILROSTER_PROVIDER_KEYCLOAK_REALM: 'mail', MAILROSTER_OAUTH2_CLIENT_ID: 'roundcube', MAILROSTER_OAUTH2_CLIENT_SECRET_FILE: join(dir, 'secret'),
+    };
+    const r = await dovecotConfig(['/etc/dovecot/mr.conf.ext', '--oauth2'], env);
+    rmSync(dir, { recursive: true });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^auth_mechanisms = \$auth_mechanisms xoauth2 oauthbearer$/m);
+    assert.match(r.stdout, /^passdb \{\n {2}driver = oauth2\n {2}mechanisms = xoauth2 oauthbearer\n {2}args = \/etc\/dovecot\/dovecot-oauth2\.conf\.ext\n\}$/m);
+    assert.match(r.stdout, /^passdb \{\n {2}driver = dict\n {2}mechanisms = plain login none\n {2}args = \/etc\/dovecot\/mr\.conf\.ext\n\}$/m);
+    assert.match(r.stdout, /^introspection_url = https:\/\/sso\.example\.com\/realms\/mail\/protocol\/openid-connect\/token\/introspect$/m);
+    assert.match(r.stdout, /^openid_configuration_url = https:\/\/sso\.example\.com\/realms\/mail\/\.well-known\/openid-configuration$/m);
+    assert.match(r.stdout, /^client_secret = kc-secret$/m);
+    assert.match(r.stdout, /^username_attribute = email$/m);
+    const missing = await dovecotConfig(['--oauth2'], { MAILROSTER_DICT_LISTEN: '/run/d.sock' });
+    assert.equal(missing.code, 78);
+    assert.match(missing.stderr, /oauth2\.introspectionUrl: required/);
   });
 
   test('refuses a configuration without a UNIX socket (Dovecot has no TCP dict client)', async () => {

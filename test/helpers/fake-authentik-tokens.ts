@@ -30,6 +30,10 @@ export class FakeAuthentikTokens {
   permissions = new Set<TokenPermission>(['view_token', 'view_token_key']);
   /** pk of the API token's own user (a service account in real set-ups). */
   apiUserPk = -1;
+  /** OAuth2 access tokens -> the e-mail claim their introspection reports (active while listed). */
+  readonly accessTokens = new Map<string, string>();
+  /** The OAuth2 client allowed to introspect (the webmail's provider client). */
+  readonly oauthClient = { id: 'roundcube', secret: 'roundcube-secret' };
 
   /** Adds a token of `user`; Authentik generates 128 random letters and digits as the key. */
   add(user: number, identifier: string, fields: Partial<AkToken> = {}): AkToken & { key: string } {
@@ -45,6 +49,23 @@ export class FakeAuthentikTokens {
   /** Deletes a token by identifier. */
   remove(identifier: string): void {
     this.tokens.splice(this.tokens.findIndex((t) => t.identifier === identifier), 1);
+  }
+
+  /**
+   * RFC 7662 introspection as Authentik's /application/o/introspect/ answers it: client
+   * credentials in the form body or Basic auth, else 401; `{"active": false}` for an unknown token.
+   */
+  introspect(req: SeenRequest): RouteReply | undefined {
+    if (req.path !== '/application/o/introspect/') return undefined;
+    if (req.method !== 'POST') return { status: 405, body: { detail: 'Method not allowed' } };
+    const form = new URLSearchParams(req.body);
+    const basic = req.authorization?.startsWith('Basic ') ? Buffer.from(req.authorization.slice(6), 'base64').toString().split(':') : [];
+    const id = form.get('client_id') || basic[0];
+    const secret = form.get('client_secret') || basic[1];
+    if (id !== this.oauthClient.id || secret !== this.oauthClient.secret) return { status: 401, body: { error: 'invalid_client' } };
+    const email = this.accessTokens.get(form.get('token') ?? '');
+    if (email === undefined) return { status: 200, body: { active: false } };
+    return { status: 200, body: { active: true, client_id: id, sub: `sub-${email}`, email, email_verified: true, scope: 'openid email profile' } };
   }
 
   /** The reply for a token route, or undefined for any other path. */
