@@ -22,7 +22,9 @@ describe('mailroster dovecot-config', () => {
   test('prints the passdb/userdb blocks and the args file for the first UNIX socket', async () => {
     const r = await dovecotConfig(['/etc/dovecot/mr.conf.ext'], { MAILROSTER_DICT_LISTEN: '127.0.0.1:9999,/run/mailroster/dict.sock' });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^passdb \{\n {2}driver = dict\n {2}args = \/etc\/dovecot\/mr\.conf\.ext\n(?: {2}#.*\n)? {2}mechanisms = plain login\n\}$/m);
+    assert.match(r.stdout, /^passdb \{\n {2}driver = dict\n {2}mechanisms = plain login none\n {2}args = \/etc\/dovecot\/mr\.conf\.ext\n\}$/m);
+    assert.match(r.stdout, /^passdb \{\n {2}driver = dict\n {2}mechanisms = plain login none\n {2}args = \/etc\/dovecot\/mr-hash2\.conf\.ext\n\}$/m, 'a second hash slot');
+    assert.match(r.stdout, /^ {2}key = passdb\/%u\/%\{sha256:password\}$/m, 'the password digest in the key');
     assert.match(r.stdout, /^userdb \{\n {2}driver = dict\n {2}args = \/etc\/dovecot\/mr\.conf\.ext\n\}$/m);
     assert.match(r.stdout, /^uri = proxy:\/run\/mailroster\/dict\.sock:mailroster$/m);
     assert.match(r.stdout, /^iterate_prefix = userdb\/$/m);
@@ -62,7 +64,8 @@ describe('mailroster dovecot-config', () => {
       const out = join(tmp.path, 'dv');
       const r = await dovecotConfig(['--dovecot', '2.3', '--out', out], { MAILROSTER_DICT_LISTEN: '/run/mailroster/dict.sock' });
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(readdirSync(out).sort(), ['dovecot-dict-auth.conf.ext', 'mailroster.conf']);
+      assert.deepEqual(readdirSync(out).sort(), ['dovecot-dict-auth-hash2.conf.ext', 'dovecot-dict-auth.conf.ext', 'mailroster.conf']);
+      assert.match(readFileSync(join(out, 'mailroster.conf'), 'utf8'), new RegExp(`args = ${out}/dovecot-dict-auth-hash2\\.conf\\.ext`));
       assert.match(readFileSync(join(out, 'mailroster.conf'), 'utf8'), new RegExp(`args = ${out}/dovecot-dict-auth\\.conf\\.ext`));
       assert.match(readFileSync(join(out, 'dovecot-dict-auth.conf.ext'), 'utf8'), /^uri = proxy:\/run\/mailroster\/dict\.sock:mailroster$/m);
       assert.match(r.stdout, new RegExp(`!include ${out}/mailroster\\.conf`));
