@@ -21,14 +21,15 @@ commands:
   check-config          validate the configuration and the directory, then exit
   print-config          print the effective configuration, secrets redacted
   postfix-config        print the Postfix main.cf lines for the configured endpoints
-  dovecot-config [EXT] [--dovecot 2.3|2.4] [--out DIR] [--auth-url URL] [--dovecot-dir PATH]
+  dovecot-config [EXT] [--dovecot 2.3|2.4] [--out DIR] [--auth-url URL] [--dovecot-dir PATH] [--oauth2]
                         Dovecot passdb/userdb config: 2.3 (default) the dict blocks and the args
                         file for the first dict.listen socket (EXT: where that file goes); 2.4 the
                         Lua bridge to auth.listen. --out DIR writes every file into DIR (the
                         secret at mode 0600) for "!include DIR/mailroster.conf"; --dovecot-dir:
                         where Dovecot sees DIR (a container mount), --auth-url: how it reaches
                         mailroster (default: auth.listen); --idle-msecs N (2.3): keep dict
-                        connections open N ms between lookups
+                        connections open N ms between lookups; --oauth2: also bearer-token
+                        logins checked at the provider's introspection endpoint (oauth2.*)
   systemd-unit [USER]   print a hardened systemd unit for serve with this --config (USER: mailroster)
   sync --once [--dry-run] [--force] [--all]
                         sync from the provider once and print the difference (exit 0 applied,

@@ -101,21 +101,31 @@ export function renderOauth2CheckExt23(uriLines: readonly string[]): string {
 }
 
 /**
+ * The introspection URL with the client's credentials as its user info, which Dovecot sends as
+ * HTTP Basic authentication: 2.4's `introspection_mode = post` sends only the token in the body.
+ */
+export function introspectionUrlWithCredentials(s: OAuth2Settings): string {
+  const url = new URL(s.introspectionUrl);
+  url.username = encodeURIComponent(s.clientId);
+  url.password = encodeURIComponent(s.clientSecret);
+  return url.toString();
+}
+
+/**
  * Dovecot 2.4: OAuth2 is no passdb any more but an `oauth2 { }` block used by the xoauth2 and
  * oauthbearer mechanisms, which are switched on beside the existing ones (the named-list syntax
- * adds to `auth_mechanisms`, it does not replace it). The secret is read by Dovecot from its file.
+ * adds to `auth_mechanisms`, it does not replace it). The introspection URL carries the client
+ * credentials, so Dovecot reads it from `urlFile` (mode 0600) and the config holds no secret.
  */
-export function renderOauth2Block24(s: OAuth2Settings, clientSecretFile: string): string {
+export function renderOauth2Block24(s: OAuth2Settings, urlFile: string): string {
   return [
     'auth_mechanisms {',
     '  xoauth2 = yes',
     '  oauthbearer = yes',
     '}',
     'oauth2 {',
-    `  introspection_url = ${s.introspectionUrl}`,
+    `  introspection_url = <${urlFile}`,
     '  introspection_mode = post',
-    `  client_id = ${s.clientId}`,
-    `  client_secret = <${clientSecretFile}`,
     `  username_attribute = ${s.usernameAttribute}`,
     `  active_attribute = ${s.activeAttribute}`,
     `  active_value = ${s.activeValue}`,

@@ -10,8 +10,8 @@ export const OUT_FILES = {
   lua: 'mailroster-auth.lua',
   secret: 'auth-secret',
   dictAuthExt: 'dovecot-dict-auth.conf.ext',
-  /** The webmail client's secret for 2.4's oauth2 { client_secret = <file }. */
-  oauth2Secret: 'oauth2-client-secret',
+  /** 2.4's introspection URL with the webmail client's credentials (oauth2 { introspection_url = <file }). */
+  oauth2Secret: 'oauth2-introspection-url',
 } as const;
 
 /** Where the 2.4 files are assumed to live when printed without --out. */

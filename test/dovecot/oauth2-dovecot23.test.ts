@@ -32,14 +32,12 @@ describe('Dovecot 2.3 OAuth2 bearer logins (dovecot-config --oauth2) against a f
     const secretFile = join(tmp.path, 'client-secret');
     writeFileSync(secretFile, `${ak.tokens.oauthClient.secret}\n`);
     // What `dovecot-config --oauth2` resolves for provider.type authentik.
-    const oauth2 = oauth2Settings(loadConfig({
-      env: {}, overrides: {
-        provider: { type: 'authentik', authentik: { url: `${ak.url}/`, token: 'x' } },
-        oauth2: { clientId: ak.tokens.oauthClient.id, clientSecretFile: secretFile },
-      },
-    }).config);
-    assert.equal(oauth2.introspectionUrl, `${ak.url}/application/o/introspect/`);
-    dv = await startDovecot({ dictSocket, oauth2 });
+    const oauth2Env = {
+      MAILROSTER_PROVIDER_TYPE: 'authentik', MAILROSTER_PROVIDER_AUTHENTIK_URL: `${ak.url}/`, MAILROSTER_PROVIDER_AUTHENTIK_TOKEN: 'x',
+      MAILROSTER_OAUTH2_CLIENT_ID: ak.tokens.oauthClient.id, MAILROSTER_OAUTH2_CLIENT_SECRET_FILE: secretFile,
+    };
+    assert.equal(oauth2Settings(loadConfig({ env: oauth2Env }).config).introspectionUrl, `${ak.url}/application/o/introspect/`);
+    dv = await startDovecot({ dictSocket, oauth2Env });
     const { logger } = captureLogger();
     const provider = new AuthentikProvider({ ...testIdpOptions({}, logger), url: ak.url, token: ak.token });
     service = createService(testConfig({

@@ -41,6 +41,8 @@ export interface DovecotOptions {
   readonly idleMsecs?: number;
   /** Also run dovecot-lmtpd on {@link DovecotInstance.lmtpSocket}. */
   readonly lmtp?: boolean;
+  /** Bearer-token logins: the env `dovecot-config --oauth2` reads (provider and oauth2.* keys). */
+  readonly oauth2Env?: Readonly<Record<string, string>>;
 }
 
 /** The auth socket Postfix's `smtpd_sasl_type = dovecot` connects to, under the instance dir. */
@@ -62,7 +64,9 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotInst
   chownSync(vmail, VMAIL_UID, VMAIL_UID);
   // Exactly the files `mailroster dovecot-config --dovecot 2.3 --out` writes.
   const mailrosterDir = join(dir, 'mailroster');
-  await runDovecotConfig('2.3', mailrosterDir, { MAILROSTER_DICT_LISTEN: options.dictSocket }, options.idleMsecs ? ['--idle-msecs', String(options.idleMsecs)] : []);
+  await runDovecotConfig('2.3', mailrosterDir, { MAILROSTER_DICT_LISTEN: options.dictSocket, ...options.oauth2Env }, [
+    ...(options.idleMsecs ? ['--idle-msecs', String(options.idleMsecs)] : []), ...(options.oauth2Env ? ['--oauth2'] : []),
+  ]);
   const configFile = join(dir, 'dovecot.conf');
   writeFileSync(configFile, dovecotConf(dir, join(mailrosterDir, 'mailroster.conf'), options));
   const baseDir = join(dir, 'run');
