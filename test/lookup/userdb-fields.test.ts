@@ -4,7 +4,7 @@ import type { Mailbox } from '../../src/directory/directory.js';
 import { UserdbFieldBuilder, type UserdbTemplates } from '../../src/lookup/userdb-fields.js';
 
 const TEMPLATES: UserdbTemplates = { uid: 'vmail', gid: '5000', home: '/var/mail/%d/%n', mail: 'maildir:~/Maildir:LAYOUT=fs:INDEX=/var/idx/%u', quotaRule: '*:storage=%q' };
-const mailbox = (quotaBytes?: number): Mailbox => ({ address: 'alice@example.com', key: 'alice@example.com', local: 'alice', domain: 'example.com', aliases: [], enabled: true, quotaBytes });
+const mailbox = (quotaBytes?: number): Mailbox => ({ address: 'alice@example.com', key: 'alice@example.com', local: 'alice', domain: 'example.com', aliases: [], enabled: true, quotaBytes, passwordHashes: [], appPasswords: [] });
 
 describe('userdb fields from the one template set', () => {
   test('2.3: mail and quota_rule as written; user only when asked by another name', () => {
