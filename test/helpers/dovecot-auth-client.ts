@@ -21,7 +21,6 @@ export async function authMechanisms(socketPath: string): Promise<string[]> {
   });
 }
 
-
 /** What Dovecot's auth server said to one AUTH: OK with its fields, or FAIL. */
 export interface AuthOutcome {
   readonly ok: boolean;
