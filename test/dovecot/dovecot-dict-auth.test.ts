@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { missingBinaries } from '../helpers/binaries.js';
-import { parseFields, startDovecot, VMAIL_UID, type DovecotInstance } from '../helpers/dovecot-instance.js';
+import { parseFields, startDovecot, VMAIL_UID, waitForLog, type DovecotInstance } from '../helpers/dovecot-instance.js';
 import { startFileService } from '../helpers/service.js';
 import { tempDir } from '../helpers/temp.js';
 import { AUTH_TEST_YAML } from '../helpers/auth-directory.js';
@@ -75,7 +75,7 @@ describe('Dovecot 2.3 passdb/userdb through mailroster', { skip }, () => {
   test('a mailbox without a password hash is unknown to the passdb (a passdb chain may go on)', async () => {
     const r = await dv.doveadm('auth', 'test', 'bob@example.com', 'anything');
     assert.equal(r.code, 77);
-    assert.match(dv.log(), /dict\(bob@example\.com\): unknown user/);
+    await waitForLog(dv, /dict\(bob@example\.com\): unknown user/);
   });
 
   test('a disabled mailbox is refused by default, even with its right password', async () => {
@@ -160,7 +160,7 @@ describe('Dovecot keeping its dict connection (idle_msecs) to a mailroster that 
     const r = await dv.doveadm('user', 'alice@example.com');
     assert.equal(r.code, 75, r.stdout + r.stderr);
     assert.doesNotMatch(r.stdout, /doesn't exist/);
-    assert.match(dv.log(), /dict-server returned failure: directory not loaded yet/);
+    await waitForLog(dv, /dict-server returned failure: directory not loaded yet/);
   });
 
   test('once loaded, the same kept connection answers every later lookup', async () => {

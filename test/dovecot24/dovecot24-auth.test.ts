@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { parseFields } from '../helpers/dovecot-instance.js';
+import { parseFields, waitForLog } from '../helpers/dovecot-instance.js';
 import { missingDovecot24, type Dovecot24Instance } from '../helpers/dovecot24-instance.js';
 import { startDovecot24Pair, type Dovecot24Pair } from '../helpers/dovecot24-pair.js';
 import { AUTH_TEST_YAML } from '../helpers/auth-directory.js';
@@ -64,7 +64,7 @@ describe('Dovecot 2.4 passdb/userdb through the Lua bridge (files from dovecot-c
     const wrong = await dv.doveadm('auth', 'test', 'alice@example.com', 'not-the-password');
     assert.equal(wrong.code, 77);
     assert.match(wrong.stdout, /auth failed/);
-    assert.match(dv.log(), /auth-worker\(alice@example\.com\).*Password mismatch/);
+    await waitForLog(dv, /auth-worker\(alice@example\.com\).*Password mismatch/);
   });
 
   test('a login with an alias address becomes the canonical mailbox, userdb included', async () => {
@@ -98,7 +98,7 @@ describe('Dovecot 2.4 passdb/userdb through the Lua bridge (files from dovecot-c
     const before = svc.logs().length;
     const r = await dv.doveadm('auth', 'lookup', 'alice@example.com');
     assert.notEqual(r.code, 0);
-    assert.match(dv.log(), /auth\(alice@example\.com\): Error: All password databases were skipped/);
+    await waitForLog(dv, /auth\(alice@example\.com\): Error: All password databases were skipped/);
     assert.equal(svc.logs().slice(before).filter((l) => l.kind === 'passdb').length, 0);
   });
 

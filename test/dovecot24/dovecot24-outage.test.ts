@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { AUTH_TEST_YAML } from '../helpers/auth-directory.js';
+import { waitForLog } from '../helpers/dovecot-instance.js';
 import { missingDovecot24 } from '../helpers/dovecot24-instance.js';
 import { startDovecot24Pair, type Dovecot24Pair } from '../helpers/dovecot24-pair.js';
 import { smtpSession } from '../helpers/smtp-client.js';
@@ -51,7 +52,7 @@ describe('Dovecot 2.4 while mailroster is away, not loaded yet, or back', { skip
       const r = await pair.dv.doveadm('user', 'alice@example.com');
       assert.equal(r.code, 75, r.stdout + r.stderr);
       assert.ok(r.ms >= 2000, `waited for the 2 s request_timeout (${r.ms} ms)`);
-      assert.match(pair.dv.log(), /mailroster: HTTP 9\d\d\d .*timed out/i);
+      await waitForLog(pair.dv, /mailroster: HTTP 9\d\d\d .*timed out/i);
     } finally {
       for (const sock of held) sock.destroy();
       await new Promise((r) => hole.close(r));
@@ -66,7 +67,7 @@ describe('Dovecot 2.4 while mailroster is away, not loaded yet, or back', { skip
     assert.doesNotMatch(r.stdout, /doesn't exist/);
     assert.equal((await pair.dv.doveadm('auth', 'test', 'alice@example.com', 'secret')).code, 75);
     assert.match(await lmtpRcpt(pair.dv.lmtpSocket, 'nobody@example.com'), /^4\d\d /, 'not even an unknown user bounces');
-    assert.match(pair.dv.log(), /mailroster: HTTP 503 directory not loaded yet/);
+    await waitForLog(pair.dv, /mailroster: HTTP 503 directory not loaded yet/);
   });
 
   test('once the directory loads, the same Dovecot answers: found, unknown (67), right and wrong password', async () => {
@@ -106,7 +107,7 @@ describe('Dovecot 2.4 presenting the wrong secret', { skip: missingDovecot24() }
   test('every lookup fails temporarily (rc 75, LMTP 4xx); mailroster logs the refusal, not the secret', async () => {
     assert.deepEqual(await codes(pair), { userdb: 75, passdb: 75 });
     assert.match(await lmtpRcpt(pair.dv.lmtpSocket, 'alice@example.com'), /^4\d\d /);
-    assert.match(pair.dv.log(), /mailroster: HTTP 401 missing or wrong secret/);
+    await waitForLog(pair.dv, /mailroster: HTTP 401 missing or wrong secret/);
     const logs = pair.svc!.logs();
     assert.ok(logs.some((l) => l.msg === 'auth request without the right secret; refused'));
     assert.ok(!JSON.stringify(logs).includes('not-the-secret'));

@@ -163,3 +163,10 @@ export function parseFields(stdout: string): Record<string, string> {
   return out;
 }
 
+
+/** Waits until the instance's log shows `pattern`: Dovecot's log process writes asynchronously. */
+export async function waitForLog(instance: { log(): string }, pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+  await waitFor(() => pattern.test(instance.log()), timeoutMs, `log line ${pattern}`).catch((err: Error) => {
+    throw new Error(`${err.message}; log:\n${instance.log().slice(-1500)}`, { cause: err });
+  });
+}
