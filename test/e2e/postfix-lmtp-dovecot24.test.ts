@@ -71,9 +71,9 @@ describe('Postfix 3.7 -> LMTP -> Dovecot 2.4, both looking users up through mail
     await auth.close();
     const r = await sendMail(pf.smtpPort, 'carol@example.com', 'token24-deferred');
     assert.match(r.done!, /^250 /, 'Postfix accepted it: its own lookups still work');
-    await waitFor(() => /to=<carol@example\.com>.*status=deferred \(host .* said: 4\d\d /.test(pf.maillog()), 30_000, 'an LMTP deferral');
+    await waitFor(() => /to=<carol@example\.com>.*status=deferred \(host .* said: 4\d\d /.test(pf.maillog()), 60_000, 'an LMTP deferral');
     await auth.start(ep);
-    await waitFor(() => delivered(maildir('carol'), 'token24-deferred').length === 1, 30_000, 'delivery after the retry');
+    await waitFor(() => delivered(maildir('carol'), 'token24-deferred').length === 1, 60_000, 'delivery after the retry');
     assert.doesNotMatch(pf.maillog(), /status=bounced/);
   });
 });
