@@ -4,7 +4,7 @@ import { parseEndpoint } from './config/formats.js';
 import { AuthLookup } from './lookup/auth-lookup.js';
 import { DictLookup } from './lookup/dict-lookup.js';
 import { ConfigError } from './errors.js';
-import { lookupSocketmap } from './lookup/socketmap-lookup.js';
+import { lookupSocketmap, SocketmapAnswers } from './lookup/socketmap-lookup.js';
 import type { LookupResult } from './lookup/lookup-result.js';
 import { createProvider } from './providers/provider-factory.js';
 import type { DirectoryProvider } from './providers/provider.js';
@@ -68,7 +68,7 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
   const sync = createSyncEngine(config, { provider, store, logger: logger.child({ component: 'sync', provider: provider.name }) });
   const counters = new LookupCounters();
   const socketmapOptions = {
-    resolvers, counters, maxRequestBytes: config.socketmap.maxRequestBytes,
+    answers: new SocketmapAnswers(resolvers, counters), counters, maxRequestBytes: config.socketmap.maxRequestBytes,
     idleTimeoutMs: config.socketmap.idleTimeoutMs, requestTimeoutMs: config.socketmap.requestTimeoutMs,
   };
   const socketmap = listenerFor('socketmap', config.socketmap, logger, (socket, log) => serveSocketmap(socket, log, { ...socketmapOptions }));

@@ -37,6 +37,9 @@ export type DictIteration =
   | { readonly kind: 'rows'; readonly rows: Iterable<DictRow> }
   | Extract<LookupResult, { kind: 'unavailable' | 'unknown-map' }>;
 
+/** Found dict answers kept per snapshot. */
+const MEMO_ENTRIES = 50_000;
+
 /**
  * Answers Dovecot's dict passdb/userdb from the current snapshot: the same address rules as the
  * socketmap side (case, IDN, `user+ext@`, aliases), and "not found" only from a loaded directory.
@@ -48,6 +51,9 @@ export class DictLookup {
   readonly #o: DictValueOptions;
   readonly #userdbFields: UserdbFieldBuilder;
   readonly #now: () => number;
+  /** Found userdb answers of the current snapshot by key, so a value's JSON is made once, not per lookup. */
+  readonly #memo = new Map<string, LookupResult>();
+  #memoOf: Directory | undefined;
 
   /** `now` is the clock app-password expiry is checked against. */
   constructor(source: DirectorySource, resolvers: ResolverCache, options: DictValueOptions, now: () => number = Date.now) {
@@ -65,8 +71,21 @@ export class DictLookup {
     const dir = this.#source.current();
     const resolver = this.#resolvers.resolver();
     if (!dir || !resolver) return { kind: 'unavailable', reason: this.#resolvers.unavailableReason() };
+    if (dir !== this.#memoOf) {
+      this.#memo.clear();
+      this.#memoOf = dir;
+    }
+    const known = this.#memo.get(key);
+    if (known) return known;
     const name = key.slice(space.prefix.length);
-    return space.prefix === USERDB_PREFIX ? this.#userdb(resolver, name) : this.#passdb(dir, name);
+    const result = space.prefix === USERDB_PREFIX ? this.#userdb(resolver, name) : this.#passdb(dir, name);
+    // Only userdb values: a passdb answer depends on the clock too (app passwords expire).
+    if (result.kind === 'found' && space.prefix === USERDB_PREFIX) {
+      // Bounded: a flood of distinct keys costs one refill, never unbounded memory.
+      if (this.#memo.size >= MEMO_ENTRIES) this.#memo.clear();
+      this.#memo.set(key, result);
+    }
+    return result;
   }
 
   /** ITERATE over one or more paths; only userdb keys are ever listed (no bulk password dump). */

@@ -86,6 +86,9 @@ export function authFailure(status: number, result: AuthReplyResult, reason: str
 
 /** The auth endpoint answer to a request that threw (a bug): try again, never "unknown". */
 export const AUTH_INTERNAL_ERROR_REPLY: AuthHttpReply = Object.freeze(authFailure(503, 'TEMPFAIL', 'internal error'));
+/** The framed answer to a lookup that threw. */
+export const INTERNAL_ERROR_FRAME: Buffer = encodeNetstring(formatSocketmapReply(INTERNAL_ERROR_REPLY).payload);
+
 /** The framed NOTFOUND, shared. */
 export const NOTFOUND_FRAME: Buffer = encodeNetstring(formatSocketmapReply({ status: 'NOTFOUND' }).payload);
 

@@ -1,17 +1,17 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { encodeNetstring, NetstringDecoder } from '../../protocol/netstring.js';
+import { NetstringDecoder } from '../../protocol/netstring.js';
 import { ProtocolError } from '../../protocol/protocol-error.js';
-import { formatSocketmapReply, parseSocketmapRequest, type SocketmapReply } from '../../protocol/socketmap.js';
-import { lookupSocketmap } from '../lookup/socketmap-lookup.js';
+import { parseSocketmapRequest } from '../../protocol/socketmap.js';
+import type { SocketmapAnswers } from '../lookup/socketmap-lookup.js';
 import type { LookupCounters } from '../ops/lookup-counters.js';
-import type { ResolverCache } from '../lookup/resolver-cache.js';
 import { endGracefully, REPLY_BYTES_PER_TURN, RequestDeadline, REQUESTS_PER_TURN, type ServedConnection } from './connection-guard.js';
-import { INTERNAL_ERROR_REPLY, toSocketmapReply } from './replies.js';
+import { INTERNAL_ERROR_FRAME, OVERSIZE_FRAME } from './replies.js';
 
 /** Per-connection settings of the socketmap server. */
 export interface SocketmapConnectionOptions {
-  readonly resolvers: ResolverCache;
+  /** Answers (and counts) lookups as ready-to-send frames. */
+  readonly answers: SocketmapAnswers;
   readonly maxRequestBytes: number;
   readonly idleTimeoutMs: number;
   /** A request that has started must be complete within this long (ms); 0 disables. */
@@ -180,23 +180,22 @@ class SocketmapConnection implements ServedConnection {
       this.#malformed = err;
       return undefined;
     }
-    const reply = this.#lookup(request.name, request.key);
-    const { payload, oversize } = formatSocketmapReply(reply);
-    if (oversize) this.#log.warn({ map: request.name, bytes: reply.status === 'OK' ? reply.data.length : 0 }, 'reply over the socketmap limit; answered TEMP');
-    return encodeNetstring(payload);
+    return this.#lookup(request.name, request.key);
   }
 
-  /** A lookup that throws (a bug) answers TEMP for that request: Postfix defers, nothing bounces. */
-  #lookup(name: string, key: string): SocketmapReply {
+  /**
+   * The reply frame: a snapshot's prebuilt bytes or one encoding of the answer, never a second
+   * pass. A lookup that throws (a bug) answers TEMP for that request: Postfix defers, nothing bounces.
+   */
+  #lookup(name: string, key: string): Buffer {
     try {
-      const result = lookupSocketmap(this.#o.resolvers, name, key);
-      this.#o.counters.lookup('socketmap', result.kind === 'unknown-map' ? '(unknown)' : name, result.kind);
-      const reply = toSocketmapReply(result);
-      if (this.#log.isLevelEnabled('debug')) this.#log.debug({ map: name, key, status: reply.status }, 'lookup');
-      return reply;
+      const frame = this.#o.answers.frame(name, key);
+      if (frame === OVERSIZE_FRAME) this.#log.warn({ map: name }, 'reply over the socketmap limit; answered TEMP');
+      if (this.#log.isLevelEnabled('debug')) this.#log.debug({ map: name, key, status: frameStatus(frame) }, 'lookup');
+      return frame;
     } catch (err) {
       this.#log.error({ err, map: name }, 'lookup failed');
-      return INTERNAL_ERROR_REPLY;
+      return INTERNAL_ERROR_FRAME;
     }
   }
 
@@ -210,4 +209,11 @@ class SocketmapConnection implements ServedConnection {
     // Keep reading (and discarding) so the peer's FIN is seen and the socket closes at once.
     this.#socket.resume();
   }
+}
+
+/** The status word of a framed reply (`<len>:OK ...,`), for debug logs. */
+function frameStatus(frame: Buffer): string {
+  const from = frame.indexOf(0x3a) + 1;
+  const space = frame.indexOf(0x20, from);
+  return frame.toString('latin1', from, space < 0 ? frame.length - 1 : space);
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { isEmptyPatch, patchBetween, type DirectoryPatch } from '../directory/directory-changes.js';
 import type { Directory } from '../directory/directory.js';
-import { indexDirectory, patchIndexed, type IndexedDirectory } from '../directory/indexed-directory.js';
+import { indexDirectory, patchDirectory } from '../directory/indexed-directory.js';
 import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
 import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConnectOptions } from './redis-connection.js';
 import type { RedisTarget } from './redis-url.js';
@@ -152,8 +152,9 @@ export class RedisStore implements DirectoryStore {
     const log = entries.map(decodeLogEntry);
     const contiguous = log.every((e, i) => e.generation === snap.generation + 1 + i);
     if (!stored || stored.epoch !== snap.epoch || !contiguous || log.at(-1)?.generation !== stored.generation) return false;
-    const indexed = log.reduce((d, e) => patchIndexed(d, e.patch), snap.indexed ?? indexDirectory(snap.directory.data));
-    this.#install({ ...this.#snapshotOf(indexed), epoch: stored.epoch, generation: stored.generation, ...(stored.cursor && { cursor: stored.cursor }) }, 'log');
+    // Each patch costs what it changes (see patchDirectory), so replaying a backlog is cheap too.
+    const directory = log.reduce((d, e) => patchDirectory(d, e.patch), snap.directory);
+    this.#install({ directory: this.#checked(directory), epoch: stored.epoch, generation: stored.generation, ...(stored.cursor && { cursor: stored.cursor }) }, 'log');
     return true;
   }
 
@@ -162,7 +163,7 @@ export class RedisStore implements DirectoryStore {
     const [meta, mailboxes, lists] = await execAll(this.#client.multi().hgetall(this.#keys.meta).hgetall(this.#keys.mailboxes).hgetall(this.#keys.lists)) as Record<string, string>[];
     const decoded = decodeDirectory(meta!, mailboxes!, lists!);
     if (!decoded) return this.#onLost('empty');
-    this.#install({ ...this.#snapshotOf(indexDirectory(decoded.data)), ...decoded.meta }, 'full read');
+    this.#install({ directory: this.#checked(indexDirectory(decoded.data).directory), ...decoded.meta }, 'full read');
   }
 
   #install(snapshot: ReplicaSnapshot, via: 'log' | 'full read' | 'own write'): void {
@@ -172,9 +173,9 @@ export class RedisStore implements DirectoryStore {
     }
   }
 
-  #snapshotOf(indexed: IndexedDirectory): { directory: Directory; indexed: IndexedDirectory } {
-    for (const p of indexed.directory.problems) this.#o.logger.warn({ where: p.where, reason: p.reason }, 'entry in redis skipped');
-    return { directory: indexed.directory, indexed };
+  #checked(directory: Directory): Directory {
+    for (const p of directory.problems) this.#o.logger.warn({ where: p.where, reason: p.reason }, 'entry in redis skipped');
+    return directory;
   }
 
   /** Redis lacks our directory: keep serving the replica; the leader writes it back. */
@@ -231,9 +232,8 @@ export class RedisStore implements DirectoryStore {
     if (reply[0] === 'not-leader') throw new StoreConflictError('not written: this server no longer holds the sync lock');
     if (reply[0] === 'conflict') throw new StoreConflictError(`not written: redis moved to ${reply[1]}:${reply[2]} meanwhile`);
     const kept = cursor ?? base?.cursor;
-    // Keep the indexes as a follower would (cheap), so losing the lock later needs no full rebuild.
-    const indexed = mode === 'patch' && base?.indexed ? patchIndexed(base.indexed, patch) : undefined;
-    this.#install({ directory: indexed?.directory ?? directory, ...(indexed && { indexed }), epoch: reply[1]!, generation: Number(reply[2]), ...(kept !== undefined && { cursor: kept }) }, 'own write');
+    // The directory just written: any snapshot takes later patches, so a demoted leader replays without a rebuild.
+    this.#install({ directory, epoch: reply[1]!, generation: Number(reply[2]), ...(kept !== undefined && { cursor: kept }) }, 'own write');
   }
 
   #setConnected(connected: boolean, err?: unknown): void {

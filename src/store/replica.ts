@@ -1,5 +1,4 @@
 import type { Directory } from '../directory/directory.js';
-import type { IndexedDirectory } from '../directory/indexed-directory.js';
 
 /** One complete directory as read from (or written to) the shared store. */
 export interface ReplicaSnapshot {
@@ -9,8 +8,6 @@ export interface ReplicaSnapshot {
   /** Write counter within the epoch. */
   readonly generation: number;
   readonly cursor?: string;
-  /** The indexes behind `directory`, when this process built them (lets patches skip a rebuild). */
-  readonly indexed?: IndexedDirectory;
 }
 
 /**
