@@ -86,24 +86,34 @@ export async function startFloor(unixPath: string): Promise<ServerProcess> {
  * Starts `mailroster serve` (the real CLI) with `env` on top of a loopback TCP port and a UNIX
  * socket, and waits until `probe` (e.g. `mailbox user0@d0.example`) answers OK.
  */
-export async function startMailroster(unixPath: string, env: Record<string, string>, probe: [string, string], timeoutMs = 120_000): Promise<ServerProcess> {
+export async function startMailroster(unixPath: string, env: Record<string, string>, probe: [string, string], timeoutMs = 120_000, workers = 0): Promise<ServerProcess> {
   const port = await freePort();
   const start = process.hrtime.bigint();
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'serve'], {
+  // workers > 0: the cluster variant (TCP only: each worker would find the others' UNIX socket alive).
+  const args = workers > 0 ? [join(here, 'cluster-server.js')] : [join(ROOT, 'dist', 'src', 'cli.js'), 'serve'];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, MAILROSTER_LOG_LEVEL: 'warn', MAILROSTER_SOCKETMAP_LISTEN: `127.0.0.1:${port},${unixPath}`, ...env },
+    env: {
+      ...process.env, MAILROSTER_LOG_LEVEL: 'warn', MAILROSTER_SOCKETMAP_LISTEN: workers > 0 ? `127.0.0.1:${port}` : `127.0.0.1:${port},${unixPath}`,
+      MAILROSTER_BENCH_WORKERS: String(workers), ...env,
+    },
   });
   let exited = false;
   child.once('exit', () => (exited = true));
   try {
+    // Several workers: every one must answer, and connections land on any of them.
+    const probes = workers > 0 ? 8 * workers : 1;
     await waitFor(async () => {
-      if (exited) throw new Error('mailroster exited before answering');
-      const c = await socketmapClient({ kind: 'tcp', host: '127.0.0.1', port });
-      try {
-        return (await c.query(probe[0], probe[1])).startsWith('OK ');
-      } finally {
-        c.close();
+      for (let i = 0; i < probes; i++) {
+        if (exited) throw new Error('mailroster exited before answering');
+        const c = await socketmapClient({ kind: 'tcp', host: '127.0.0.1', port });
+        try {
+          if (!(await c.query(probe[0], probe[1])).startsWith('OK ')) return false;
+        } finally {
+          c.close();
+        }
       }
+      return true;
     }, timeoutMs, 'mailroster to answer');
   } catch (err) {
     await stopper(child)();
