@@ -18,7 +18,7 @@ import { serveSocketmap } from './servers/socketmap-connection.js';
 import { ResolverCache } from './lookup/resolver-cache.js';
 import type { DirectoryStore } from './store/directory-store.js';
 import { createStore } from './store/store-factory.js';
-import type { SyncEngine, SyncOutcome } from './sync/sync-engine.js';
+import type { SyncEngine } from './sync/sync-engine.js';
 import { createSyncEngine } from './sync/sync-factory.js';
 import { applyReload, type ReloadOutcome } from './service-reload.js';
 
@@ -84,7 +84,7 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
   });
   const http = new OpsHttpServer({ store, sync, registry, logger, provider: () => provider.status?.() });
   const auth = createAuthServer(config, resolvers, store, counters, logger, deps.now);
-  let firstSync: Promise<SyncOutcome> | undefined;
+  let firstSync: Promise<void> | undefined;
   let current = config;
   const reloadTargets = {
     logger, sync, listeners, connectionLimits: { socketmap: socketmapOptions, dict: dictOptions },
@@ -100,7 +100,8 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
       await auth?.start(parseEndpoint(config.auth.listen));
       if (config.http.listen !== '') await http.start(parseEndpoint(config.http.listen));
       await store.start();
-      firstSync = sync.start();
+      // Only its end is awaited (at stop): keeping the outcome would pin the first diff, every entry of it.
+      firstSync = sync.start().then(() => undefined);
     },
     lookup: (map, key) => lookupSocketmap(resolvers, map, key),
     async reload(next) {

@@ -1,5 +1,5 @@
 import { addressKey, domainOf, parseAddress } from './address.js';
-import { applyPatch, type DirectoryPatch } from './directory-changes.js';
+import { applyPatch, stableJson, type DirectoryPatch } from './directory-changes.js';
 import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js';
 import { buildIndexes } from './directory-builder.js';
 import { catchAllsOf, LAYER_BITS, LAYER_MASK, MAX_LAYERS, type Layer } from './directory-layers.js';
@@ -151,3 +151,33 @@ function rebuild(dir: Directory, patch: DirectoryPatch): Directory {
   return Directory.build(applyPatch(dir.data, patch), { strict: false, source: SOURCE });
 }
 
+
+/**
+ * The patch that turns `before` into `after`, as patchBetween(before.data, after.data) would give,
+ * but comparing the canonical JSON the snapshots hold instead of parsing every entry: only the
+ * entries that differ are parsed.
+ */
+export function patchBetweenDirectories(before: Directory, after: Directory): DirectoryPatch {
+  const a = before.entryTexts();
+  const b = after.entryTexts();
+  const changed = <T>(old: Map<string, string>, now: Map<string, string>): { put: T[]; gone: string[] } => {
+    const put: T[] = [];
+    for (const [k, json] of now) {
+      const prior = old.get(k);
+      old.delete(k);
+      if (prior === json) continue;
+      const entry = JSON.parse(json) as T;
+      if (prior === undefined || stableJson(JSON.parse(prior)) !== stableJson(entry)) put.push(entry);
+    }
+    return { put, gone: [...old.values()] };
+  };
+  const m = changed<MailboxEntry>(a.mailboxes, b.mailboxes);
+  const l = changed<ListEntry>(a.lists, b.lists);
+  const address = (json: string): string => (JSON.parse(json) as { address: string }).address.toLowerCase();
+  const domainsChanged = stableJson(before.explicitDomains ?? null) !== stableJson(after.explicitDomains ?? null);
+  return {
+    mailboxes: { put: m.put, del: m.gone.map(address) },
+    lists: { put: l.put, del: l.gone.map(address) },
+    ...(domainsChanged && { domains: after.explicitDomains ? [...after.explicitDomains] : null }),
+  };
+}

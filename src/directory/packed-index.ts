@@ -217,14 +217,24 @@ export class PackedIndex {
     return this.frames.subarray(this.frameOffsets[at]!, this.frameOffsets[at + 1]!);
   }
 
-  mailboxEntry(i: number): MailboxEntry {
+  /** Mailbox i's canonical JSON, unparsed. */
+  mailboxText(i: number): string {
     const { bytes, offsets } = this.#mailboxJson;
-    return JSON.parse(bytes.toString('utf8', offsets[i]!, offsets[i + 1]!)) as MailboxEntry;
+    return bytes.toString('utf8', offsets[i]!, offsets[i + 1]!);
+  }
+
+  /** List i's canonical JSON, unparsed. */
+  listText(i: number): string {
+    const { bytes, offsets } = this.#listJson;
+    return bytes.toString('utf8', offsets[i]!, offsets[i + 1]!);
+  }
+
+  mailboxEntry(i: number): MailboxEntry {
+    return JSON.parse(this.mailboxText(i)) as MailboxEntry;
   }
 
   listEntry(i: number): ListEntry {
-    const { bytes, offsets } = this.#listJson;
-    return JSON.parse(bytes.toString('utf8', offsets[i]!, offsets[i + 1]!)) as ListEntry;
+    return JSON.parse(this.listText(i)) as ListEntry;
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { isEmptyPatch, patchBetween, type DirectoryPatch } from '../directory/directory-changes.js';
+import { isEmptyPatch, type DirectoryPatch } from '../directory/directory-changes.js';
 import type { Directory } from '../directory/directory.js';
-import { indexDirectory, patchDirectory } from '../directory/indexed-directory.js';
+import { indexDirectory, patchBetweenDirectories, patchDirectory } from '../directory/indexed-directory.js';
 import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
 import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConnectOptions } from './redis-connection.js';
 import type { RedisTarget } from './redis-url.js';
@@ -199,7 +199,7 @@ export class RedisStore implements DirectoryStore {
       if ('base' in options && options.base !== snap?.directory) throw new StoreConflictError('not written: the directory changed while the sync ran');
       if (!snap || this.#lost) await this.#write('full', snap, directory, fullPatch(directory.data), options.cursor);
       else {
-        const patch = patchBetween(snap.directory.data, directory.data);
+        const patch = patchBetweenDirectories(snap.directory, directory);
         if (!isEmptyPatch(patch)) await this.#write('patch', snap, directory, patch, options.cursor);
       }
       if (options.fullSync) await this.#markSynced();

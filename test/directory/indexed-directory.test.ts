@@ -4,7 +4,7 @@ import { addressKey, normalizeDomain, parseAddress } from '../../src/directory/a
 import { patchBetween } from '../../src/directory/directory-changes.js';
 import type { DirectoryData } from '../../src/directory/directory-data.js';
 import { Directory } from '../../src/directory/directory.js';
-import { indexDirectory, patchIndexed } from '../../src/directory/indexed-directory.js';
+import { indexDirectory, patchBetweenDirectories, patchIndexed } from '../../src/directory/indexed-directory.js';
 
 /** Everything a lookup can observe, over every address and domain either directory mentions. */
 function observable(dir: Directory, probes: { keys: string[]; domains: string[] }): unknown {
@@ -130,5 +130,18 @@ describe('patching an indexed directory: many small patches', () => {
     assert.equal(after.mailbox('u5@example.com'), undefined);
     assert.equal(after.mailbox('new@example.com')?.address, 'new@example.com');
     assert.equal(before.mailbox('u5@example.com')?.address, 'u5@example.com', 'the old snapshot is unchanged');
+  });
+});
+
+describe('diffing two snapshots without parsing them', () => {
+  test('gives the same patch as diffing their data', () => {
+    const sorted = (p: ReturnType<typeof patchBetween>) => JSON.parse(JSON.stringify(p, (_k, v: unknown) =>
+      Array.isArray(v) ? [...v].sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1)) : v)) as unknown;
+    let before = indexDirectory(canonical(V1)).directory;
+    for (const [what, next] of STEPS) {
+      const after = indexDirectory(canonical(next)).directory;
+      assert.deepEqual(sorted(patchBetweenDirectories(before, after)), sorted(patchBetween(before.data, after.data)), what);
+      before = after;
+    }
   });
 });
