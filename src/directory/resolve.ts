@@ -33,6 +33,8 @@ export class AddressResolver {
   readonly #rules: AddressRules;
   /** List ref -> its alias answer (members that receive), and its sender logins. */
   readonly #listTargets = new Map<number, string[]>();
+  /** List ref -> its exact alias answer, joined once. */
+  readonly #listAnswers = new Map<number, string>();
 
   constructor(directory: Directory, rules: AddressRules) {
     this.#dir = directory;
@@ -142,8 +144,10 @@ export class AddressResolver {
       const owner = dir.keyTarget(k);
       return this.#receives(owner) ? dir.frame(owner, 1) : undefined;
     }
-    const targets = this.#targets(k);
-    return targets.length > 0 ? targets.join(',') : undefined;
+    const list = dir.keyTarget(k);
+    let joined = this.#listAnswers.get(list);
+    if (joined === undefined) this.#listAnswers.set(list, (joined = this.#targets(k).join(',')));
+    return joined === '' ? undefined : joined;
   }
 
   /** Targets of an alias or list key; a list's are resolved once per snapshot. */

@@ -12,6 +12,7 @@ import { execAll, WRITE_SCRIPT, type RedisClient } from './redis-scripts.js';
 import { Replica, type ReplicaSnapshot } from './replica.js';
 import { StoreConflictError, StoreUnavailableError } from './store-errors.js';
 import { SerialQueue } from '../sync/serial-queue.js';
+import { releaseGarbageSoon } from '../ops/heap-release.js';
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -163,7 +164,9 @@ export class RedisStore implements DirectoryStore {
     const [meta, mailboxes, lists] = await execAll(this.#client.multi().hgetall(this.#keys.meta).hgetall(this.#keys.mailboxes).hgetall(this.#keys.lists)) as Record<string, string>[];
     const decoded = decodeDirectory(meta!, mailboxes!, lists!);
     if (!decoded) return this.#onLost('empty');
-    this.#install({ directory: this.#checked(indexDirectory(decoded.data).directory), ...decoded.meta }, 'full read');
+    const directory = this.#checked(indexDirectory(decoded.data).directory);
+    this.#install({ directory, ...decoded.meta }, 'full read');
+    releaseGarbageSoon(directory.mailboxCount);
   }
 
   #install(snapshot: ReplicaSnapshot, via: 'log' | 'full read' | 'own write'): void {

@@ -1,3 +1,4 @@
+import { releaseGarbageSoon } from '../ops/heap-release.js';
 import type { Logger } from 'pino';
 import { applyChanges } from '../directory/directory-changes.js';
 import { Directory } from '../directory/directory.js';
@@ -153,6 +154,7 @@ export class SyncEngine {
       const data = await provider.fetchDirectory(this.#abort.signal, known && { known });
       const directory = this.#build(data);
       const outcome = await this.#write(directory, request, { fullSync: true, ...(this.#cursor !== undefined && { cursor: this.#cursor }) });
+      releaseGarbageSoon(directory.mailboxCount);
       this.#failures = 0;
       this.#schedule(nextSyncDelayMs(this.#o.intervalSeconds, this.#o.jitter ?? 0.1));
       return outcome;
