@@ -4,6 +4,8 @@ import { runInNewContext } from 'node:vm';
 /** Directories from this many mailboxes up leave enough garbage behind a full load to matter. */
 export const LARGE_DIRECTORY = 50_000;
 
+const RELEASE_DELAY_MS = 1000;
+
 let collect: (() => void) | undefined;
 
 /**
@@ -20,5 +22,6 @@ export function releaseGarbageSoon(mailboxes: number): void {
     setFlagsFromString('--expose-gc');
     collect = runInNewContext('gc') as () => void;
   }
-  setImmediate(() => collect?.()).unref();
+  // A moment later, once the sync that loaded it has returned and its diff and input are unreachable.
+  setTimeout(() => collect?.(), RELEASE_DELAY_MS).unref();
 }
