@@ -36,7 +36,8 @@ const meta = {
 };
 const results = join(here, '..', '..', 'benchmarks', 'results');
 mkdirSync(results, { recursive: true });
-const stem = quick ? 'quick' : 'latest';
+// Only a full run of every bench is `latest` (what README shows); a filtered run is `partial`.
+const stem = quick ? 'quick' : filter.length > 0 ? 'partial' : 'latest';
 writeFileSync(join(results, `${stem}.json`), `${JSON.stringify({ meta, rows }, null, 1)}\n`);
 const lat = (l: BenchResult['latency']): string => (l ? `${fmt(l.p50)} / ${fmt(l.p99)} / ${fmt(l.p999)}` : '');
 const md = [
