@@ -1,39 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { encodeNetstring } from '../../protocol/netstring.js';
 import { rawConnection, waitFor } from '../helpers/net.js';
 import { socketmapClient, type SocketmapClient } from '../helpers/socketmap-client.js';
+import { serveProcess as serve, type ServeProcess } from '../helpers/serve-process.js';
 import { tempDir } from '../helpers/temp.js';
-
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
-
-/** A `mailroster serve` child process with its output collected. */
-interface ServeProcess {
-  readonly child: ChildProcess;
-  output(): string;
-  /** Log lines (JSON) written so far. */
-  logs(): Record<string, unknown>[];
-  exited(): Promise<{ code: number | null; signal: string | null }>;
-}
-
-function serve(configFile: string, env: Record<string, string> = {}): ServeProcess {
-  const child = spawn(process.execPath, [CLI, '--config', configFile, 'serve'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return {
-    child,
-    output: () => out,
-    logs: () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
-    exited: () => exit,
-  };
-}
 
 /** A temp dir with a directory file, a config file and a socket path. */
 function setup(extra: Record<string, unknown> = {}) {

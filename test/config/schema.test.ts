@@ -51,3 +51,27 @@ describe('configuration schema', () => {
     assert.throws(() => ((config.socketmap as { maxRequestBytes: number }).maxRequestBytes = 1), TypeError);
   });
 });
+
+describe('secrets', () => {
+  // The Redis password inside store.url has its own file key; the rest of the URL is not secret.
+  const FILE_KEY: Record<string, string> = { 'store.url': 'store.passwordFile' };
+  const sensitive = leaves(SCHEMA).filter(([, leaf]) => leaf.sensitive).map(([key]) => key);
+
+  test('every secret key can be read from a file', () => {
+    assert.ok(sensitive.length >= 4);
+    const keys = new Set(leaves(SCHEMA).map(([k]) => k));
+    for (const key of sensitive) assert.ok(keys.has(FILE_KEY[key] ?? `${key}File`), `${key} has ${FILE_KEY[key] ?? `${key}File`}`);
+  });
+
+  test('print-config masks every secret key', () => {
+    const overrides: Record<string, unknown> = {};
+    for (const key of sensitive) {
+      const path = key.split('.');
+      let node = overrides;
+      for (const part of path.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+      node[path.at(-1)!] = key === 'store.url' ? 'redis://u:marker-secret@127.0.0.1:6379' : `marker-secret-${key}`;
+    }
+    const { redacted } = loadConfig({ env: {}, overrides });
+    assert.doesNotMatch(redacted(), /marker-secret/);
+  });
+});

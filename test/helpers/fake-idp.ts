@@ -61,6 +61,11 @@ export abstract class FakeIdpServer {
     this.#faults.push({ match, fault, times, when });
   }
 
+  /** Whether faults set by {@link fail} are still waiting for requests. */
+  hasPendingFaults(): boolean {
+    return this.#faults.length > 0;
+  }
+
   /** Requests whose path matches, in order. */
   seen(match: RegExp): SeenRequest[] {
     return this.requests.filter((r) => match.test(r.path));

@@ -18,6 +18,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts it again on the same port, empty (nothing is persisted). */
   restart(): Promise<void>;
+  /** SIGSTOP: the port stays open, commands hang until {@link resume}. */
+  pause(): void;
+  /** SIGCONT after {@link pause}. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -72,8 +76,11 @@ export async function startRedis(extraArgs: readonly string[] = [], options: { t
     },
     kill,
     restart: launch,
+    pause: () => void proc?.kill('SIGSTOP'),
+    resume: () => void proc?.kill('SIGCONT'),
     stop: async () => {
       for (const c of clients) c.disconnect();
+      proc?.kill('SIGCONT');
       await kill();
       dir.remove();
     },
