@@ -27,7 +27,7 @@ describe('socketmap server over TCP and UNIX', () => {
   const unix: Endpoint = { kind: 'unix', path: unixPath };
 
   before(async () => {
-    svc = await startFileService(YAML, { socketmap: { listen: ['127.0.0.1:0', unixPath], socketMode: '0600', maxRequestBytes: 1000, idleTimeoutMs: 300 } });
+    svc = await startFileService(YAML, { socketmap: { listen: ['127.0.0.1:0', unixPath], socketMode: '0600', maxRequestBytes: 1000, idleTimeoutMs: 1500 } });
     tcp = svc.service.socketmap.addresses[0]!;
   });
   after(async () => {
