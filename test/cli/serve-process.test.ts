@@ -24,7 +24,9 @@ function setup(extra: Record<string, unknown> = {}) {
 
 async function connectWhenUp(sock: string, p: ServeProcess): Promise<SocketmapClient> {
   await waitFor(() => existsSync(sock) || p.child.exitCode !== null, 15_000, 'the socket');
-  const c = await socketmapClient({ kind: 'unix', path: sock });
+  const c = await socketmapClient({ kind: 'unix', path: sock }).catch((err: Error) => {
+    throw new Error(`${err.message}; serve exit code ${p.child.exitCode}, output:\n${p.output()}`, { cause: err });
+  });
   await waitFor(async () => (await c.query('mailbox', 'alice@example.com')) === 'OK example.com/alice/', 15_000, 'alice to be served');
   return c;
 }
