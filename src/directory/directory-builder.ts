@@ -54,7 +54,11 @@ class IndexBuilder {
     for (const m of accepted) this.#addMailbox(m.entry, m.passwords, m.key, m.domain, m.index);
     for (const [i, item] of this.#array('lists').entries()) this.#addList(item as ListEntry, i);
     this.#claims.clear();
-    return { domains: this.#domains, explicitDomains: explicitDomains ? [...this.#domains.values()] : undefined, packed: this.#packed.finish() };
+    const records = this.#readRecords();
+    return {
+      domains: this.#domains, explicitDomains: explicitDomains ? [...this.#domains.values()] : undefined, packed: this.#packed.finish(),
+      ...(records && { records }),
+    };
   }
 
   #problem(where: string, reason: string): void {
@@ -102,6 +106,14 @@ class IndexBuilder {
     if (this.#domains.has(domain)) return true;
     this.#problem(where(), `domain ${domain} is not a hosted domain`);
     return false;
+  }
+
+  /** Records pass through unchanged: only their shape (an object of JSON values) is checked. */
+  #readRecords(): Readonly<Record<string, unknown>> | undefined {
+    const r = this.#raw.records;
+    if (r === undefined || r === null) return undefined;
+    if (typeof r !== 'object' || Array.isArray(r)) return void this.#problem('records', 'expected an object');
+    return r as Record<string, unknown>;
   }
 
   #readDomains(): void {

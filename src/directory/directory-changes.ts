@@ -11,6 +11,8 @@ export interface DirectoryPatch {
   readonly lists: { readonly put: readonly ListEntry[]; readonly del: readonly string[] };
   /** The new explicit domain list; null removes it (domains follow the mailboxes); absent keeps it. */
   readonly domains?: readonly string[] | null;
+  /** Records (see DirectoryData.records) to put, by key, and keys to delete; absent: none. */
+  readonly records?: { readonly put: Readonly<Record<string, unknown>>; readonly del: readonly string[] };
 }
 
 type Keyed = { address: string; id?: string };
@@ -75,7 +77,7 @@ export function applyChanges(data: DirectoryData, changes: readonly DirectoryCha
       case 'remove-list': lists.remove(change); break;
     }
   }
-  return withDomains({ mailboxes: mailboxes.entries(), lists: lists.entries() }, data.domains);
+  return withRecords(withDomains({ mailboxes: mailboxes.entries(), lists: lists.entries() }, data.domains), data.records);
 }
 
 /** Applies an address-keyed patch (see {@link DirectoryPatch}); the input is not modified. */
@@ -87,12 +89,26 @@ export function applyPatch(data: DirectoryData, patch: DirectoryPatch): Director
   for (const a of patch.lists.del) lists.delete(a);
   for (const l of patch.lists.put) lists.put(l);
   const domains = patch.domains === undefined ? data.domains : (patch.domains ?? undefined);
-  return withDomains({ mailboxes: mailboxes.entries(), lists: lists.entries() }, domains);
+  return withRecords(withDomains({ mailboxes: mailboxes.entries(), lists: lists.entries() }, domains), applyRecords(data.records, patch.records));
+}
+
+/** Records after a records patch (undefined when none are left); the input is not modified. */
+export function applyRecords(records: Readonly<Record<string, unknown>> | undefined, patch: DirectoryPatch['records']): Record<string, unknown> | undefined {
+  if (!patch) return records as Record<string, unknown> | undefined;
+  const next: Record<string, unknown> = { ...records };
+  for (const k of patch.del) delete next[k];
+  Object.assign(next, patch.put);
+  return Object.keys(next).length > 0 ? next : undefined;
+}
+
+function withRecords(data: DirectoryData, records: DirectoryData['records']): DirectoryData {
+  return records === undefined ? data : { ...data, records };
 }
 
 /** True when the patch changes nothing. */
 export function isEmptyPatch(patch: DirectoryPatch): boolean {
-  return patch.mailboxes.put.length + patch.mailboxes.del.length + patch.lists.put.length + patch.lists.del.length === 0 && patch.domains === undefined;
+  const records = patch.records ? Object.keys(patch.records.put).length + patch.records.del.length : 0;
+  return patch.mailboxes.put.length + patch.mailboxes.del.length + patch.lists.put.length + patch.lists.del.length + records === 0 && patch.domains === undefined;
 }
 
 function withDomains(data: DirectoryData, domains: readonly string[] | undefined): DirectoryData {
@@ -130,11 +146,22 @@ export function patchBetween(before: DirectoryData, after: DirectoryData): Direc
   const m = diffEntries(before.mailboxes, after.mailboxes);
   const l = diffEntries(before.lists ?? [], after.lists ?? []);
   const domainsChanged = stableJson(before.domains ?? null) !== stableJson(after.domains ?? null);
+  const records = recordsBetween(before.records ?? {}, after.records ?? {});
   return {
     mailboxes: { put: [...m.added, ...m.changed.map((c) => c.after)], del: m.removed.map((e) => e.address.toLowerCase()) },
     lists: { put: [...l.added, ...l.changed.map((c) => c.after)], del: l.removed.map((e) => e.address.toLowerCase()) },
     ...(domainsChanged && { domains: after.domains ?? null }),
+    ...(records && { records }),
   };
+}
+
+/** The records patch between two record sets; undefined when they are equal. Same object: unchanged. */
+export function recordsBetween(before: Record<string, unknown>, after: Record<string, unknown>): DirectoryPatch['records'] {
+  if (before === after) return undefined;
+  const put: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(after)) if (before[k] !== v && stableJson(before[k]) !== stableJson(v)) put[k] = v;
+  const del = Object.keys(before).filter((k) => !(k in after));
+  return Object.keys(put).length + del.length > 0 ? { put, del } : undefined;
 }
 
 /** JSON with object keys sorted, so field order never makes two equal entries differ. */

@@ -56,6 +56,11 @@ export interface DirectoryData {
   domains?: string[];
   mailboxes: MailboxEntry[];
   lists?: ListEntry[];
+  /**
+   * Opaque JSON documents a push provider keeps beside the entries they produce (SCIM resources,
+   * keyed `User/<id>`, `Group/<id>`), so both are written in one atomic step. Lookups never read them.
+   */
+  records?: Record<string, unknown>;
 }
 
 const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };

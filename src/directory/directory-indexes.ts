@@ -45,4 +45,6 @@ export interface DirectoryIndexes {
   /** The explicit domain list as written, when the data had one (else domains follow the mailboxes). */
   readonly explicitDomains: readonly string[] | undefined;
   readonly packed: PackedIndex;
+  /** A push provider's documents (DirectoryData.records), passed through unchanged. */
+  readonly records?: Readonly<Record<string, unknown>>;
 }

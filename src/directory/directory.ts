@@ -23,6 +23,8 @@ export interface DirectoryParts {
   readonly domainCounts: ReadonlyMap<string, number> | undefined;
   readonly mailboxCount: number;
   readonly problems?: readonly DirectoryProblem[];
+  /** A push provider's documents kept with the entries (DirectoryData.records). */
+  readonly records?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -68,7 +70,7 @@ export class Directory {
     return new Directory({
       layers: [{ index: p, dead: undefined, live: p.mailboxCount + p.listCount }],
       domains: ix.domains, explicitDomains: ix.explicitDomains, domainCounts, mailboxCount: p.mailboxCount,
-      ...(ix.problems && { problems: ix.problems }),
+      ...(ix.problems && { problems: ix.problems }), ...(ix.records && { records: ix.records }),
     });
   }
 
@@ -93,7 +95,8 @@ export class Directory {
       for (let i = 0; i < p.listCount; i++) if (!dead?.has(p.listKeyOf(i))) lists.push(p.listEntry(i));
     });
     const explicit = this.#p.explicitDomains;
-    const data: DirectoryData = { ...(explicit && { domains: [...explicit] }), mailboxes, lists };
+    const records = this.#p.records;
+    const data: DirectoryData = { ...(explicit && { domains: [...explicit] }), mailboxes, lists, ...(records && { records: records as Record<string, unknown> }) };
     this.#data = new WeakRef(data);
     return data;
   }
@@ -118,6 +121,11 @@ export class Directory {
   /** The explicit domain list, when the data has one. */
   get explicitDomains(): readonly string[] | undefined {
     return this.#p.explicitDomains;
+  }
+
+  /** The push provider's documents (SCIM resources), without materialising {@link data}. */
+  get records(): Readonly<Record<string, unknown>> | undefined {
+    return this.#p.records;
   }
 
   /** Number of mailboxes (enabled or not). */

@@ -1,5 +1,5 @@
 import { addressKey, domainOf, parseAddress } from './address.js';
-import { applyPatch, stableJson, type DirectoryPatch } from './directory-changes.js';
+import { applyPatch, applyRecords, recordsBetween, stableJson, type DirectoryPatch } from './directory-changes.js';
 import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js';
 import { buildIndexes } from './directory-builder.js';
 import { catchAllsOf, LAYER_BITS, LAYER_MASK, MAX_LAYERS, type Layer } from './directory-layers.js';
@@ -90,8 +90,9 @@ export function patchDirectory(dir: Directory, patch: DirectoryPatch): Directory
   }
   const merged = mergeSmallLayers(layers, [...domains.values()]);
   if (!merged) return rebuild(dir, patch);
+  const records = applyRecords(parts.records, patch.records);
   return new Directory(
-    { layers: merged, domains, explicitDomains: parts.explicitDomains, domainCounts: counts, mailboxCount },
+    { layers: merged, domains, explicitDomains: parts.explicitDomains, domainCounts: counts, mailboxCount, ...(records && { records }) },
     merged === layers ? catchAlls : catchAllsOf(merged),
   );
 }
@@ -175,9 +176,11 @@ export function patchBetweenDirectories(before: Directory, after: Directory): Di
   const l = changed<ListEntry>(a.lists, b.lists);
   const address = (json: string): string => (JSON.parse(json) as { address: string }).address.toLowerCase();
   const domainsChanged = stableJson(before.explicitDomains ?? null) !== stableJson(after.explicitDomains ?? null);
+  const records = recordsBetween(before.records ?? {}, after.records ?? {});
   return {
     mailboxes: { put: m.put, del: m.gone.map(address) },
     lists: { put: l.put, del: l.gone.map(address) },
     ...(domainsChanged && { domains: after.explicitDomains ? [...after.explicitDomains] : null }),
+    ...(records && { records }),
   };
 }

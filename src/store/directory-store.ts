@@ -36,6 +36,11 @@ export interface ReplaceOptions {
   readonly base?: Directory | undefined;
   /** This is a complete provider answer: record the time, so a warm restart need not sync at once. */
   readonly fullSync?: boolean;
+  /**
+   * Shared stores: require the sync lock (default true). Pushed changes (SCIM) are written by
+   * whichever server received them, checked by `base` alone.
+   */
+  readonly fenced?: boolean;
 }
 
 /** Keeps the directory and hands the current snapshot to the lookup servers. */
@@ -61,4 +66,6 @@ export interface DirectoryStore extends DirectorySource {
   lastGood?(): Directory | undefined;
   /** When the last full sync reached the store (ms since the epoch), if the store keeps it. */
   lastSyncAt?(): number | undefined;
+  /** Shared stores: brings {@link lastGood} up to the shared copy now (after a lost compare-and-set). */
+  refresh?(): Promise<void>;
 }

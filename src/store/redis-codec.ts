@@ -14,6 +14,7 @@ export function decodeDirectory(
   meta: Record<string, string>,
   mailboxes: Record<string, string>,
   lists: Record<string, string>,
+  records: Record<string, string> = {},
 ): { meta: StoredMeta; data: DirectoryData } | undefined {
   if (!meta.epoch) return undefined;
   // Hash order is arbitrary; sorting makes every replica's data (and its diffs) identical.
@@ -24,6 +25,8 @@ export function decodeDirectory(
     mailboxes: byAddress<MailboxEntry>(mailboxes),
     lists: byAddress<ListEntry>(lists),
   };
+  const recordKeys = Object.keys(records).sort();
+  if (recordKeys.length > 0) data.records = Object.fromEntries(recordKeys.map((k) => [k, JSON.parse(records[k]!) as unknown]));
   return { meta: decodeMeta(meta.epoch, meta.generation, meta.cursor)!, data };
 }
 
@@ -65,15 +68,21 @@ export function writeArgs(w: WriteRequest): (string | number)[] {
 /** The counts and data arguments of WRITE_SCRIPT for a patch. */
 function patchArgs(patch: DirectoryPatch): string[] {
   const pairs = (entries: readonly { address: string }[]) => entries.flatMap((e) => [e.address.toLowerCase(), JSON.stringify(e)]);
+  const recordPairs = Object.entries(patch.records?.put ?? {}).flatMap(([k, v]) => [k, JSON.stringify(v)]);
+  const recordDel = patch.records?.del ?? [];
   return [
     String(patch.mailboxes.put.length), String(patch.mailboxes.del.length), String(patch.lists.put.length), String(patch.lists.del.length),
-    ...pairs(patch.mailboxes.put), ...patch.mailboxes.del, ...pairs(patch.lists.put), ...patch.lists.del,
+    String(recordPairs.length / 2), String(recordDel.length),
+    ...pairs(patch.mailboxes.put), ...patch.mailboxes.del, ...pairs(patch.lists.put), ...patch.lists.del, ...recordPairs, ...recordDel,
   ];
 }
 
 /** A patch that writes the whole directory (into emptied hashes). */
 export function fullPatch(data: DirectoryData): DirectoryPatch {
-  return { mailboxes: { put: data.mailboxes, del: [] }, lists: { put: data.lists ?? [], del: [] }, domains: data.domains ?? null };
+  return {
+    mailboxes: { put: data.mailboxes, del: [] }, lists: { put: data.lists ?? [], del: [] }, domains: data.domains ?? null,
+    ...(data.records && { records: { put: data.records, del: [] } }),
+  };
 }
 
 /** The domains argument of WRITE_SCRIPT: "-" keeps, "" clears, else JSON. */

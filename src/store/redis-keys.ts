@@ -9,6 +9,8 @@ export interface RedisKeys {
   readonly mailboxes: string;
   /** HASH: canonical list address -> ListEntry JSON. */
   readonly lists: string;
+  /** HASH: record key -> JSON document of a push provider (SCIM resources); see DirectoryData.records. */
+  readonly records: string;
   /** STREAM: one entry per generation (id `<generation>-0`) holding that write's DirectoryPatch. */
   readonly log: string;
   /** STRING: the sync leader's token, with a TTL. */
@@ -24,6 +26,7 @@ export function redisKeys(prefix: string): RedisKeys {
     meta: `${tag}:meta`,
     mailboxes: `${tag}:mailboxes`,
     lists: `${tag}:lists`,
+    records: `${tag}:records`,
     log: `${tag}:log`,
     leader: `${tag}:leader`,
     channel: `${tag}:changed`,

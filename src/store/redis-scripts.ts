@@ -43,12 +43,12 @@ export class LuaScript {
  * change log and the notification. Nothing is written unless the caller's view is current, so two
  * writers can never interleave and a reader never sees half of a sync.
  *
- * KEYS: meta, mailboxes, lists, log, leader
+ * KEYS: meta, mailboxes, lists, log, leader, records
  * ARGV: mode ("patch" | "full"), expected epoch, expected generation, leader token ("" = not
  *   fenced), new epoch (full), domains ("-" keep, "" none, JSON), cursor ("-" keep), log entry
- *   JSON ("" = none: followers then reload in full), log length, channel, now (ms), then four
- *   counts and the data: mailbox
- *   field/value pairs, mailbox fields to delete, list pairs, list fields to delete.
+ *   JSON ("" = none: followers then reload in full), log length, channel, now (ms), then six
+ *   counts and the data: mailbox field/value pairs, mailbox fields to delete, list pairs, list
+ *   fields to delete, record pairs, record fields to delete.
  * Returns {"ok", epoch, generation} or {"conflict", epoch, generation} or {"not-leader"}.
  */
 export const WRITE_SCRIPT = new LuaScript(`
@@ -63,6 +63,7 @@ else
   if epoch and not (epoch == expEpoch and gen <= expGen) then return {'conflict', epoch, tostring(gen)} end
 end
 local nMbPut, nMbDel, nLsPut, nLsDel = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15])
+local nRcPut, nRcDel = tonumber(ARGV[16]), tonumber(ARGV[17])
 local function each(cmd, key, from, count, step)
   local last = from + count * step - 1
   local i = from
@@ -74,14 +75,16 @@ local function each(cmd, key, from, count, step)
   return last + 1
 end
 if mode == 'full' then
-  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[6])
   epoch = ARGV[5]
 end
-local at = 16
+local at = 18
 at = each('HSET', KEYS[2], at, nMbPut, 2)
 at = each('HDEL', KEYS[2], at, nMbDel, 1)
 at = each('HSET', KEYS[3], at, nLsPut, 2)
 at = each('HDEL', KEYS[3], at, nLsDel, 1)
+at = each('HSET', KEYS[6], at, nRcPut, 2)
+at = each('HDEL', KEYS[6], at, nRcDel, 1)
 local newGen = math.max(gen, expGen) + 1
 redis.call('HSET', KEYS[1], 'epoch', epoch, 'generation', newGen, 'writtenAt', ARGV[11], 'mailboxes', redis.call('HLEN', KEYS[2]))
 if ARGV[6] ~= '-' then redis.call('HSET', KEYS[1], 'domains', ARGV[6]) end

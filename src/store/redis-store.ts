@@ -161,8 +161,9 @@ export class RedisStore implements DirectoryStore {
 
   /** Reads meta and every entry in one transaction, so the copy is one generation, whole. */
   async #loadAll(): Promise<void> {
-    const [meta, mailboxes, lists] = await execAll(this.#client.multi().hgetall(this.#keys.meta).hgetall(this.#keys.mailboxes).hgetall(this.#keys.lists)) as Record<string, string>[];
-    const decoded = decodeDirectory(meta!, mailboxes!, lists!);
+    const k = this.#keys;
+    const [meta, mailboxes, lists, records] = await execAll(this.#client.multi().hgetall(k.meta).hgetall(k.mailboxes).hgetall(k.lists).hgetall(k.records)) as Record<string, string>[];
+    const decoded = decodeDirectory(meta!, mailboxes!, lists!, records!);
     if (!decoded) return this.#onLost('empty');
     const directory = this.#checked(indexDirectory(decoded.data).directory);
     this.#install({ directory, ...decoded.meta }, 'full read');
@@ -200,10 +201,11 @@ export class RedisStore implements DirectoryStore {
     return this.#queue.run(async () => {
       const snap = this.#replica.snapshot;
       if ('base' in options && options.base !== snap?.directory) throw new StoreConflictError('not written: the directory changed while the sync ran');
-      if (!snap || this.#lost) await this.#write('full', snap, directory, fullPatch(directory.data), options.cursor);
+      const fenced = options.fenced !== false;
+      if (!snap || this.#lost) await this.#write('full', snap, directory, fullPatch(directory.data), options.cursor, fenced);
       else {
         const patch = patchBetweenDirectories(snap.directory, directory);
-        if (!isEmptyPatch(patch)) await this.#write('patch', snap, directory, patch, options.cursor);
+        if (!isEmptyPatch(patch)) await this.#write('patch', snap, directory, patch, options.cursor, fenced);
       }
       if (options.fullSync) await this.#markSynced();
     });
@@ -223,12 +225,12 @@ export class RedisStore implements DirectoryStore {
    * Writes `directory` in one script run, checked against the generation the replica holds and
    * fenced by the leader lock; the replica takes the new directory at once.
    */
-  async #write(mode: 'patch' | 'full', base: ReplicaSnapshot | undefined, directory: Directory, patch: DirectoryPatch, cursor: string | undefined): Promise<void> {
+  async #write(mode: 'patch' | 'full', base: ReplicaSnapshot | undefined, directory: Directory, patch: DirectoryPatch, cursor: string | undefined, fenced = true): Promise<void> {
     const k = this.#keys;
-    const args = writeArgs({ mode, base, token: this.#lock?.token ?? '', patch, cursor, logLength: this.#o.logLength, channel: k.channel });
+    const args = writeArgs({ mode, base, token: fenced ? (this.#lock?.token ?? '') : '', patch, cursor, logLength: this.#o.logLength, channel: k.channel });
     let reply: string[];
     try {
-      reply = (await WRITE_SCRIPT.run(this.#client, [k.meta, k.mailboxes, k.lists, k.log, k.leader], args)) as string[];
+      reply = (await WRITE_SCRIPT.run(this.#client, [k.meta, k.mailboxes, k.lists, k.log, k.leader, k.records], args)) as string[];
     } catch (err) {
       throw new StoreUnavailableError(`redis write failed: ${(err as Error).message}`, { cause: scrubRedisError(err) });
     }
