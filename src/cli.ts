@@ -34,6 +34,8 @@ commands:
   sync --once [--dry-run] [--force] [--all]
                         sync from the provider once and print the difference (exit 0 applied,
                         1 failed, 2 refused by the deletion guard; --force overrides it)
+  sync --confirm-deletions
+                        provider.type=scim: apply the pushed removals the mass-removal guard holds
   dms-config --dms 15|edge --out DIR [--transport unix|tcp] [--keep-dms-aliases] [--container] [--force]
                         write docker-mailserver's override files (with --container: also compose.yaml,
                         mailroster's Dockerfile and config); see README "docker-mailserver"

@@ -11,6 +11,7 @@ import type { DirectoryProvider } from './providers/provider.js';
 import { LookupCounters } from './ops/lookup-counters.js';
 import { OpsHttpServer } from './ops/http-server.js';
 import { createMetrics } from './ops/metrics.js';
+import { createPushSurface } from './scim/push-surface.js';
 import { AuthHttpServer } from './servers/auth-http-server.js';
 import { Listener, type ConnectionHandler } from './servers/listener.js';
 import { serveDict } from './servers/dict-connection.js';
@@ -78,12 +79,23 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
   };
   const dict = listenerFor('dict', config.dict, logger, (socket, log) => serveDict(socket, log, { ...dictOptions }));
   const listeners = { socketmap, dict };
+  const push = createPushSurface(config, { store, sync, logger });
   const registry = createMetrics({
-    counters, store, sync,
+    counters, store, sync, push: push.counters,
     connections: () => Object.fromEntries(Object.entries(listeners).map(([proto, l]) => [proto, l.connectionCount])),
   });
-  const http = new OpsHttpServer({ store, sync, registry, logger, provider: () => provider.status?.() });
   const auth = createAuthServer(config, resolvers, store, counters, logger, deps.now);
+  const expected = { socketmap: config.socketmap.listen.length, dict: config.dict.listen.length };
+  const notReady = (): string | undefined => {
+    for (const [proto, l] of Object.entries(listeners)) {
+      if (l.addresses.length < expected[proto as keyof typeof expected]) return `${proto} listener not bound`;
+    }
+    return auth && !auth.address ? 'auth listener not bound' : undefined;
+  };
+  const http = new OpsHttpServer({
+    store, sync, registry, logger, notReady, routes: push.routes, provider: () => provider.status?.(),
+    ...(push.scim && { status: () => ({ scim: { pendingDeletions: push.scim!.pendingDeletions() } }) }),
+  });
   let firstSync: Promise<void> | undefined;
   let current = config;
   const reloadTargets = {

@@ -7,6 +7,7 @@ import { authSchema } from './schema-auth.js';
 import { dictSchema } from './schema-dict.js';
 import { oauth2Schema } from './schema-oauth2.js';
 import { providerSchema } from './schema-provider.js';
+import { scimSchema } from './schema-scim.js';
 import { serverSchema } from './schema-server.js';
 import { storeSchema } from './schema-store.js';
 
@@ -17,7 +18,7 @@ convict.addParser([
 ]);
 
 /** The whole schema: every key has doc, format, default and env. */
-export const SCHEMA = { ...serverSchema, ...dictSchema, ...authSchema, ...storeSchema, ...providerSchema, ...oauth2Schema };
+export const SCHEMA = { ...serverSchema, ...dictSchema, ...authSchema, ...storeSchema, ...providerSchema, ...oauth2Schema, ...scimSchema };
 
 function newConfig() {
   return convict(SCHEMA, { env: {}, args: [] });

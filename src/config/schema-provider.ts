@@ -8,8 +8,8 @@ export const EXAMPLE_DIRECTORY = fileURLToPath(new URL('../../../src/config/exam
 export const providerSchema = {
   provider: {
     type: {
-      doc: 'Where users, aliases and lists come from: a directory file, Authentik or Keycloak',
-      format: ['file', 'authentik', 'keycloak'],
+      doc: 'Where users, aliases and lists come from: a directory file, Authentik or Keycloak (pulled), or scim (pushed to /scim/v2 on http.listen; needs provider.domains and scim.token)',
+      format: ['file', 'authentik', 'keycloak', 'scim'],
       default: 'file',
       env: 'MAILROSTER_PROVIDER_TYPE',
     },

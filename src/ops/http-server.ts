@@ -5,6 +5,7 @@ import type { Endpoint } from '../config/formats.js';
 import { bindServer } from '../servers/bind.js';
 import type { DirectoryStore } from '../store/directory-store.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
+import type { HttpRoute } from './http-route.js';
 
 /** What the operations endpoints report. */
 export interface OpsSources {
@@ -14,12 +15,21 @@ export interface OpsSources {
   readonly logger: Logger;
   /** The provider's own status (detected features, last sync counts), when it reports one. */
   readonly provider?: () => unknown;
+  /** Why the service is not ready beyond the store (a listener not bound), or undefined. */
+  readonly notReady?: () => string | undefined;
+  /** Mounted routes (SCIM, webhooks), tried before the built-in endpoints. */
+  readonly routes?: readonly HttpRoute[];
+  /** Extra `/status` sections. */
+  readonly status?: () => Record<string, unknown>;
 }
 
 /**
- * The operations surface: `GET /healthz` (200 while lookups are answered from a complete
- * directory, else 503 with the reason), `GET /status` (JSON: store readiness, staleness, sync
- * counters, the provider's detected features) and `GET /metrics` (Prometheus). Read-only; bind it to loopback.
+ * The operations surface: `GET /healthz` (liveness: 200 while lookups are answered from a
+ * complete directory, else 503 with the reason), `GET /readyz` (readiness: also every listener
+ * bound), `GET /status` (JSON: store readiness, staleness, sync counters, the provider's
+ * detected features) and `GET /metrics`
+ * (Prometheus), plus the mounted routes (SCIM, webhooks). Bind it to loopback unless SCIM
+ * clients must reach it.
  */
 export class OpsHttpServer {
   readonly #src: OpsSources;
@@ -38,7 +48,17 @@ export class OpsHttpServer {
   /** Binds the endpoint. */
   async start(ep: Endpoint): Promise<void> {
     const server = createServer((req, res) => {
-      this.#handle(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!).then(
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const route = this.#src.routes?.find((r) => r.matches(url.pathname));
+      if (route) {
+        route.handle(req, res, url).catch((err: unknown) => {
+          this.#src.logger.error({ err, path: url.pathname }, 'http request failed');
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        });
+        return;
+      }
+      this.#handle(req.method ?? 'GET', url.pathname).then(
         ({ status, type, body }) => res.writeHead(status, { 'content-type': type }).end(body),
         (err: unknown) => {
           this.#src.logger.error({ err }, 'ops request failed');
@@ -59,8 +79,15 @@ export class OpsHttpServer {
         return status.ready
           ? { status: 200, type: 'text/plain', body: 'ok\n' }
           : { status: 503, type: 'text/plain', body: `${this.#src.store.unavailableReason()}\n` };
+      case '/readyz': {
+        const reason = status.ready ? this.#src.notReady?.() : this.#src.store.unavailableReason();
+        return reason === undefined
+          ? { status: 200, type: 'text/plain', body: 'ready\n' }
+          : { status: 503, type: 'text/plain', body: `${reason}\n` };
+      }
       case '/status':
-        return { status: 200, type: 'application/json', body: `${JSON.stringify({ store: status, sync: this.#src.sync.stats, provider: this.#src.provider?.() })}\n` };
+        return { status: 200, type: 'application/json', body: `${JSON.stringify({ store: status, sync: this.#src.sync.stats, provider: this.#src.provider?.(), ...this.#src.status?.() })}
+` };
       case '/metrics':
         return { status: 200, type: this.#src.registry.contentType, body: await this.#src.registry.metrics() };
       default:

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DirectoryStore } from '../store/directory-store.js';
+import type { PushCounters } from '../scim/scim-counters.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 import type { LookupCounters } from './lookup-counters.js';
 
@@ -10,6 +11,8 @@ export interface MetricSources {
   readonly sync: SyncEngine;
   /** Open connections per protocol. */
   readonly connections: () => Record<string, number>;
+  /** SCIM requests, pushed changes and webhook deliveries. */
+  readonly push?: PushCounters;
 }
 
 /**
@@ -18,7 +21,8 @@ export interface MetricSources {
  */
 export function createMetrics(src: MetricSources): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'mailroster_process_' });
+  // No prefix: the standard process_* and nodejs_* names, which stock dashboards query.
+  collectDefaultMetrics({ register: registry });
   new Counter({
     name: 'mailroster_lookups_total', help: 'Lookups answered, by protocol, map and result',
     labelNames: ['proto', 'map', 'result'] as const, registers: [registry],
@@ -51,7 +55,26 @@ export function createMetrics(src: MetricSources): Registry {
   gauge('mailroster_ready', '1 while a complete directory is served', () => (src.store.status().ready ? 1 : 0));
   gauge('mailroster_directory_mailboxes', 'Mailboxes in the served directory', () => src.store.status().mailboxes);
   gauge('mailroster_directory_stale_seconds', 'Seconds since the served directory was last confirmed current', () => src.store.status().staleSeconds);
-  gauge('mailroster_sync_changes_applied', 'Single-entry changes applied from the provider feed', () => src.sync.stats.changesApplied);
+  const counter = (name: string, help: string, read: () => number): Counter =>
+    new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(read()); } });
+  counter('mailroster_sync_changes_applied_total', 'Single-entry changes applied from the provider feed or a webhook re-read', () => src.sync.stats.changesApplied);
+  counter('mailroster_scim_changes_total', 'SCIM resources changed by applied pushes', () => src.push?.changes ?? 0);
+  new Counter({
+    name: 'mailroster_scim_requests_total', help: 'SCIM requests by operation (create_user, patch_group, list_users, discovery...) and HTTP status',
+    labelNames: ['operation', 'status'] as const, registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of src.push?.requests() ?? []) this.inc({ operation: r.operation, status: r.status }, r.count);
+    },
+  });
+  new Counter({
+    name: 'mailroster_webhook_deliveries_total', help: 'Webhook deliveries by outcome (user, sync, unauthorized, invalid, refused)',
+    labelNames: ['outcome'] as const, registers: [registry],
+    collect() {
+      this.reset();
+      for (const [outcome, n] of src.push?.hooks ?? []) this.inc({ outcome }, n);
+    },
+  });
   new Gauge({
     name: 'mailroster_connections', help: 'Open connections by protocol', labelNames: ['proto'] as const, registers: [registry],
     collect() {

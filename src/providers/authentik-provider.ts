@@ -93,6 +93,19 @@ export class AuthentikProvider implements DirectoryProvider {
     return this.#features.snapshot();
   }
 
+  /** Re-reads one user (`/core/users/{pk}/`; 404: deleted) against the last full sync's groups. */
+  async fetchUser(id: string, signal: AbortSignal): Promise<DirectoryChange[] | undefined> {
+    const tracker = this.#tracker;
+    if (tracker === undefined) return undefined;
+    let raw: Json | undefined;
+    try {
+      raw = await this.#api.get(`${USERS}${encodeURIComponent(id)}/`, { include_groups: true, include_roles: false }, signal);
+    } catch (err) {
+      if (!(err instanceof ProviderError && err.status === 404)) throw err;
+    }
+    return [tracker.user(id, raw && this.#toUser(raw), raw && groupIdsOf(raw)), ...tracker.listChanges()];
+  }
+
   /** Closes the HTTP connection pool. */
   async close(): Promise<void> {
     await this.#api.close();

@@ -7,6 +7,7 @@ import type { SelfServiceOptions } from './address-trust.js';
 import type { IdpOptions } from './idp-options.js';
 import { KeycloakProvider } from './keycloak-provider.js';
 import type { DirectoryProvider } from './provider.js';
+import { ScimProvider } from '../scim/scim-provider.js';
 
 /** Builds the configured provider; a new provider adds one case here. */
 export function createProvider(config: AppConfig, logger: Logger): DirectoryProvider {
@@ -29,6 +30,8 @@ export function createProvider(config: AppConfig, logger: Logger): DirectoryProv
         clientId: required(p.keycloak.clientId, 'provider.keycloak.clientId'),
         clientSecret: required(readSecret(p.keycloak.clientSecret, p.keycloak.clientSecretFile, 'provider.keycloak.clientSecretFile'), 'provider.keycloak.clientSecret (or clientSecretFile)'),
       });
+    case 'scim':
+      return new ScimProvider();
     default:
       throw new ConfigError(`provider.type: unknown provider "${p.type}"`);
   }

@@ -26,6 +26,8 @@ export interface DirectoryProvider {
    * or served without the broken entries, which are reported (a provider with thousands of users).
    */
   readonly strict: boolean;
+  /** The directory is pushed into the store (SCIM): the sync engine never pulls. */
+  readonly push?: boolean;
   /**
    * Fetches the complete directory. Must reject on any failure, never resolve with a partial
    * answer: the sync engine replaces the whole directory with what this returns.
@@ -36,6 +38,12 @@ export interface DirectoryProvider {
    * cursor to pass next time. The periodic full sync stays the reconcile for anything missed.
    */
   fetchChanges?(cursor: string | undefined, signal: AbortSignal): Promise<{ changes: DirectoryChange[]; cursor: string }>;
+  /**
+   * Optional: re-reads one user by the provider's id (a webhook named it) and answers the changes
+   * that brings (its mailbox upserted or removed, lists it moves); undefined when that cannot be
+   * told without a full sync (none made yet by this process).
+   */
+  fetchUser?(id: string, signal: AbortSignal): Promise<DirectoryChange[] | undefined>;
   /** Calls `onChange` when the source may have changed (a file watch); returns a stop function. */
   watch?(onChange: () => void): () => void;
   /** What the provider detected about its server (features on/off, last sync counts), for `/status`. */

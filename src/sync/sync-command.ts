@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/config.js';
 import type { EntryDiff } from '../directory/directory-changes.js';
 import { createLogger } from '../logger.js';
 import { createProvider } from '../providers/provider-factory.js';
+import { confirmDeletionsCommand } from '../scim/confirm-command.js';
 import { createStore } from '../store/store-factory.js';
 import { changedFields, type DirectoryDiff } from './directory-diff.js';
 import { createSyncEngine } from './sync-factory.js';
@@ -15,6 +16,7 @@ export const SYNC_OPTIONS = {
   'dry-run': { type: 'boolean' },
   force: { type: 'boolean' },
   all: { type: 'boolean' },
+  'confirm-deletions': { type: 'boolean' },
 } as const;
 
 /** Entries printed per section unless `--all`: a first sync of a big directory adds thousands. */
@@ -35,6 +37,7 @@ export interface SyncCommandIo {
  * its write is checked against the generation it read, so it cannot clobber a concurrent sync.
  */
 export async function syncCommand(config: AppConfig, flags: Readonly<Record<string, unknown>>, io: SyncCommandIo = { out: process.stdout, err: process.stderr }): Promise<number> {
+  if (flags['confirm-deletions'] === true) return confirmDeletionsCommand(config, io);
   if (flags.once !== true) {
     io.err.write('mailroster sync: only --once is supported (a running `mailroster serve` syncs continuously)\n');
     return EXIT.usage;

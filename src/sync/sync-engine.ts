@@ -76,6 +76,8 @@ export class SyncEngine {
 
   /** Starts the timers, the provider's watch and leadership tracking; resolves with the first sync. */
   start(): Promise<SyncOutcome> {
+    const { provider, store } = this.#o;
+    if (provider.push) return Promise.resolve({ status: 'skipped', mailboxes: store.current()?.mailboxCount ?? 0, reason: 'the provider pushes (SCIM); nothing to pull' });
     this.#attach();
     return this.#becameLeader();
   }
@@ -118,6 +120,41 @@ export class SyncEngine {
     return this.#queue.coalesce('changes', () => this.#changes());
   }
 
+  /**
+   * Re-reads one user from the provider and applies what it changes (a webhook named it); leader
+   * only. Repeated calls for a user waiting in the queue coalesce; each reads the current state,
+   * so duplicates and out-of-order notifications are harmless. A provider that cannot re-read one
+   * user runs an incremental or full sync instead.
+   */
+  refreshUser(id: string): Promise<number> {
+    return this.#queue.coalesce(`user:${id}`, () => this.#refreshUser(id));
+  }
+
+  async #refreshUser(id: string): Promise<number> {
+    const { provider, store, logger } = this.#o;
+    const base = store.lastGood?.() ?? store.current();
+    if (this.#isFollower() || this.#stopped) return 0;
+    if (!provider.fetchUser || base === undefined) return void this.syncChanges(), 0;
+    try {
+      const changes = await provider.fetchUser(id, this.#abort.signal);
+      if (changes === undefined) return void this.syncChanges(), 0;
+      if (changes.length === 0) return 0;
+      const outcome = await this.#write(this.#build(applyChanges(base.data, changes)), {}, {});
+      if (outcome.status === 'refused') return 0;
+      this.stats.changesApplied += changes.length;
+      return changes.length;
+    } catch (err) {
+      logger.error({ err, user: id }, 're-reading one user failed; the next full sync reconciles');
+      return 0;
+    }
+  }
+
+  /** Something changed at the provider: the incremental feed when it has one, else a full sync (queued, not awaited). */
+  syncChanges(): void {
+    if (this.#o.provider.fetchChanges) void this.pullChanges();
+    else void this.syncNow();
+  }
+
   /** First sync of this leader: at once, unless the shared store was synced recently (warm start). */
   #becameLeader(): Promise<SyncOutcome> {
     this.#cursor = this.#o.store.changeCursor?.() ?? this.#cursor;
@@ -135,6 +172,7 @@ export class SyncEngine {
   async #full(request: SyncRequest): Promise<SyncOutcome> {
     const { provider, store, logger } = this.#o;
     if (this.#stopped) return { status: 'skipped', mailboxes: store.current()?.mailboxCount ?? 0, reason: 'stopping' };
+    if (provider.push) return { status: 'skipped', mailboxes: store.current()?.mailboxCount ?? 0, reason: 'the provider pushes (SCIM); nothing to pull' };
     if (this.#isFollower()) {
       this.#schedule(nextSyncDelayMs(this.#o.intervalSeconds, this.#o.jitter ?? 0.1));
       return { status: 'skipped', mailboxes: store.current()?.mailboxCount ?? 0, reason: 'another server is the sync leader' };

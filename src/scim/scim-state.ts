@@ -1,0 +1,127 @@
+import type { DirectoryData } from '../directory/directory-data.js';
+import type { Resource, ResourceKind } from './scim-resources.js';
+
+/** One pushed removal held back by the deletion guard, applied by `mailroster sync --confirm-deletions`. */
+export interface PendingRemoval {
+  readonly id: string;
+  /** `delete`: DELETE /Users/{id}; `disable`: the change to active=false. */
+  readonly op: 'delete' | 'disable';
+  /** When it was refused (ms since the epoch). */
+  readonly at: number;
+}
+
+/** The deletion guard's shared state, kept as a record beside the directory. */
+export interface GuardState {
+  /** Times (ms) of the removals applied within the sliding window. */
+  readonly removals: readonly number[];
+  readonly pending: readonly PendingRemoval[];
+}
+
+/** Record keys: `User/<id>`, `Group/<id>`, and the guard. */
+export const recordKey = (kind: ResourceKind, id: string): string => `${kind}/${id}`;
+export const GUARD_KEY = 'Guard/deletions';
+
+const EMPTY_GUARD: GuardState = { removals: [], pending: [] };
+const cache = new WeakMap<object, ScimState>();
+
+/** The SCIM resources of one directory snapshot, indexed; built once per snapshot and cached. */
+export class ScimState {
+  readonly records: Readonly<Record<string, unknown>>;
+  readonly users = new Map<string, Resource>();
+  readonly groups = new Map<string, Resource>();
+  /** Lower-case userName -> User id. */
+  readonly userNames = new Map<string, string>();
+  readonly guard: GuardState;
+
+  private constructor(records: Readonly<Record<string, unknown>>) {
+    this.records = records;
+    for (const [key, value] of Object.entries(records)) {
+      const slash = key.indexOf('/');
+      const kind = key.slice(0, slash);
+      const r = value as Resource;
+      if (kind === 'User') {
+        this.users.set(key.slice(slash + 1), r);
+        this.userNames.set(String(r.userName).toLowerCase(), key.slice(slash + 1));
+      } else if (kind === 'Group') this.groups.set(key.slice(slash + 1), r);
+    }
+    this.guard = (records[GUARD_KEY] as GuardState | undefined) ?? EMPTY_GUARD;
+  }
+
+  /** The state of a directory's data (cached by its records object). */
+  static of(data: DirectoryData | undefined): ScimState {
+    const records = data?.records ?? {};
+    let state = cache.get(records);
+    if (!state) cache.set(records, (state = new ScimState(records)));
+    return state;
+  }
+
+  /** The stored resource of a kind by id. */
+  get(kind: ResourceKind, id: string): Resource | undefined {
+    return (kind === 'User' ? this.users : this.groups).get(id);
+  }
+
+  /** Groups that list `userId` among their members. */
+  groupsWith(userId: string): string[] {
+    const out: string[] = [];
+    for (const [id, g] of this.groups) if (((g.members as { value: string }[] | undefined) ?? []).some((m) => m.value === userId)) out.push(id);
+    return out;
+  }
+}
+
+/** The resource changes one request makes, before they are mapped and written. */
+export class ScimDraft {
+  readonly base: ScimState;
+  /** Record key -> new value; null deletes. */
+  readonly changes = new Map<string, unknown>();
+  readonly touchedUsers = new Set<string>();
+  readonly touchedGroups = new Set<string>();
+  /** Mailbox removals this draft makes (for the deletion guard). */
+  readonly removals: Omit<PendingRemoval, 'at'>[] = [];
+
+  constructor(base: ScimState) {
+    this.base = base;
+  }
+
+  /** The resource as this draft leaves it (undefined: absent or deleted). */
+  get(kind: ResourceKind, id: string): Resource | undefined {
+    const key = recordKey(kind, id);
+    return this.changes.has(key) ? ((this.changes.get(key) as Resource | null) ?? undefined) : this.base.get(kind, id);
+  }
+
+  put(kind: ResourceKind, resource: Resource): void {
+    const id = resource.id as string;
+    const prior = this.get(kind, id);
+    this.changes.set(recordKey(kind, id), resource);
+    if (kind === 'User') {
+      this.touchedUsers.add(id);
+      if (prior && prior.active !== false && resource.active === false) this.removals.push({ id, op: 'disable' });
+    } else this.touchedGroups.add(id);
+  }
+
+  /** Deletes a resource; a deleted User also leaves every group it was in. */
+  delete(kind: ResourceKind, id: string): void {
+    this.changes.set(recordKey(kind, id), null);
+    if (kind === 'Group') return void this.touchedGroups.add(id);
+    this.touchedUsers.add(id);
+    this.removals.push({ id, op: 'delete' });
+    for (const gid of this.base.groupsWith(id)) {
+      const g = this.get('Group', gid);
+      if (!g) continue;
+      this.put('Group', { ...g, members: ((g.members as { value: string }[] | undefined) ?? []).filter((m) => m.value !== id) });
+    }
+  }
+
+  setGuard(guard: GuardState): void {
+    this.changes.set(GUARD_KEY, guard);
+  }
+
+  /** The record set after this draft. */
+  records(): Record<string, unknown> {
+    const next: Record<string, unknown> = { ...this.base.records };
+    for (const [k, v] of this.changes) {
+      if (v === null) delete next[k];
+      else next[k] = v;
+    }
+    return next;
+  }
+}

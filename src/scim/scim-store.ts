@@ -1,0 +1,133 @@
+import type { Logger } from 'pino';
+import { applyChanges } from '../directory/directory-changes.js';
+import type { DirectoryChange } from '../directory/directory-change.js';
+import type { DirectoryData } from '../directory/directory-data.js';
+import { Directory } from '../directory/directory.js';
+import { DirectoryError } from '../errors.js';
+import type { DirectoryStore } from '../store/directory-store.js';
+import { StoreConflictError } from '../store/store-errors.js';
+import { SerialQueue } from '../sync/serial-queue.js';
+import { DeletionWindow } from './deletion-window.js';
+import { ScimError } from './scim-error.js';
+import type { ScimMapping } from './scim-mapping.js';
+import { ScimDraft, ScimState } from './scim-state.js';
+
+/** Options of {@link ScimStore}. */
+export interface ScimStoreOptions {
+  readonly store: DirectoryStore;
+  readonly mapping: ScimMapping;
+  /** provider.domains, written as the directory's hosted domains. */
+  readonly domains: readonly string[];
+  readonly guard: DeletionWindow;
+  readonly logger: Logger;
+  /** Called after every applied write with the number of resources it changed. */
+  readonly onApplied?: (resources: number) => void;
+}
+
+/** Attempts before a write that keeps losing the compare-and-set gives up (503). */
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Pushed SCIM resources kept in the directory store beside the entries they map to. Every request
+ * becomes one draft, mapped, validated as a whole directory and written in one atomic store write
+ * against the snapshot it was computed from: requests on this server queue up, and a write that
+ * lost the race against another server is recomputed on the newer snapshot. A request that would
+ * leave an invalid directory is refused and writes nothing.
+ */
+export class ScimStore {
+  readonly #o: ScimStoreOptions;
+  readonly #queue = new SerialQueue();
+
+  constructor(options: ScimStoreOptions) {
+    this.#o = options;
+  }
+
+  /** The resources served now: the last complete snapshot (none yet: empty, unless the store is unreachable). */
+  read(): ScimState {
+    const { store } = this.#o;
+    const held = store.lastGood?.() ?? store.current();
+    if (!held && store.status().connected === false) throw new ScimError(503, `directory store unavailable: ${store.unavailableReason()}`, undefined, { 'retry-after': '5' });
+    return ScimState.of(held?.data);
+  }
+
+  /** Runs `build` on the current state and writes its draft; resolves with build's result. */
+  write<T>(build: (draft: ScimDraft) => T, options: { force?: boolean } = {}): Promise<T> {
+    return this.#queue.run(async () => {
+      for (let attempt = 1; ; attempt++) {
+        const base = this.#o.store.lastGood?.() ?? this.#o.store.current();
+        const draft = new ScimDraft(ScimState.of(base?.data));
+        const result = build(draft);
+        if (draft.changes.size === 0) return result;
+        const refused = this.#o.guard.check(draft, base?.mailboxCount ?? 0, options.force === true);
+        const directory = refused ? this.#build(base?.data, refused.draft) : this.#build(base?.data, draft);
+        try {
+          await this.#o.store.replace(directory, { base, fenced: false });
+        } catch (err) {
+          if (!(err instanceof StoreConflictError) || attempt >= MAX_ATTEMPTS) throw toScimError(err);
+          await this.#o.store.refresh?.();
+          continue;
+        }
+        if (refused) throw refused.error;
+        this.#o.onApplied?.(draft.changes.size);
+        return result;
+      }
+    });
+  }
+
+  /** Maps the draft onto the directory and validates the result as a whole (strict build). */
+  #build(data: DirectoryData | undefined, draft: ScimDraft): Directory {
+    const base: DirectoryData = data ?? { mailboxes: [], lists: [] };
+    const { mapping } = this.#o;
+    const owners = new Map<string, string | undefined>();
+    for (const m of base.mailboxes) owners.set(m.address, m.id);
+    for (const l of base.lists ?? []) owners.set(l.address, l.id);
+    const claim = (address: string, id: string, what: string) => {
+      const owner = owners.get(address);
+      if (owner !== undefined && owner !== id && !draft.touchedUsers.has(owner) && !draft.touchedGroups.has(owner)) {
+        throw new ScimError(409, `${what} address ${address} already belongs to another mailbox or list`, 'uniqueness');
+      }
+    };
+    const changes: DirectoryChange[] = [];
+    const addresses = new Map<string, string>();
+    for (const m of base.mailboxes) if (m.id !== undefined) addresses.set(m.id, m.address);
+    for (const id of draft.touchedUsers) {
+      const user = draft.get('User', id);
+      if (!user) {
+        changes.push({ op: 'remove-mailbox', id });
+        addresses.delete(id);
+        continue;
+      }
+      const mailbox = mapping.mailbox(user);
+      claim(mailbox.address, id, 'mailbox');
+      addresses.set(id, mailbox.address);
+      changes.push({ op: 'upsert-mailbox', mailbox });
+    }
+    const groups = new Set(draft.touchedGroups);
+    for (const id of draft.touchedUsers) for (const gid of draft.base.groupsWith(id)) groups.add(gid);
+    for (const id of groups) {
+      const group = draft.get('Group', id);
+      const list = group && mapping.list(group, (uid) => (draft.get('User', uid) ? addresses.get(uid) : undefined), (gid) => draft.get('Group', gid) !== undefined);
+      if (list) claim(list.address, id, 'list');
+      changes.push(list ? { op: 'upsert-list', list } : { op: 'remove-list', id });
+    }
+    const next = { ...applyChanges(base, changes), domains: [...this.#o.domains], records: draft.records() };
+    try {
+      return Directory.build(next, { strict: true, source: 'scim' });
+    } catch (err) {
+      if (!(err instanceof DirectoryError)) throw err;
+      const clash = err.problems.some((p) => /duplicate|is also a/.test(p.reason));
+      const detail = err.problems.map((p) => `${p.where}: ${p.reason}`).join('; ');
+      throw new ScimError(clash ? 409 : 400, `change refused, nothing written: ${detail}`, clash ? 'uniqueness' : 'invalidValue');
+    }
+  }
+
+  /** Resolves once queued writes are done. */
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+}
+
+function toScimError(err: unknown): ScimError {
+  if (err instanceof ScimError) return err;
+  return new ScimError(503, `directory store unavailable, nothing written: ${(err as Error).message}`, undefined, { 'retry-after': '5' });
+}
