@@ -4,6 +4,7 @@ import { formatSocketmapReply } from '../protocol/socketmap.js';
 import { loadConfig, type AppConfig } from './config/config.js';
 import { renderPostfixConfig } from './postfix-config.js';
 import { DOVECOT_CONFIG_OPTIONS, dovecotConfigCommand } from './dovecot/config-out.js';
+import { grafanaDashboard } from './ops/grafana-dashboard.js';
 import { toSocketmapReply } from './servers/replies.js';
 import { serveCommand } from './serve-command.js';
 import { renderSystemdUnit } from './deploy/systemd-unit.js';
@@ -34,6 +35,7 @@ commands:
   sync --once [--dry-run] [--force] [--all]
                         sync from the provider once and print the difference (exit 0 applied,
                         1 failed, 2 refused by the deletion guard; --force overrides it)
+  grafana-dashboard     print the Grafana dashboard JSON for mailroster's metrics
   sync --confirm-deletions
                         provider.type=scim: apply the pushed removals the mass-removal guard holds
   dms-config --dms 15|edge --out DIR [--transport unix|tcp] [--keep-dms-aliases] [--container] [--force]
@@ -58,6 +60,7 @@ const COMMANDS: Record<string, (config: AppConfig, args: string[], redacted: () 
   },
   'dms-config': (config, _a, _r, flags) => dmsConfigCommand(config, flags),
   'import-dms': (_c, args, _r, flags) => importDmsCommand(args, flags),
+  'grafana-dashboard': async () => (process.stdout.write(grafanaDashboard()), 0),
 };
 
 async function lookup(config: AppConfig, args: string[]): Promise<number> {

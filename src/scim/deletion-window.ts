@@ -32,6 +32,8 @@ export class DeletionWindow {
    * undefined. Refused: returns the draft to write instead (the pending removals only) and the error.
    */
   check(draft: ScimDraft, mailboxes: number, force: boolean): { draft: ScimDraft; error: ScimError } | undefined {
+    // Forced (the operator's confirmation): the caller sets the guard state itself.
+    if (force) return undefined;
     const now = (this.#o.now ?? Date.now)();
     const guard = draft.base.guard;
     const recent = guard.removals.filter((t) => t > now - this.#o.windowSeconds * 1000);
@@ -43,7 +45,7 @@ export class DeletionWindow {
     const count = recent.length + n;
     const held = mailboxes + recent.length;
     const percent = held === 0 ? 100 : (count / held) * 100;
-    if (force || count <= this.#o.floor || percent <= this.#o.maxDeletePercent) {
+    if (count <= this.#o.floor || percent <= this.#o.maxDeletePercent) {
       draft.setGuard({ ...guard, removals: [...recent, ...draft.removals.map(() => now)] });
       return undefined;
     }

@@ -136,10 +136,14 @@ export class FakeAuthentik extends FakeIdpServer {
       case '/api/v3/core/groups/': return this.#can('authentik_core.view_group') ?? paginate(this.groups.map((g) => this.#group(g)), q, this.#cap());
       case '/api/v3/admin/settings/': return this.#can('authentik_rbac.view_system_settings') ?? { status: 200, body: { ...this.settings } };
       case '/api/v3/flows/instances/': return this.#can('authentik_flows.view_flow', true) ?? paginate(this.#flows(q), q, this.#cap());
-      default: return this.tokens.route(req, (items, query) => paginate(items, query, this.#cap()), (pk) => {
-        const u = this.users.find((x) => x.pk === pk);
-        return u && { pk: u.pk, username: u.username, name: u.name, is_active: u.is_active, email: u.email, attributes: u.attributes, uid: u.uid, uuid: u.uuid };
-      });
+      default: {
+        const one = /^\/api\/v3\/core\/users\/(\d+)\/$/.exec(req.path);
+        if (one) return this.#can('authentik_core.view_user', this.tokenUser.objectUsers !== undefined) ?? this.#user(Number(one[1]));
+        return this.tokens.route(req, (items, query) => paginate(items, query, this.#cap()), (pk) => {
+          const u = this.users.find((x) => x.pk === pk);
+          return u && { pk: u.pk, username: u.username, name: u.name, is_active: u.is_active, email: u.email, attributes: u.attributes, uid: u.uid, uuid: u.uuid };
+        });
+      }
     }
   }
 
@@ -185,6 +189,15 @@ export class FakeAuthentik extends FakeIdpServer {
   #group(g: AkGroup): unknown {
     const { parents, ...rest } = g;
     return this.atLeast('2025.12') ? g : { ...rest, parent: parents[0] ?? null };
+  }
+
+  /** GET /core/users/{pk}/: one user with its groups; Django's 404 for an unknown pk or one outside the token's object rights. */
+  #user(pk: number): RouteReply {
+    const u = this.tokenUser;
+    const user = this.users.find((x) => x.pk === pk && (u.is_superuser || u.permissions.has('authentik_core.view_user') || u.objectUsers?.has(x.pk)));
+    if (!user) return { status: 404, body: { detail: 'No User matches the given query.' } };
+    const { last_updated: lastUpdated, ...rest } = user;
+    return { status: 200, body: { ...rest, ...(this.atLeast('2025.8') && { last_updated: lastUpdated }), groups: this.#membership().get(pk) ?? [], groups_obj: [] } };
   }
 
   /** User pk -> group pks, rebuilt only when memberships change, so 100k-user pages stay cheap. */
