@@ -39,21 +39,19 @@ export class ScimOperations {
 
   /** PUT: replaces every attribute (what Authentik sends on each update). */
   replace(kind: ResourceKind, id: string, body: unknown, ifMatch: string | undefined): Promise<Resource> {
-    return this.#store.write((draft) => {
-      const prior = existing(draft, kind, id, ifMatch);
-      const resource = normalizeResource(kind, body, id, nextMeta(kind, prior.meta as StoredMeta));
-      uniqueName(draft, resource);
-      draft.put(kind, resource);
-      return resource;
-    });
+    return this.#rewrite(kind, id, ifMatch, () => body);
   }
 
   /** PATCH: add/remove/replace operations, then the same checks as a PUT. */
   patch(kind: ResourceKind, id: string, body: unknown, ifMatch: string | undefined): Promise<Resource> {
+    return this.#rewrite(kind, id, ifMatch, (prior) => applyPatchOp(prior, body));
+  }
+
+  /** Writes the new version of an existing resource, made by `next` from the stored one. */
+  #rewrite(kind: ResourceKind, id: string, ifMatch: string | undefined, next: (prior: Resource) => unknown): Promise<Resource> {
     return this.#store.write((draft) => {
       const prior = existing(draft, kind, id, ifMatch);
-      const patched = applyPatchOp(prior, body);
-      const resource = normalizeResource(kind, patched, id, nextMeta(kind, prior.meta as StoredMeta));
+      const resource = normalizeResource(kind, next(prior), id, nextMeta(kind, prior.meta as StoredMeta));
       uniqueName(draft, resource);
       draft.put(kind, resource);
       return resource;
