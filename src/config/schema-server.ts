@@ -44,7 +44,7 @@ export const serverSchema = {
   },
   http: {
     listen: {
-      doc: 'Operations endpoint (/healthz, /status, /metrics) as host:port, loopback unless a host is given; empty disables it',
+      doc: 'Operations endpoint (/healthz, /readyz, /status, /metrics; /scim/v2 and /hooks/authentik when configured) as host:port, loopback unless a host is given; empty disables it',
       format: (v: unknown): void => {
         if (typeof v !== 'string') throw new Error('must be a string');
         if (v !== '') parseEndpoint(v);

@@ -17,7 +17,8 @@ export interface DeletionWindowOptions {
  * removals (DELETE of a user, or active=false) are counted over a sliding window instead. Past
  * `maxDeletePercent` of the mailboxes held at the window's start (and above the floor), a removal
  * is refused with 503, recorded as pending and logged; `mailroster sync --confirm-deletions`
- * applies the pending ones and opens a new window. The state lives beside the directory, so every
+ * applies the pending ones and opens a new window. A pending user the IdP writes again (its next
+ * full push, after the scope was fixed) is no longer pending. The state lives beside the directory, so every
  * server counts the same removals.
  */
 export class DeletionWindow {
@@ -37,19 +38,21 @@ export class DeletionWindow {
     const now = (this.#o.now ?? Date.now)();
     const guard = draft.base.guard;
     const recent = guard.removals.filter((t) => t > now - this.#o.windowSeconds * 1000);
+    // A user the IdP writes again (not removing it) is no longer a pending removal.
+    const kept = guard.pending.filter((p) => !draft.touchedUsers.has(p.id) || draft.removals.some((r) => r.id === p.id));
     const n = draft.removals.length;
     if (n === 0) {
-      if (recent.length !== guard.removals.length) draft.setGuard({ ...guard, removals: recent });
+      if (recent.length !== guard.removals.length || kept.length !== guard.pending.length) draft.setGuard({ removals: recent, pending: kept });
       return undefined;
     }
     const count = recent.length + n;
     const held = mailboxes + recent.length;
     const percent = held === 0 ? 100 : (count / held) * 100;
     if (count <= this.#o.floor || percent <= this.#o.maxDeletePercent) {
-      draft.setGuard({ ...guard, removals: [...recent, ...draft.removals.map(() => now)] });
+      draft.setGuard({ removals: [...recent, ...draft.removals.map(() => now)], pending: kept.filter((p) => !draft.removals.some((r) => r.id === p.id)) });
       return undefined;
     }
-    const pending = [...guard.pending];
+    const pending = [...kept];
     for (const r of draft.removals) if (!pending.some((p) => p.id === r.id && p.op === r.op)) pending.push({ ...r, at: now });
     const refused = new ScimDraft(draft.base);
     refused.setGuard({ removals: recent, pending });

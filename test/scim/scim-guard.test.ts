@@ -53,16 +53,22 @@ describe('SCIM mass-removal guard (sync.maxDeletePercent over scim.deleteWindowS
     assert.equal(status.scim.pendingDeletions, 2);
   });
 
+  it('a held user the IdP writes again (scope fixed) is no longer pending', async () => {
+    const again = await node.scim.request('PUT', `/Users/${ids[3]}`, { schemas: [USER], userName: 'u3@example.com', active: true });
+    assert.equal(again.status, 200);
+    const held = await (await fetch(`${node.origin}/admin/scim/confirm-deletions`, { headers: { authorization: `Bearer ${SCIM_TOKEN}` } })).json() as { pending: number };
+    assert.equal(held.pending, 1);
+  });
+
   it('`mailroster sync --confirm-deletions` applies the held removals and opens a new window', async () => {
     const config = join(tmp.path, 'config.json');
     writeFileSync(config, JSON.stringify({ provider: { type: 'scim', domains: ['example.com'] }, scim: { token: SCIM_TOKEN }, http: { listen: new URL(node.origin).host } }));
     const r = await cli(['--config', config, 'sync', '--confirm-deletions']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /applied 2 held removal/);
+    assert.match(r.stdout, /applied 1 held removal/);
     assert.equal(await node.socketmap('mailbox', 'u2@example.com'), 'NOTFOUND ');
-    assert.equal(await node.socketmap('mailbox', 'u3@example.com'), 'NOTFOUND ');
     assert.equal((await node.scim.request('GET', `/Users/${ids[2]}`)).status, 404);
-    assert.equal((await node.scim.request('GET', `/Users/${ids[3]}`)).body.active, false);
+    assert.equal(await node.socketmap('mailbox', 'u3@example.com'), 'OK example.com/u3/', 'no longer pending: kept');
     // The new window allows removals again.
     assert.equal((await node.scim.request('DELETE', `/Users/${ids[4]}`)).status, 204);
   });
