@@ -82,7 +82,7 @@ export class ScimRoute implements HttpRoute {
         if (method === 'POST') return resourceReply(201, await ops.create(kind, await this.#body(req)), base, true);
       } else {
         switch (method) {
-          case 'GET': return resourceReply(200, ops.get(kind, id), base);
+          case 'GET': return resourceReply(200, await ops.get(kind, id), base);
           case 'PUT': return resourceReply(200, await ops.replace(kind, id, await this.#body(req), ifMatch), base);
           case 'PATCH': return resourceReply(200, await ops.patch(kind, id, await this.#body(req), ifMatch), base);
           case 'DELETE': return (await ops.delete(kind, id, ifMatch), { status: 204 });

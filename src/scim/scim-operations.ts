@@ -66,9 +66,9 @@ export class ScimOperations {
     });
   }
 
-  /** GET one. */
-  get(kind: ResourceKind, id: string): Resource {
-    const r = this.#store.read().get(kind, id);
+  /** GET one (looked for once more on the shared copy before a 404: it may have just been created elsewhere). */
+  async get(kind: ResourceKind, id: string): Promise<Resource> {
+    const r = await this.#store.readFresh((state) => state.get(kind, id));
     if (!r) throw new ScimError(404, `${kind} ${id} not found`);
     return r;
   }

@@ -56,10 +56,20 @@ export class ScimStore {
       for (let attempt = 1; ; attempt++) {
         const base = this.#o.store.lastGood?.() ?? this.#o.store.current();
         const draft = new ScimDraft(ScimState.of(base?.data));
-        const result = build(draft);
-        if (draft.changes.size === 0) return result;
-        const refused = this.#o.guard.check(draft, base?.mailboxCount ?? 0, options.force === true);
-        const directory = refused ? this.#build(base?.data, refused.draft) : this.#build(base?.data, draft);
+        let result: T;
+        let directory: Directory;
+        let refused: ReturnType<DeletionWindow['check']>;
+        try {
+          result = build(draft);
+          if (draft.changes.size === 0) return result;
+          refused = this.#o.guard.check(draft, base?.mailboxCount ?? 0, options.force === true);
+          directory = refused ? this.#build(base?.data, refused.draft) : this.#build(base?.data, draft);
+        } catch (err) {
+          // A refusal decided on a replica that lags behind (the resource was just created on
+          // another server): look again once on the shared copy before answering.
+          if (attempt === 1 && err instanceof ScimError && err.status < 500 && (await this.#refreshed(base))) continue;
+          throw err;
+        }
         try {
           await this.#o.store.replace(directory, { base, fenced: false });
         } catch (err) {
@@ -72,6 +82,22 @@ export class ScimStore {
         return result;
       }
     });
+  }
+
+  /** Brings the replica up to the shared store; true when that changed the snapshot. */
+  async #refreshed(base: Directory | undefined): Promise<boolean> {
+    if (!this.#o.store.refresh) return false;
+    await this.#o.store.refresh().catch(() => undefined);
+    return (this.#o.store.lastGood?.() ?? this.#o.store.current()) !== base;
+  }
+
+  /** `find` on the resources held, and once more on the shared copy when it finds nothing here. */
+  async readFresh<T>(find: (state: ScimState) => T | undefined): Promise<T | undefined> {
+    const state = this.read();
+    const hit = find(state);
+    if (hit !== undefined || !this.#o.store.refresh) return hit;
+    const before = this.#o.store.lastGood?.() ?? this.#o.store.current();
+    return (await this.#refreshed(before)) ? find(this.read()) : undefined;
   }
 
   /** Maps the draft onto the directory and validates the result as a whole (strict build). */
