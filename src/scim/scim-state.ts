@@ -1,4 +1,3 @@
-import type { DirectoryData } from '../directory/directory-data.js';
 import type { Resource, ResourceKind } from './scim-resources.js';
 
 /** One pushed removal held back by the deletion guard, applied by `mailroster sync --confirm-deletions`. */
@@ -22,6 +21,7 @@ export const recordKey = (kind: ResourceKind, id: string): string => `${kind}/${
 export const GUARD_KEY = 'Guard/deletions';
 
 const EMPTY_GUARD: GuardState = { removals: [], pending: [] };
+const EMPTY_RECORDS: Readonly<Record<string, unknown>> = Object.freeze({});
 const cache = new WeakMap<object, ScimState>();
 
 /** The SCIM resources of one directory snapshot, indexed; built once per snapshot and cached. */
@@ -47,9 +47,9 @@ export class ScimState {
     this.guard = (records[GUARD_KEY] as GuardState | undefined) ?? EMPTY_GUARD;
   }
 
-  /** The state of a directory's data (cached by its records object). */
-  static of(data: DirectoryData | undefined): ScimState {
-    const records = data?.records ?? {};
+  /** The state of a snapshot's records (cached by the records object). */
+  static of(held: Readonly<Record<string, unknown>> | undefined): ScimState {
+    const records = held ?? EMPTY_RECORDS;
     let state = cache.get(records);
     if (!state) cache.set(records, (state = new ScimState(records)));
     return state;

@@ -47,7 +47,7 @@ export class ScimStore {
     const { store } = this.#o;
     const held = store.lastGood?.() ?? store.current();
     if (!held && store.status().connected === false) throw new ScimError(503, `directory store unavailable: ${store.unavailableReason()}`, undefined, { 'retry-after': '5' });
-    return ScimState.of(held?.data);
+    return ScimState.of(held?.records);
   }
 
   /** Runs `build` on the current state and writes its draft; resolves with build's result. */
@@ -55,7 +55,7 @@ export class ScimStore {
     return this.#queue.run(async () => {
       for (let attempt = 1; ; attempt++) {
         const base = this.#o.store.lastGood?.() ?? this.#o.store.current();
-        const draft = new ScimDraft(ScimState.of(base?.data));
+        const draft = new ScimDraft(ScimState.of(base?.records));
         let result: T;
         let directory: Directory;
         let refused: ReturnType<DeletionWindow['check']>;
