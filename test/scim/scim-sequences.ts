@@ -64,7 +64,7 @@ export async function authentikSequence(writer: ScimNode, readers: readonly Scim
   assert.equal(off.status, 200);
   for (const r of readers) {
     await eventually(() => r.socketmap('mailbox', 'alice@example.com'), 'NOTFOUND ', 'alice disabled');
-    await eventually(() => r.dict('passdb/alice@example.com'), /^O.*nologin|^O.*reason/i, 'alice refused at login');
+    await eventually(() => r.dict('passdb/alice@example.com'), /^O.*(nologin|reason|"fail")/i, 'alice refused at login');
   }
   const del = await s.request('DELETE', `/Users/${bob.body.id}`);
   assert.equal(del.status, 204);
