@@ -30,10 +30,10 @@ export function serveArgs(configFile: string): string[] {
 // Node 20 has fetch built in: no curl or wget in the slim image. Exit 0 only on 200.
 const PROBE = 'fetch(process.argv[1],{signal:AbortSignal.timeout(2500)}).then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))';
 
-/** The path the healthcheck asks: 200 once the directory is loaded and lookups are served. */
-export const HEALTH_PATH = '/healthz';
+/** The path the healthcheck asks: /readyz, 200 once a complete directory is loaded and every listener is up. */
+export const HEALTH_PATH = '/readyz';
 
-/** The HEALTHCHECK command: GET http://127.0.0.1:PORT/healthz through Node's fetch. */
+/** The HEALTHCHECK command: GET http://127.0.0.1:PORT/readyz through Node's fetch. */
 export function healthcheckArgs(httpListen: string): string[] {
   return ['node', '-e', PROBE, `http://${httpListen}${HEALTH_PATH}`];
 }
