@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { encodeNetstring } from '../../protocol/netstring.js';
 import { rawConnection, waitFor } from '../helpers/net.js';
 import { socketmapClient, type SocketmapClient } from '../helpers/socketmap-client.js';
-import { serveProcess as serve, type ServeProcess } from '../helpers/serve-process.js';
+import { killServeProcesses, serveProcess as serve, type ServeProcess } from '../helpers/serve-process.js';
 import { tempDir } from '../helpers/temp.js';
 
 /** A temp dir with a directory file, a config file and a socket path. */
@@ -23,13 +23,20 @@ function setup(extra: Record<string, unknown> = {}) {
 }
 
 async function connectWhenUp(sock: string, p: ServeProcess): Promise<SocketmapClient> {
-  await waitFor(() => existsSync(sock) || p.child.exitCode !== null, 15_000, 'the socket');
-  const c = await socketmapClient({ kind: 'unix', path: sock }).catch((err: Error) => {
-    throw new Error(`${err.message}; serve exit code ${p.child.exitCode}, output:\n${p.output()}`, { cause: err });
-  });
-  await waitFor(async () => (await c.query('mailbox', 'alice@example.com')) === 'OK example.com/alice/', 15_000, 'alice to be served');
-  return c;
+  // The socket file appears at bind(), a moment before listen(): a connect in between is refused,
+  // so try again (as Postfix would) until it is accepted or the process has exited.
+  let c: SocketmapClient | undefined;
+  await waitFor(async () => {
+    if (p.child.exitCode !== null) throw new Error(`serve exited with ${p.child.exitCode}:\n${p.output()}`);
+    if (!existsSync(sock)) return false;
+    c = await socketmapClient({ kind: 'unix', path: sock }).catch(() => undefined);
+    return c !== undefined;
+  }, 15_000, 'the socket to accept connections');
+  await waitFor(async () => (await c!.query('mailbox', 'alice@example.com')) === 'OK example.com/alice/', 15_000, 'alice to be served');
+  return c!;
 }
+
+after(killServeProcesses);
 
 describe('mailroster serve as a process', () => {
   test('SIGHUP applies a changed config live (directory path, log level) without dropping connections', async () => {

@@ -9,7 +9,7 @@ import type { Fault } from '../helpers/fake-idp.js';
 import { pollLookups } from '../helpers/lookup-poller.js';
 import { freePort, waitFor } from '../helpers/net.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { serveProcess, type ServeProcess } from '../helpers/serve-process.js';
+import { killServeProcesses, serveProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { socketmapClient } from '../helpers/socketmap-client.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -48,6 +48,8 @@ async function runFault(ep: Endpoint, p: ServeProcess, during: () => Promise<voi
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+after(killServeProcesses);
 
 describe('fault suite: Redis and the directory file', { skip }, () => {
   const tmp = tempDir();

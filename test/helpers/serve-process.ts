@@ -13,13 +13,21 @@ export interface ServeProcess {
   exited(): Promise<{ code: number | null; signal: string | null }>;
 }
 
+const live = new Set<ChildProcess>();
+
+/** Kills every serve process still running, so a failed test neither hangs its file nor leaks one. */
+export function killServeProcesses(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
 /** Starts `mailroster --config FILE serve` with a clean environment plus `env`. */
 export function serveProcess(configFile: string, env: Record<string, string> = {}): ServeProcess {
   const child = spawn(process.execPath, [CLI, '--config', configFile, 'serve'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  live.add(child);
+  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => (live.delete(child), resolve({ code, signal }))));
   return {
     child,
     output: () => out,
