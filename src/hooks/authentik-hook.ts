@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { HttpRoute } from '../ops/http-route.js';
-import { bearerToken, secretMatches } from '../scim/scim-auth.js';
+import { bearerToken, secretMatches } from '../ops/secret-check.js';
 import { readJsonBody } from '../scim/scim-body.js';
 import type { PushCounters } from '../scim/scim-counters.js';
 import type { SyncEngine } from '../sync/sync-engine.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { HttpRoute } from '../ops/http-route.js';
-import { bearerToken, secretMatches } from './scim-auth.js';
+import { bearerToken, secretMatches } from '../ops/secret-check.js';
 import type { ScimOperations } from './scim-operations.js';
 
 /** Where `mailroster sync --confirm-deletions` asks the running server to release held removals. */

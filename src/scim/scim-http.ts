@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { HttpRoute } from '../ops/http-route.js';
-import { bearerToken, secretMatches } from './scim-auth.js';
+import { bearerToken, secretMatches } from '../ops/secret-check.js';
 import { readJsonBody, type BodyLimits } from './scim-body.js';
 import { ScimError } from './scim-error.js';
 import type { PushCounters } from './scim-counters.js';

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -6,6 +5,7 @@ import { parseAuthRequestPath } from '../../protocol/auth-request.js';
 import { ProtocolError } from '../../protocol/protocol-error.js';
 import { formatEndpoint, type Endpoint } from '../config/formats.js';
 import type { AuthLookup } from '../lookup/auth-lookup.js';
+import { secretMatcher } from '../ops/secret-check.js';
 import { bindServer } from './bind.js';
 import { AUTH_INTERNAL_ERROR_REPLY, authFailure, toAuthHttpReply, type AuthHttpReply } from './replies.js';
 
@@ -43,13 +43,14 @@ let nextConnectionId = 1;
  */
 export class AuthHttpServer {
   readonly #o: AuthHttpOptions;
-  readonly #secretDigest: Buffer;
+  /** Checks the whole Authorization header, `Bearer <secret>` exactly, in constant time. */
+  readonly #authorized: (header: string | undefined) => boolean;
   readonly #logs = new WeakMap<Socket, Logger>();
   #server: Server | undefined;
 
   constructor(options: AuthHttpOptions) {
     this.#o = options;
-    this.#secretDigest = digest(`Bearer ${options.secret}`);
+    this.#authorized = secretMatcher(`Bearer ${options.secret}`);
   }
 
   /** The bound TCP address. */
@@ -119,11 +120,6 @@ export class AuthHttpServer {
     }
   }
 
-  /** Constant-time comparison: both sides hashed to the same length first. */
-  #authorized(header: string | undefined): boolean {
-    return header !== undefined && timingSafeEqual(digest(header), this.#secretDigest);
-  }
-
   #clientError(err: NodeJS.ErrnoException, socket: Socket): void {
     const log = this.#logs.get(socket) ?? this.#o.logger;
     this.#o.counters?.protocolError('auth', err.code ?? 'CLIENT_ERROR');
@@ -145,10 +141,6 @@ export class AuthHttpServer {
     server.closeAllConnections();
     await closed;
   }
-}
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
 }
 
 /** A request announces a body by Content-Length (other than 0) or Transfer-Encoding. */
