@@ -4,7 +4,7 @@ import { buildIndexes } from './directory-builder.js';
 import type { DirectoryProblem } from '../errors.js';
 import type { DirectoryIndexes, MailList, Mailbox } from './directory-indexes.js';
 import { indexAppPasswords } from './passwords.js';
-import { KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, type PackedIndex } from './packed-index.js';
+import { KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, mailboxReplyValue, type PackedIndex } from './packed-index.js';
 import { catchAllsOf, LAYER_BITS, LAYER_MASK, type Layer } from './directory-layers.js';
 
 export type { DirectoryIndexes, MailList, Mailbox };
@@ -31,7 +31,7 @@ export interface DirectoryParts {
  * An immutable snapshot of the directory. Lookups read it without locks or I/O; a reload builds
  * a new one and swaps the reference, so a reader never sees half of a sync. Entries live in
  * packed layers (packed-index.ts): whole Mailbox and MailList objects are made only on request,
- * while the socketmap hot path works on refs and prebuilt reply frames.
+ * while the socketmap hot path works on refs and copies its replies from the key bytes.
  */
 export class Directory {
   readonly #p: DirectoryParts;
@@ -172,6 +172,20 @@ export class Directory {
     return -1;
   }
 
+  /**
+   * {@link findKey} for a key given as ASCII bytes `b[from..to]` with its hash (key-bytes.ts): the
+   * request bytes are looked up as they are, no string is made unless a patch marked keys dead.
+   */
+  findKeyBytes(b: Buffer, from: number, to: number, h: number): number {
+    const layers = this.#layers;
+    for (let l = layers.length - 1; l >= 0; l--) {
+      const layer = layers[l]!;
+      const k = layer.index.findHashed(b, from, to, h);
+      if (k >= 0 && (layer.dead === undefined || !layer.dead.has(b.toString('latin1', from, to)))) return (k << LAYER_BITS) | l;
+    }
+    return -1;
+  }
+
   /** KEY_MAILBOX, KEY_ALIAS, KEY_LIST or KEY_CATCH_ALL. */
   keyKind(keyRef: number): number {
     return this.#layers[keyRef & LAYER_MASK]!.index.keyKind[keyRef >>> LAYER_BITS]!;
@@ -205,9 +219,36 @@ export class Directory {
     return this.#index(mailboxRef).mailboxAddress(mailboxRef >>> LAYER_BITS);
   }
 
-  /** Prebuilt netstring of `OK domain/local/` (0) or `OK address` (1) for a mailbox. */
-  frame(mailboxRef: number, which: 0 | 1): Buffer {
-    return this.#index(mailboxRef).frame(mailboxRef >>> LAYER_BITS, which);
+  /** The value Postfix gets for a mailbox: `domain/local/` (which = 0) or its address (1). */
+  mailboxReply(mailboxRef: number, which: 0 | 1): string {
+    const p = this.#index(mailboxRef);
+    const i = mailboxRef >>> LAYER_BITS;
+    return which === 1 ? p.mailboxAddress(i) : mailboxReplyValue(p.domainNames[p.mailboxDomain[i]!]!, p.mailboxKey(i));
+  }
+
+  /**
+   * The key ref of a mailbox's own key when its address is that key, so both replies can be
+   * copied from the key's bytes ({@link keyBuffer}); -1 otherwise (an IDN domain, say).
+   */
+  plainKeyRef(mailboxRef: number): number {
+    const p = this.#index(mailboxRef);
+    const i = mailboxRef >>> LAYER_BITS;
+    return p.plain(i) ? (p.mailboxKeys[i]! << LAYER_BITS) | (mailboxRef & LAYER_MASK) : -1;
+  }
+
+  /** The buffer holding a key's bytes, from {@link keyStart}(keyRef) to keyStart(keyRef + 1 << LAYER_BITS). */
+  keyBuffer(keyRef: number): Buffer {
+    return this.#index(keyRef).keyBytes;
+  }
+
+  /** Where a key's bytes start in {@link keyBuffer}. */
+  keyStart(keyRef: number): number {
+    return this.#index(keyRef).keyStart(keyRef >>> LAYER_BITS);
+  }
+
+  /** Where a key's bytes end in {@link keyBuffer}. */
+  keyEnd(keyRef: number): number {
+    return this.#index(keyRef).keyStart((keyRef >>> LAYER_BITS) + 1);
   }
 
   /** The whole mailbox behind a ref (made on each call). */

@@ -1,4 +1,5 @@
 import type { ListEntry, MailboxEntry } from './directory-data.js';
+import { hashAscii, hashBytes, sameBytes } from './key-bytes.js';
 
 /** What an index key names. */
 export const KEY_MAILBOX = 1;
@@ -7,27 +8,8 @@ export const KEY_LIST = 3;
 export const KEY_CATCH_ALL = 4;
 
 const ENABLED = 1;
-
-/**
- * FNV-1a over the UTF-8 bytes of a key. Keys are short (an address), so this costs about what
- * V8's own string hash does, and the table can be a flat Int32Array instead of a Map entry per key.
- */
-function hashBytes(b: Uint8Array, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  return h >>> 0;
-}
-
-/** The same hash straight from an ASCII string (the common lookup key), or -1 if it is not ASCII. */
-function hashAscii(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) return -1;
-    h = Math.imul(h ^ c, 0x01000193);
-  }
-  return h >>> 0;
-}
+/** The mailbox's address is its key (lower-case ASCII, plain domain): replies are made from the key bytes. */
+const PLAIN = 2;
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -90,9 +72,9 @@ export class ByteTable {
  * - every index key (mailbox, alias, list, `@domain` catch-all) in `keys`, found through an
  *   open-addressing hash table, with its kind and target in parallel typed arrays;
  * - every mailbox and list as its canonical JSON (what the store keeps), parsed only when a caller
- *   needs the whole entry (dict values, iteration, diffs);
- * - the socketmap replies that never depend on the query, netstring-framed, in one Buffer: per
- *   mailbox `OK domain/local/` (virtual_mailbox_maps) and `OK address` (alias owner, sender login).
+ *   needs the whole entry (dict values, iteration, diffs).
+ * The hash table keeps each key's hash beside its index, so a probe touches the key bytes only
+ * when the hashes match: a lookup reads one table slot, the key, and the arrays of its entry.
  */
 export class PackedIndex {
   readonly #keyBytes: Buffer;
@@ -111,9 +93,6 @@ export class PackedIndex {
   readonly domainNames: readonly string[];
   /** Addresses that differ from their key (an IDN domain), by mailbox index. */
   readonly addressOverrides: ReadonlyMap<number, string>;
-  /** Framed replies: mailbox i's mailbox reply at frameOffsets[2i], its address reply at [2i + 1]. */
-  readonly frames: Buffer;
-  readonly frameOffsets: Int32Array;
   readonly #listJson: { readonly bytes: Buffer; readonly offsets: Int32Array };
   /** Key index of each list. */
   readonly listKey: Int32Array;
@@ -137,15 +116,17 @@ export class PackedIndex {
     this.listKey = Int32Array.from(b.listKey);
     let size = 16;
     while (size < this.keyCount * 2) size *= 2;
-    this.#table = new Int32Array(size);
+    // Slot s is table[2s] (the key's hash) and table[2s + 1] (key index + 1; 0 is empty).
+    this.#table = new Int32Array(2 * size);
     this.#mask = size - 1;
     const offsets = this.#keyOffsets;
     for (let k = 0; k < this.keyCount; k++) {
-      let slot = hashBytes(this.#keyBytes, offsets[k]!, offsets[k + 1]!) & this.#mask;
-      while (this.#table[slot] !== 0) slot = (slot + 1) & this.#mask;
-      this.#table[slot] = k + 1;
+      const h = hashBytes(this.#keyBytes, offsets[k]!, offsets[k + 1]!);
+      let slot = h & this.#mask;
+      while (this.#table[2 * slot + 1] !== 0) slot = (slot + 1) & this.#mask;
+      this.#table[2 * slot] = h;
+      this.#table[2 * slot + 1] = k + 1;
     }
-    ({ bytes: this.frames, offsets: this.frameOffsets } = b.frames.seal());
   }
 
   readonly mailboxCount: number;
@@ -156,34 +137,38 @@ export class PackedIndex {
   /** Index of `key` among the keys, or -1. */
   find(key: string): number {
     const h = hashAscii(key);
-    if (h < 0) return this.#findBytes(Buffer.from(key, 'utf8'));
+    if (h < 0) {
+      const bytes = Buffer.from(key, 'utf8');
+      return this.findHashed(bytes, 0, bytes.length, hashBytes(bytes, 0, bytes.length));
+    }
     const bytes = this.#keyBytes;
     const offsets = this.#keyOffsets;
+    const table = this.#table;
     const len = key.length;
-    let slot = h & this.#mask;
-    for (;;) {
-      const k = this.#table[slot]!;
+    for (let slot = h & this.#mask; ; slot = (slot + 1) & this.#mask) {
+      const k = table[2 * slot + 1]!;
       if (k === 0) return -1;
+      if (table[2 * slot] !== (h | 0)) continue;
       const from = offsets[k - 1]!;
       if (offsets[k]! - from === len) {
         let i = 0;
         while (i < len && bytes[from + i] === key.charCodeAt(i)) i++;
         if (i === len) return k - 1;
       }
-      slot = (slot + 1) & this.#mask;
     }
   }
 
-  /** {@link find} for a key with non-ASCII characters. */
-  #findBytes(key: Buffer): number {
+  /** Index of the key held in `b[from..to]`, whose {@link hashBytes} is `h`, or -1. */
+  findHashed(b: Uint8Array, from: number, to: number, h: number): number {
     const offsets = this.#keyOffsets;
-    let slot = hashBytes(key, 0, key.length) & this.#mask;
-    for (;;) {
-      const k = this.#table[slot]!;
+    const table = this.#table;
+    const len = to - from;
+    for (let slot = h & this.#mask; ; slot = (slot + 1) & this.#mask) {
+      const k = table[2 * slot + 1]!;
       if (k === 0) return -1;
-      const from = offsets[k - 1]!;
-      if (offsets[k]! - from === key.length && this.#keyBytes.compare(key, 0, key.length, from, offsets[k]!) === 0) return k - 1;
-      slot = (slot + 1) & this.#mask;
+      if (table[2 * slot] !== (h | 0)) continue;
+      const start = offsets[k - 1]!;
+      if (offsets[k]! - start === len && sameBytes(b, from, to, this.#keyBytes, start)) return k - 1;
     }
   }
 
@@ -211,10 +196,19 @@ export class PackedIndex {
     return (this.mailboxFlags[i]! & ENABLED) !== 0;
   }
 
-  /** The framed `OK domain/local/` (which = 0) or `OK address` (which = 1) of mailbox i. */
-  frame(i: number, which: 0 | 1): Buffer {
-    const at = 2 * i + which;
-    return this.frames.subarray(this.frameOffsets[at]!, this.frameOffsets[at + 1]!);
+  /** True when mailbox i's address is its key, so replies can be copied from {@link keyBytes}. */
+  plain(i: number): boolean {
+    return (this.mailboxFlags[i]! & PLAIN) !== 0;
+  }
+
+  /** The buffer every key's UTF-8 bytes are in; key k is `keyStart(k)..keyStart(k + 1)`. */
+  get keyBytes(): Buffer {
+    return this.#keyBytes;
+  }
+
+  /** Where key k starts in {@link keyBytes} (and key k - 1 ends). */
+  keyStart(k: number): number {
+    return this.#keyOffsets[k]!;
   }
 
   /** Mailbox i's canonical JSON, unparsed. */
@@ -243,20 +237,12 @@ export function mailboxReplyValue(domain: string, key: string): string {
   return `${domain}/${key.slice(0, key.lastIndexOf('@'))}/`;
 }
 
-/** `<bytes>:<payload>,` as a string. */
-function netstring(payload: string): string {
-  const bytes = NON_ASCII.test(payload) ? Buffer.byteLength(payload, 'utf8') : payload.length;
-  return `${bytes}:${payload},`;
-}
-
 /** Collects validated entries (from the directory builder) and packs them into a {@link PackedIndex}. */
 export class PackedBuilder {
   readonly keys = new ByteTable();
   readonly keyKind: number[] = [];
   readonly keyTarget: number[] = [];
   readonly mailboxJson = new ByteTable();
-  /** Per mailbox: the netstrings of `OK domain/local/` and of `OK address`. */
-  readonly frames = new ByteTable();
   readonly mailboxKeys: number[] = [];
   /** End of the last mailbox's keys (lists come after every mailbox). */
   mailboxKeysEnd = 0;
@@ -280,10 +266,9 @@ export class PackedBuilder {
     let d = this.#domainIds.get(domain);
     if (d === undefined) this.#domainIds.set(domain, (d = this.domainNames.push(domain) - 1));
     this.mailboxDomain.push(d);
-    this.mailboxFlags.push(entry.enabled === false ? 0 : ENABLED);
+    const plain = entry.address === key && domain === key.slice(key.lastIndexOf('@') + 1);
+    this.mailboxFlags.push((entry.enabled === false ? 0 : ENABLED) | (plain ? PLAIN : 0));
     if (entry.address !== key) this.addressOverrides.set(i, entry.address);
-    this.frames.push(netstring(`OK ${mailboxReplyValue(domain, key)}`));
-    this.frames.push(netstring(`OK ${entry.address}`));
   }
 
   /** Adds a canonical list under its key. */

@@ -1,4 +1,5 @@
 import { lookupKey, normalizeDomain, parseAddress, splitExtension } from './address.js';
+import { scanKey, type KeyScan } from './key-bytes.js';
 import { KEY_ALIAS, KEY_LIST, KEY_MAILBOX, type Directory, type Mailbox } from './directory.js';
 
 /** Address rules that the operator may change. */
@@ -15,11 +16,31 @@ export interface AddressRules {
 export const DEFAULT_ADDRESS_RULES: AddressRules = { recipientDelimiter: '+', propagateExtension: true, acceptDisabled: false };
 
 /**
- * An answer before framing: a prebuilt socketmap frame (`OK ...` as a netstring) for answers that
- * never depend on the query, a value for those that do (an extension carried over), or undefined
- * for "no such entry".
+ * An answer before framing: a number for the answers that never depend on the query (a mailbox's
+ * `domain/local/` or its address, see {@link mailboxAnswer}), which the socketmap server copies
+ * from the snapshot's bytes; a value for those that do (an extension carried over, a list); or
+ * undefined for "no such entry".
  */
-export type Answer = Buffer | string | undefined;
+export type Answer = number | string | undefined;
+
+/** The Answer for mailbox `ref`'s reply `which` (0: `domain/local/`, 1: its address). */
+export function mailboxAnswer(ref: number, which: 0 | 1): number {
+  // Never 0, so an answer is truthy exactly when there is one.
+  return ref * 2 + which + 1;
+}
+
+/** The mailbox ref of a number {@link Answer}. */
+export function answerMailbox(answer: number): number {
+  return Math.floor((answer - 1) / 2);
+}
+
+/** Which reply of the mailbox a number {@link Answer} is: 0 `domain/local/`, 1 its address. */
+export function answerWhich(answer: number): 0 | 1 {
+  return ((answer - 1) % 2) as 0 | 1;
+}
+
+/** {@link AddressResolver.answerBytes} could not decide from the bytes alone: take the string path. */
+export const SLOW = -1;
 
 /**
  * Answers the questions Postfix asks, over one directory snapshot. Socketmap only ever receives
@@ -35,10 +56,21 @@ export class AddressResolver {
   readonly #listTargets = new Map<number, string[]>();
   /** List ref -> its exact alias answer, joined once. */
   readonly #listAnswers = new Map<number, string>();
+  /** List ref -> its sender logins, joined once. */
+  readonly #listSenders = new Map<number, string>();
+  readonly #scan: KeyScan = { at: 0, domainHash: 0 };
+  /** 1 at each byte that is a recipient delimiter (ASCII ones; others only match on the string path). */
+  readonly #delimiterBytes = new Uint8Array(256);
 
   constructor(directory: Directory, rules: AddressRules) {
     this.#dir = directory;
     this.#rules = rules;
+    for (const c of rules.recipientDelimiter) if (c.charCodeAt(0) < 0x80) this.#delimiterBytes[c.charCodeAt(0)] = 1;
+  }
+
+  /** The snapshot this resolver answers from. */
+  get directory(): Directory {
+    return this.#dir;
   }
 
   /** virtual_mailbox_domains: the hosted domain as written. */
@@ -68,7 +100,7 @@ export class AddressResolver {
   /** virtual_mailbox_maps: `domain/local/`. */
   mailboxAnswer(raw: string): Answer {
     const ref = this.mailboxRef(raw);
-    return ref < 0 ? undefined : this.#dir.frame(ref, 0);
+    return ref < 0 ? undefined : mailboxAnswer(ref, 0);
   }
 
   /** virtual_alias_maps: one level of targets, comma-separated (Postfix recurses itself). */
@@ -93,12 +125,12 @@ export class AddressResolver {
     }
     const owner = dir.catchAllRef(key.slice(at + 1));
     if (owner < 0 || !this.#receives(owner)) return undefined;
-    return split ? this.#propagate([dir.mailboxAddress(owner)], split.delimiter + split.extension) : dir.frame(owner, 1);
+    return split ? this.#propagate([dir.mailboxAddress(owner)], split.delimiter + split.extension) : mailboxAnswer(owner, 1);
   }
 
   /** virtual_alias_maps as a list of targets. */
   alias(raw: string): string[] | undefined {
-    return splitAnswer(this.aliasAnswer(raw));
+    return splitAnswer(this.value(this.aliasAnswer(raw)));
   }
 
   /** smtpd_sender_login_maps: the logins allowed to use this sender address, comma-separated. */
@@ -116,12 +148,55 @@ export class AddressResolver {
     // An address that is a mailbox or a list of ours is never anyone's through the catch-all.
     if (k >= 0 && (dir.keyKind(k) === KEY_MAILBOX || dir.keyKind(k) === KEY_LIST)) return undefined;
     const owner = dir.catchAllRef(key.slice(key.lastIndexOf('@') + 1));
-    return owner >= 0 && dir.enabled(owner) ? dir.frame(owner, 1) : undefined;
+    return owner >= 0 && dir.enabled(owner) ? mailboxAnswer(owner, 1) : undefined;
   }
 
   /** smtpd_sender_login_maps as a list of logins. */
   senders(raw: string): string[] | undefined {
-    return splitAnswer(this.sendersAnswer(raw));
+    return splitAnswer(this.value(this.sendersAnswer(raw)));
+  }
+
+  /** The value an answer stands for (what Postfix gets after `OK `). */
+  value(answer: Answer): string | undefined {
+    return typeof answer === 'number' ? this.#dir.mailboxReply(answerMailbox(answer), answerWhich(answer)) : answer;
+  }
+
+  /**
+   * The answer of socketmap `map` (0 domain, 1 mailbox, 2 alias, 3 senders) for the raw key bytes
+   * `b[from..to]`, when they are a canonical key and the answer needs no extension or catch-all
+   * (hits, and misses of keys without either: a dictionary attack); {@link SLOW} otherwise. Gives
+   * exactly what the string methods give for the same key.
+   */
+  answerBytes(map: number, b: Buffer, from: number, to: number): Answer {
+    if (map === 0) return SLOW;
+    const dir = this.#dir;
+    const scan = this.#scan;
+    const h = scanKey(b, from, to, scan);
+    if (h < 0) return SLOW;
+    const k = dir.findKeyBytes(b, from, to, h);
+    const kind = k < 0 ? 0 : dir.keyKind(k);
+    if (map === 1) {
+      if (kind === KEY_MAILBOX) return this.#receives(dir.keyTarget(k)) ? mailboxAnswer(dir.keyTarget(k), 0) : undefined;
+      return this.#hasDelimiter(b, from, scan.at) ? SLOW : undefined;
+    }
+    if (map === 2) {
+      if (kind === KEY_MAILBOX) return undefined;
+      if (kind === KEY_ALIAS || kind === KEY_LIST) return this.#exactTargets(k);
+    } else {
+      const owners = k < 0 ? undefined : this.#owners(k);
+      if (owners !== undefined) return owners;
+    }
+    // Nothing under the exact key: the key without its extension, or the catch-all, may answer.
+    if (this.#hasDelimiter(b, from, scan.at)) return SLOW;
+    if (map === 3 && (kind === KEY_MAILBOX || kind === KEY_LIST)) return undefined;
+    return dir.findKeyBytes(b, scan.at, to, scan.domainHash) >= 0 ? SLOW : undefined;
+  }
+
+  /** True when the local part `b[from..at]` has a recipient delimiter after its first character. */
+  #hasDelimiter(b: Buffer, from: number, at: number): boolean {
+    const delimiters = this.#delimiterBytes;
+    for (let i = from + 1; i < at; i++) if (delimiters[b[i]!] === 1) return true;
+    return false;
   }
 
   /** The logins of the mailbox, alias or list a key names; undefined when nobody may send as it. */
@@ -130,11 +205,13 @@ export class AddressResolver {
     const kind = dir.keyKind(k);
     if (kind === KEY_MAILBOX || kind === KEY_ALIAS) {
       const mb = dir.keyTarget(k);
-      return dir.enabled(mb) ? dir.frame(mb, 1) : undefined;
+      return dir.enabled(mb) ? mailboxAnswer(mb, 1) : undefined;
     }
     if (kind !== KEY_LIST) return undefined;
-    const senders = dir.listAt(dir.keyTarget(k)).senders;
-    return senders.length > 0 ? senders.join(',') : undefined;
+    const list = dir.keyTarget(k);
+    let joined = this.#listSenders.get(list);
+    if (joined === undefined) this.#listSenders.set(list, (joined = dir.listAt(list).senders.join(',')));
+    return joined === '' ? undefined : joined;
   }
 
   /** The answer for an exact alias or list key (no extension to carry over). */
@@ -142,7 +219,7 @@ export class AddressResolver {
     const dir = this.#dir;
     if (dir.keyKind(k) === KEY_ALIAS) {
       const owner = dir.keyTarget(k);
-      return this.#receives(owner) ? dir.frame(owner, 1) : undefined;
+      return this.#receives(owner) ? mailboxAnswer(owner, 1) : undefined;
     }
     const list = dir.keyTarget(k);
     let joined = this.#listAnswers.get(list);
@@ -196,14 +273,6 @@ export class AddressResolver {
   }
 }
 
-/** The value of an answer: a prebuilt frame is `<len>:OK <value>,`. */
-export function answerValue(answer: Answer): string | undefined {
-  if (answer === undefined || typeof answer === 'string') return answer;
-  const colon = answer.indexOf(0x3a);
-  return answer.toString('utf8', colon + 4, answer.length - 1);
-}
-
-function splitAnswer(answer: Answer): string[] | undefined {
-  const value = answerValue(answer);
+function splitAnswer(value: string | undefined): string[] | undefined {
   return value === undefined ? undefined : value.split(',');
 }

@@ -1,77 +1,120 @@
+import { socketmapNameEnd } from '../../protocol/socketmap.js';
 import type { ResolverCache } from './resolver-cache.js';
-import { answerValue, type AddressResolver, type Answer } from '../directory/resolve.js';
+import type { Directory } from '../directory/directory.js';
+import { answerMailbox, answerWhich, SLOW, type AddressResolver, type Answer } from '../directory/resolve.js';
 import type { LookupCounters } from '../ops/lookup-counters.js';
 import { NOT_FOUND, type LookupResult } from './lookup-result.js';
-import { foundFrame, NOTFOUND_FRAME, socketmapFrame } from '../servers/replies.js';
+import type { ReplyWriter } from '../servers/reply-writer.js';
+import { foundFrame, NOTFOUND_FRAME, OVERSIZE_FRAME, socketmapFrame } from '../servers/replies.js';
 
 type MapHandler = (resolver: AddressResolver, key: string) => Answer;
 
-/** The socketmap names mailroster answers and what each one returns. */
-const MAPS: Readonly<Record<string, MapHandler>> = {
+/**
+ * The socketmap names mailroster answers and what each one returns; a map's position is the id
+ * AddressResolver.answerBytes takes.
+ */
+const MAPS: readonly (readonly [name: string, handler: MapHandler])[] = [
   // virtual_mailbox_domains: any non-empty value; we return the domain.
-  domain: (r, key) => r.domain(key),
+  ['domain', (r, key) => r.domain(key)],
   // virtual_mailbox_maps: "domain/local/" is the conventional maildir-style value.
-  mailbox: (r, key) => r.mailboxAnswer(key),
+  ['mailbox', (r, key) => r.mailboxAnswer(key)],
   // virtual_alias_maps and smtpd_sender_login_maps take comma-separated lists.
-  alias: (r, key) => r.aliasAnswer(key),
-  senders: (r, key) => r.sendersAnswer(key),
-};
+  ['alias', (r, key) => r.aliasAnswer(key)],
+  ['senders', (r, key) => r.sendersAnswer(key)],
+];
 
 /** Names of the maps, for `postfix-config` and the PERM reason. */
-export const SOCKETMAP_NAMES: readonly string[] = Object.keys(MAPS);
+export const SOCKETMAP_NAMES: readonly string[] = MAPS.map(([name]) => name);
+const NAME_BYTES = SOCKETMAP_NAMES.map((n) => Buffer.from(n, 'latin1'));
+
+/** The id of the map named by `b[0..end]`, or -1. */
+function mapIdOf(b: Buffer, end: number): number {
+  next: for (let id = 0; id < NAME_BYTES.length; id++) {
+    const name = NAME_BYTES[id]!;
+    if (name.length !== end) continue;
+    for (let i = 0; i < end; i++) if (b[i] !== name[i]) continue next;
+    return id;
+  }
+  return -1;
+}
 
 function unknownMap(name: string): LookupResult {
   return { kind: 'unknown-map', reason: `unknown map "${name.slice(0, 40)}"; known maps: ${SOCKETMAP_NAMES.join(', ')}` };
 }
 
-/** Answers one socketmap query (`NAME KEY`) from the current snapshot. */
+/** Answers one socketmap query (`NAME KEY`) from the current snapshot, as a value (CLI, tests). */
 export function lookupSocketmap(cache: ResolverCache, name: string, key: string): LookupResult {
-  const handler = Object.hasOwn(MAPS, name) ? MAPS[name] : undefined;
-  if (!handler) return unknownMap(name);
+  const id = SOCKETMAP_NAMES.indexOf(name);
+  if (id < 0) return unknownMap(name);
   const resolver = cache.resolver();
   if (!resolver) return { kind: 'unavailable', reason: cache.unavailableReason() };
-  const value = answerValue(handler(resolver, key));
+  const value = resolver.value(MAPS[id]![1](resolver, key));
   return value === undefined ? NOT_FOUND : { kind: 'found', value };
 }
+
+/** How a written reply went, for the connection's logs. */
+export const enum WrittenReply { Found, NotFound, Unavailable, UnknownMap, Oversize }
 
 /** Counter slots of one map: found, not-found, unavailable. */
 type Slots = readonly [found: number, notFound: number, unavailable: number];
 
 /**
- * The server's path for one socketmap query: the framed reply, counted. Answers that never depend
- * on the query leave as the prebuilt bytes of the snapshot; the rest are framed once here.
+ * The server's path for one socketmap request: the reply, counted, framed into the batch being
+ * written. A canonical key is answered from its bytes (no string made); mailbox replies are
+ * copied from the snapshot's key bytes; every other answer is framed once here.
  */
 export class SocketmapAnswers {
   readonly #cache: ResolverCache;
   readonly #counters: LookupCounters;
-  readonly #slots: ReadonlyMap<string, Slots>;
+  readonly #slots: readonly Slots[];
   readonly #unknownSlot: number;
 
   constructor(cache: ResolverCache, counters: LookupCounters) {
     this.#cache = cache;
     this.#counters = counters;
-    this.#slots = new Map(SOCKETMAP_NAMES.map((n) => [n, ['found', 'not-found', 'unavailable'].map((r) => counters.slot('socketmap', n, r)) as unknown as Slots]));
+    this.#slots = SOCKETMAP_NAMES.map((n) => ['found', 'not-found', 'unavailable'].map((r) => counters.slot('socketmap', n, r)) as unknown as Slots);
     this.#unknownSlot = counters.slot('socketmap', '(unknown)', 'unknown-map');
   }
 
-  /** The netstring to send for `name key`. */
-  frame(name: string, key: string): Buffer {
-    const slots = this.#slots.get(name);
-    if (slots === undefined) {
+  /** Appends the reply to request payload `NAME KEY` to `out`; throws ProtocolError when it is not that. */
+  write(payload: Buffer, out: ReplyWriter): WrittenReply {
+    const space = socketmapNameEnd(payload);
+    const id = mapIdOf(payload, space);
+    if (id < 0) {
       this.#counters.count(this.#unknownSlot);
-      return socketmapFrame(unknownMap(name));
+      out.frame(socketmapFrame(unknownMap(payload.toString('latin1', 0, space))));
+      return WrittenReply.UnknownMap;
     }
+    const slots = this.#slots[id]!;
     const resolver = this.#cache.resolver();
     if (!resolver) {
       this.#counters.count(slots[2]);
-      return socketmapFrame({ kind: 'unavailable', reason: this.#cache.unavailableReason() });
+      out.frame(socketmapFrame({ kind: 'unavailable', reason: this.#cache.unavailableReason() }));
+      return WrittenReply.Unavailable;
     }
-    const answer = MAPS[name]!(resolver, key);
+    let answer = resolver.answerBytes(id, payload, space + 1, payload.length);
+    // Postfix writes keys as raw bytes; invalid UTF-8 decodes to U+FFFD and simply matches nothing.
+    if (answer === SLOW) answer = MAPS[id]![1](resolver, payload.toString('utf8', space + 1));
     if (answer === undefined || answer === '') {
       this.#counters.count(slots[1]);
-      return NOTFOUND_FRAME;
+      out.frame(NOTFOUND_FRAME);
+      return WrittenReply.NotFound;
     }
     this.#counters.count(slots[0]);
-    return typeof answer === 'string' ? foundFrame(answer) : answer;
+    if (typeof answer === 'number') return writeMailboxReply(resolver.directory, answer, out), WrittenReply.Found;
+    const frame = foundFrame(answer);
+    out.frame(frame);
+    return frame === OVERSIZE_FRAME ? WrittenReply.Oversize : WrittenReply.Found;
   }
+}
+
+/** A mailbox's reply, copied from its key's bytes when its address is that key. */
+function writeMailboxReply(dir: Directory, answer: number, out: ReplyWriter): void {
+  const ref = answerMailbox(answer);
+  const which = answerWhich(answer);
+  const k = dir.plainKeyRef(ref);
+  if (k < 0) return out.frame(foundFrame(dir.mailboxReply(ref, which)));
+  const bytes = dir.keyBuffer(k);
+  if (which === 1) out.ok(bytes, dir.keyStart(k), dir.keyEnd(k));
+  else out.okMailbox(bytes, dir.keyStart(k), dir.keyEnd(k));
 }

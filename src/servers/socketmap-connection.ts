@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import { NetstringDecoder } from '../../protocol/netstring.js';
 import { ProtocolError } from '../../protocol/protocol-error.js';
 import { parseSocketmapRequest } from '../../protocol/socketmap.js';
-import type { SocketmapAnswers } from '../lookup/socketmap-lookup.js';
+import { WrittenReply, type SocketmapAnswers } from '../lookup/socketmap-lookup.js';
 import type { LookupCounters } from '../ops/lookup-counters.js';
 import { endGracefully, REPLY_BYTES_PER_TURN, RequestDeadline, REQUESTS_PER_TURN, type ServedConnection } from './connection-guard.js';
-import { INTERNAL_ERROR_FRAME, OVERSIZE_FRAME } from './replies.js';
+import { INTERNAL_ERROR_FRAME } from './replies.js';
+import { ReplyWriter } from './reply-writer.js';
 
 /** Per-connection settings of the socketmap server. */
 export interface SocketmapConnectionOptions {
@@ -21,6 +22,10 @@ export interface SocketmapConnectionOptions {
 
 /** Decoded requests waiting for an answer beyond which we stop reading from the client. */
 const MAX_PENDING_REQUESTS = 1024;
+
+/** Replies are framed here, batch by batch, for every connection (batches never interleave). */
+const replies = new ReplyWriter();
+const STATUS_WORDS = ['OK', 'NOTFOUND', 'TEMP', 'PERM', 'TEMP'] as const;
 
 /** Serves one Postfix connection; the returned handle lets the listener shut it down gracefully. */
 export function serveSocketmap(socket: Socket, log: Logger, options: SocketmapConnectionOptions): ServedConnection {
@@ -116,23 +121,15 @@ class SocketmapConnection implements ServedConnection {
   #pump(): void {
     const socket = this.#socket;
     if (this.#closed || socket.destroyed) return;
-    let batch: Buffer[] = [];
-    let bytes = 0;
+    // Checked once per batch: a reload may change the level, never within one turn.
+    const debug = this.#log.isLevelEnabled('debug');
     let answered = 0;
     while (this.#head < this.#pending.length && answered < REQUESTS_PER_TURN && !socket.writableNeedDrain) {
-      const frame = this.#pending[this.#head++]!;
       answered++;
-      const reply = this.#answer(frame);
-      if (reply === undefined) break; // #malformed is set: the rest is never answered
-      batch.push(reply);
-      bytes += reply.length;
-      if (bytes >= REPLY_BYTES_PER_TURN) {
-        this.#write(batch);
-        batch = [];
-        bytes = 0;
-      }
+      if (!this.#answer(this.#pending[this.#head++]!, debug)) break; // #malformed is set: the rest is never answered
+      if (replies.pendingBytes >= REPLY_BYTES_PER_TURN) this.#flush();
     }
-    this.#write(batch);
+    this.#flush();
     if (this.#head >= this.#pending.length || this.#malformed) {
       this.#pending = [];
       this.#head = 0;
@@ -164,39 +161,35 @@ class SocketmapConnection implements ServedConnection {
     else if (!this.#inputDone) socket.resume();
   }
 
-  #write(replies: Buffer[]): void {
-    if (replies.length === 0) return;
-    this.#socket.write(replies.length === 1 ? replies[0]! : Buffer.concat(replies));
-  }
-
-  /** The framed reply to one request, or undefined when the request is malformed. */
-  #answer(frame: Buffer): Buffer | undefined {
-    this.#requests++;
-    let request;
-    try {
-      request = parseSocketmapRequest(frame);
-    } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      this.#malformed = err;
-      return undefined;
-    }
-    return this.#lookup(request.name, request.key);
+  /** Sends the replies framed since the last flush, as one write. */
+  #flush(): void {
+    const out = replies.take();
+    if (out !== undefined) this.#socket.write(out);
   }
 
   /**
-   * The reply frame: a snapshot's prebuilt bytes or one encoding of the answer, never a second
-   * pass. A lookup that throws (a bug) answers TEMP for that request: Postfix defers, nothing bounces.
+   * Frames the reply to one request into the batch; false when the request is malformed. A
+   * lookup that throws (a bug) answers TEMP for that request: Postfix defers, nothing bounces.
    */
-  #lookup(name: string, key: string): Buffer {
+  #answer(frame: Buffer, debug: boolean): boolean {
+    this.#requests++;
+    const mark = replies.pendingBytes;
+    let written: WrittenReply;
     try {
-      const frame = this.#o.answers.frame(name, key);
-      if (frame === OVERSIZE_FRAME) this.#log.warn({ map: name }, 'reply over the socketmap limit; answered TEMP');
-      if (this.#log.isLevelEnabled('debug')) this.#log.debug({ map: name, key, status: frameStatus(frame) }, 'lookup');
-      return frame;
+      written = this.#o.answers.write(frame, replies);
     } catch (err) {
-      this.#log.error({ err, map: name }, 'lookup failed');
-      return INTERNAL_ERROR_FRAME;
+      replies.rewind(mark);
+      if (err instanceof ProtocolError) return (this.#malformed = err), false;
+      this.#log.error({ err, map: mapName(frame) }, 'lookup failed');
+      replies.frame(INTERNAL_ERROR_FRAME);
+      return true;
     }
+    if (written === WrittenReply.Oversize) this.#log.warn({ map: mapName(frame) }, 'reply over the socketmap limit; answered TEMP');
+    if (debug) {
+      const { name, key } = parseSocketmapRequest(frame);
+      this.#log.debug({ map: name, key, status: STATUS_WORDS[written] }, 'lookup');
+    }
+    return true;
   }
 
   #close(reason?: string, level: 'debug' | 'warn' = 'debug'): void {
@@ -211,9 +204,7 @@ class SocketmapConnection implements ServedConnection {
   }
 }
 
-/** The status word of a framed reply (`<len>:OK ...,`), for debug logs. */
-function frameStatus(frame: Buffer): string {
-  const from = frame.indexOf(0x3a) + 1;
-  const space = frame.indexOf(0x20, from);
-  return frame.toString('latin1', from, space < 0 ? frame.length - 1 : space);
+/** The map name of a request that was answered (so it has one), for logs. */
+function mapName(frame: Buffer): string {
+  return frame.toString('latin1', 0, Math.max(0, frame.indexOf(0x20)));
 }
