@@ -145,7 +145,12 @@ describe('Dovecot 2.4 listing a larger directory through the bridge', { skip: mi
   after(() => pair?.stop());
 
   test(`doveadm user '*' gets all ${N} users: a reply far above one read buffer arrives whole`, async () => {
-    const r = await pair.dv.doveadm('user', '*');
+    let r = await pair.dv.doveadm('user', '*');
+    // Dovecot 2.4.1 sometimes shuts its auth process down right after start (seen here in about
+    // one run in five): auth-worker-connection.c logs this line only when the auth process itself
+    // deinitialises, and the listing fails inside Dovecot whatever the user source. That is
+    // Dovecot's, so it gets one more try; any other failure, or this one twice, fails the test.
+    if (r.code !== 0 && /auth-worker: Aborted LIST request for \*: Shutting down/.test(pair.dv.log())) r = await pair.dv.doveadm('user', '*');
     assert.equal(r.code, 0, r.stderr + pair.dv.log().slice(-1000));
     const users = r.stdout.split('\n').filter(Boolean);
     assert.equal(users.length, N);
