@@ -20,9 +20,9 @@ export function catchAllsOf(layers: readonly Layer[]): Map<string, number> {
   const out = new Map<string, number>();
   layers.forEach(({ index: p, dead }, l) => {
     for (let k = 0; k < p.keyCount; k++) {
-      if (p.keyKind[k] !== KEY_CATCH_ALL) continue;
+      if (p.kindOf(k) !== KEY_CATCH_ALL) continue;
       const key = p.key(k);
-      if (!dead?.has(key)) out.set(key.slice(1), (p.keyTarget[k]! << LAYER_BITS) | l);
+      if (!dead?.has(key)) out.set(key.slice(1), (p.targetOf(k) << LAYER_BITS) | l);
     }
   });
   return out;

@@ -188,12 +188,17 @@ export class Directory {
 
   /** KEY_MAILBOX, KEY_ALIAS, KEY_LIST or KEY_CATCH_ALL. */
   keyKind(keyRef: number): number {
-    return this.#layers[keyRef & LAYER_MASK]!.index.keyKind[keyRef >>> LAYER_BITS]!;
+    return this.#layers[keyRef & LAYER_MASK]!.index.kindOf(keyRef >>> LAYER_BITS);
   }
 
   /** The mailbox or list ref a key ref points at. */
   keyTarget(keyRef: number): number {
-    return (this.#layers[keyRef & LAYER_MASK]!.index.keyTarget[keyRef >>> LAYER_BITS]! << LAYER_BITS) | (keyRef & LAYER_MASK);
+    return (this.#layers[keyRef & LAYER_MASK]!.index.targetOf(keyRef >>> LAYER_BITS) << LAYER_BITS) | (keyRef & LAYER_MASK);
+  }
+
+  /** True when a key ref names an enabled mailbox: {@link enabled} of its target, read from the key. */
+  keyEnabled(keyRef: number): boolean {
+    return this.#layers[keyRef & LAYER_MASK]!.index.targetEnabled(keyRef >>> LAYER_BITS);
   }
 
   /** The mailbox ref under exactly this key (extension not stripped), or -1. */

@@ -54,7 +54,7 @@ export function patchDirectory(dir: Directory, patch: DirectoryPatch): Directory
     for (let k = from; k < to; k++) {
       const key = layer.index.key(k);
       dead.add(key);
-      if (layer.index.keyKind[k] === KEY_CATCH_ALL && catchAlls.get(key.slice(1)) === ref) catchAlls.delete(key.slice(1));
+      if (layer.index.kindOf(k) === KEY_CATCH_ALL && catchAlls.get(key.slice(1)) === ref) catchAlls.delete(key.slice(1));
     }
     layers[l] = { ...layer, dead, live: layer.live - 1 };
   };
@@ -84,7 +84,7 @@ export function patchDirectory(dir: Directory, patch: DirectoryPatch): Directory
     layers.push({ index: layer, dead: undefined, live: layer.mailboxCount + layer.listCount });
     mailboxCount += layer.mailboxCount;
     for (let k = 0; k < layer.keyCount; k++) {
-      if (layer.keyKind[k] === KEY_CATCH_ALL) catchAlls.set(layer.key(k).slice(1), (layer.keyTarget[k]! << LAYER_BITS) | l);
+      if (layer.kindOf(k) === KEY_CATCH_ALL) catchAlls.set(layer.key(k).slice(1), (layer.targetOf(k) << LAYER_BITS) | l);
     }
     if (counts) for (let i = 0; i < layer.mailboxCount; i++) count(counts, domains, layer.mailboxKey(i), layer.domainNames[layer.mailboxDomain[i]!]!);
   }

@@ -11,6 +11,12 @@ const ENABLED = 1;
 /** The mailbox's address is its key (lower-case ASCII, plain domain): replies are made from the key bytes. */
 const PLAIN = 2;
 
+// A key's info is one Int32: its kind (3 bits), its target mailbox's ENABLED and PLAIN flags (so a
+// hit reads one word besides the key), and its target's index.
+const KIND_MASK = 7;
+const FLAGS_SHIFT = 3;
+const TARGET_SHIFT = 5;
+
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Strings buffered before one write: a Buffer write per string costs more than the copy itself. */
@@ -79,9 +85,7 @@ export class ByteTable {
 export class PackedIndex {
   readonly #keyBytes: Buffer;
   readonly #keyOffsets: Int32Array;
-  readonly keyKind: Uint8Array;
-  /** Mailbox or list index of each key. */
-  readonly keyTarget: Int32Array;
+  readonly #keyInfo: Int32Array;
   readonly #table: Int32Array;
   readonly #mask: number;
   readonly #mailboxJson: { readonly bytes: Buffer; readonly offsets: Int32Array };
@@ -99,8 +103,13 @@ export class PackedIndex {
 
   constructor(b: PackedBuilder) {
     ({ bytes: this.#keyBytes, offsets: this.#keyOffsets } = b.keys.seal());
-    this.keyKind = Uint8Array.from(b.keyKind);
-    this.keyTarget = Int32Array.from(b.keyTarget);
+    this.mailboxFlags = Uint8Array.from(b.mailboxFlags);
+    // A list key's flags stay 0; every other key names a mailbox, whose flags it carries.
+    this.#keyInfo = Int32Array.from(b.keyKind, (kind, k) => {
+      const target = b.keyTarget[k]!;
+      const flags = kind === KEY_LIST ? 0 : this.mailboxFlags[target]!;
+      return (target << TARGET_SHIFT) | (flags << FLAGS_SHIFT) | kind;
+    });
     this.#mailboxJson = b.mailboxJson.seal();
     this.mailboxKeys = new Int32Array(b.mailboxKeys.length + 1);
     this.mailboxKeys.set(b.mailboxKeys);
@@ -109,7 +118,6 @@ export class PackedIndex {
     this.listCount = b.listJson.count;
     this.keyCount = b.keys.count;
     this.mailboxDomain = Int32Array.from(b.mailboxDomain);
-    this.mailboxFlags = Uint8Array.from(b.mailboxFlags);
     this.domainNames = b.domainNames;
     this.addressOverrides = b.addressOverrides;
     this.#listJson = b.listJson.seal();
@@ -170,6 +178,21 @@ export class PackedIndex {
       const start = offsets[k - 1]!;
       if (offsets[k]! - start === len && sameBytes(b, from, to, this.#keyBytes, start)) return k - 1;
     }
+  }
+
+  /** KEY_MAILBOX, KEY_ALIAS, KEY_LIST or KEY_CATCH_ALL: what key k names. */
+  kindOf(k: number): number {
+    return this.#keyInfo[k]! & KIND_MASK;
+  }
+
+  /** The mailbox or list index key k names. */
+  targetOf(k: number): number {
+    return this.#keyInfo[k]! >>> TARGET_SHIFT;
+  }
+
+  /** True when key k names a mailbox (its own key, an alias or a catch-all) that is enabled. */
+  targetEnabled(k: number): boolean {
+    return ((this.#keyInfo[k]! >>> FLAGS_SHIFT) & ENABLED) !== 0;
   }
 
   /** Index key k as a string (made on each call). */

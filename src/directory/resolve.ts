@@ -176,7 +176,7 @@ export class AddressResolver {
     const k = dir.findKeyBytes(b, from, to, h);
     const kind = k < 0 ? 0 : dir.keyKind(k);
     if (map === 1) {
-      if (kind === KEY_MAILBOX) return this.#receives(dir.keyTarget(k)) ? mailboxAnswer(dir.keyTarget(k), 0) : undefined;
+      if (kind === KEY_MAILBOX) return this.#keyReceives(k) ? mailboxAnswer(dir.keyTarget(k), 0) : undefined;
       return this.#hasDelimiter(b, from, scan.at) ? SLOW : undefined;
     }
     if (map === 2) {
@@ -204,8 +204,7 @@ export class AddressResolver {
     const dir = this.#dir;
     const kind = dir.keyKind(k);
     if (kind === KEY_MAILBOX || kind === KEY_ALIAS) {
-      const mb = dir.keyTarget(k);
-      return dir.enabled(mb) ? mailboxAnswer(mb, 1) : undefined;
+      return dir.keyEnabled(k) ? mailboxAnswer(dir.keyTarget(k), 1) : undefined;
     }
     if (kind !== KEY_LIST) return undefined;
     const list = dir.keyTarget(k);
@@ -217,10 +216,7 @@ export class AddressResolver {
   /** The answer for an exact alias or list key (no extension to carry over). */
   #exactTargets(k: number): Answer {
     const dir = this.#dir;
-    if (dir.keyKind(k) === KEY_ALIAS) {
-      const owner = dir.keyTarget(k);
-      return this.#receives(owner) ? mailboxAnswer(owner, 1) : undefined;
-    }
+    if (dir.keyKind(k) === KEY_ALIAS) return this.#keyReceives(k) ? mailboxAnswer(dir.keyTarget(k), 1) : undefined;
     const list = dir.keyTarget(k);
     let joined = this.#listAnswers.get(list);
     if (joined === undefined) this.#listAnswers.set(list, (joined = this.#targets(k).join(',')));
@@ -266,6 +262,11 @@ export class AddressResolver {
       if (delimiters.includes(key[i]!)) return key.slice(0, i) + key.slice(at);
     }
     return undefined;
+  }
+
+  /** {@link #receives} of the mailbox a key names, read from the key itself. */
+  #keyReceives(keyRef: number): boolean {
+    return this.#rules.acceptDisabled || this.#dir.keyEnabled(keyRef);
   }
 
   #receives(mailboxRef: number): boolean {
