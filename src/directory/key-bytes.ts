@@ -52,9 +52,10 @@ export interface KeyScan {
 
 /**
  * The hash of `b[from..to]` if those bytes are a canonical index key, else -1 (the caller then
- * decodes a string and takes the general path). Accepts exactly the byte strings that
- * `lookupKey` returns unchanged: a non-empty local part not starting with '"', one '@', and a
- * lower-case LDH domain of two or more labels and at most 253 characters. Fills `scan`.
+ * decodes a string and takes the general path). Accepts only byte strings that `lookupKey`
+ * returns unchanged, and all of those whose domain is plain: a non-empty local part not starting
+ * with '"', one '@', and a lower-case LDH domain of two or more labels and at most 253
+ * characters. Fills `scan`.
  */
 export function scanKey(b: Uint8Array, from: number, to: number, scan: KeyScan): number {
   let h = FNV_BASIS;
@@ -66,14 +67,23 @@ export function scanKey(b: Uint8Array, from: number, to: number, scan: KeyScan):
     if ((CLASSES[c]! & LOCAL) === 0) return -1;
     h = Math.imul(h ^ c, FNV_PRIME);
   }
-  if (i === from || i >= to - 1 || to - i - 1 > MAX_DOMAIN) return -1;
+  if (i === from || i >= to - 1) return -1;
   scan.at = i;
-  h = Math.imul(h ^ AT, FNV_PRIME);
+  return scanDomain(b, i + 1, to, Math.imul(h ^ AT, FNV_PRIME), scan);
+}
+
+/**
+ * Checks that `b[from..to]` is a plain domain (lower-case LDH labels, at least two, 253 bytes at
+ * most) and continues hash `h` over it; -1 if it is not plain. Sets `scan.domainHash` to the hash
+ * of `@` and the domain.
+ */
+export function scanDomain(b: Uint8Array, from: number, to: number, h: number, scan: KeyScan): number {
+  if (from >= to || to - from > MAX_DOMAIN) return -1;
   let d = Math.imul(FNV_BASIS ^ AT, FNV_PRIME);
   // Labels: start and end with a letter or digit, at least two of them.
   let labels = 0;
-  let labelStart = i + 1;
-  for (i++; i <= to; i++) {
+  let labelStart = from;
+  for (let i = from; i <= to; i++) {
     const c = i < to ? b[i]! : DOT;
     if (c === DOT) {
       if (i === labelStart || b[labelStart] === HYPHEN || b[i - 1] === HYPHEN) return -1;
@@ -90,6 +100,9 @@ export function scanKey(b: Uint8Array, from: number, to: number, scan: KeyScan):
   scan.domainHash = d >>> 0;
   return h >>> 0;
 }
+
+/** The hash a key's bytes start from (for {@link scanDomain} on a bare domain). */
+export const HASH_BASIS = FNV_BASIS;
 
 /** True when `a[aFrom..aTo]` equals the bytes of `b` from `bFrom` on (the caller checked the lengths). */
 export function sameBytes(a: Uint8Array, aFrom: number, aTo: number, b: Uint8Array, bFrom: number): boolean {

@@ -1,5 +1,5 @@
 import { lookupKey, normalizeDomain, parseAddress, splitExtension } from './address.js';
-import { scanKey, type KeyScan } from './key-bytes.js';
+import { HASH_BASIS, scanDomain, scanKey, type KeyScan } from './key-bytes.js';
 import { KEY_ALIAS, KEY_LIST, KEY_MAILBOX, type Directory, type Mailbox } from './directory.js';
 
 /** Address rules that the operator may change. */
@@ -168,9 +168,10 @@ export class AddressResolver {
    * exactly what the string methods give for the same key.
    */
   answerBytes(map: number, b: Buffer, from: number, to: number): Answer {
-    if (map === 0) return SLOW;
     const dir = this.#dir;
     const scan = this.#scan;
+    // A plain lower-case domain is its own normalised form.
+    if (map === 0) return scanDomain(b, from, to, HASH_BASIS, scan) < 0 ? SLOW : dir.hostedDomain(b.toString('latin1', from, to));
     const h = scanKey(b, from, to, scan);
     if (h < 0) return SLOW;
     const k = dir.findKeyBytes(b, from, to, h);

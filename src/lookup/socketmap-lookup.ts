@@ -55,6 +55,13 @@ export function lookupSocketmap(cache: ResolverCache, name: string, key: string)
 /** How a written reply went, for the connection's logs. */
 export const enum WrittenReply { Found, NotFound, Unavailable, UnknownMap, Oversize }
 
+/**
+ * Answers from the byte path whose frames are kept per snapshot: hosted domains, and lists (the
+ * long ones). Those repeat until the snapshot changes, and there are as many as domains and
+ * lists; answers that carry an extension are never kept (a client picks those).
+ */
+const MEMO_MIN_BYTES = 1024;
+
 /** Counter slots of one map: found, not-found, unavailable. */
 type Slots = readonly [found: number, notFound: number, unavailable: number];
 
@@ -68,6 +75,9 @@ export class SocketmapAnswers {
   readonly #counters: LookupCounters;
   readonly #slots: readonly Slots[];
   readonly #unknownSlot: number;
+  /** Frames of answers that repeat (a domain, a list), for the resolver they came from. */
+  readonly #frames = new Map<string, Buffer>();
+  #framesOf: AddressResolver | undefined;
 
   constructor(cache: ResolverCache, counters: LookupCounters) {
     this.#cache = cache;
@@ -93,8 +103,9 @@ export class SocketmapAnswers {
       return WrittenReply.Unavailable;
     }
     let answer = resolver.answerBytes(id, payload, space + 1, payload.length);
+    const exact = answer !== SLOW;
     // Postfix writes keys as raw bytes; invalid UTF-8 decodes to U+FFFD and simply matches nothing.
-    if (answer === SLOW) answer = MAPS[id]![1](resolver, payload.toString('utf8', space + 1));
+    if (!exact) answer = MAPS[id]![1](resolver, payload.toString('utf8', space + 1));
     if (answer === undefined || answer === '') {
       this.#counters.count(slots[1]);
       out.frame(NOTFOUND_FRAME);
@@ -102,9 +113,23 @@ export class SocketmapAnswers {
     }
     this.#counters.count(slots[0]);
     if (typeof answer === 'number') return writeMailboxReply(resolver.directory, answer, out), WrittenReply.Found;
-    const frame = foundFrame(answer);
+    const frame = exact && (id === 0 || answer.length >= MEMO_MIN_BYTES) ? this.#memoFrame(resolver, answer) : foundFrame(answer);
     out.frame(frame);
     return frame === OVERSIZE_FRAME ? WrittenReply.Oversize : WrittenReply.Found;
+  }
+
+  /**
+   * The frame of an answer that repeats until the snapshot changes: framed once, not per query.
+   * Kept by the answer's own text, so a frame is never wrong; a new snapshot only drops the old ones.
+   */
+  #memoFrame(resolver: AddressResolver, answer: string): Buffer {
+    if (resolver !== this.#framesOf) {
+      this.#frames.clear();
+      this.#framesOf = resolver;
+    }
+    let frame = this.#frames.get(answer);
+    if (frame === undefined) this.#frames.set(answer, (frame = foundFrame(answer)));
+    return frame;
   }
 }
 

@@ -76,6 +76,25 @@ describe('socketmap answers from request bytes', () => {
     }), RUNS);
   });
 
+  test('repeated list and domain answers follow the snapshot when it changes', () => {
+    const members = (tag: string) => Array.from({ length: 60 }, (_, i) => `${tag}${i}@elsewhere.example`);
+    const data = (tag: string, domains: string[]) => ({ domains, mailboxes: [{ address: 'a@d.example' }], lists: [{ address: 'big@d.example', members: members(tag) }] });
+    let dir = build(data('one', ['d.example', 'e.example']))!;
+    const answers = new SocketmapAnswers(new ResolverCache({ current: () => dir, unavailableReason: () => 'x' }, DEFAULT_ADDRESS_RULES), new LookupCounters());
+    const ask = (map: string, key: string) => {
+      const out = new ReplyWriter();
+      answers.write(Buffer.from(`${map} ${key}`), out);
+      return out.take()!.toString();
+    };
+    for (let i = 0; i < 2; i++) {
+      assert.ok(ask('alias', 'big@d.example').endsWith(`${members('one').join(',')},`));
+      assert.equal(ask('domain', 'e.example'), '12:OK e.example,');
+    }
+    dir = build(data('two', ['d.example']))!;
+    assert.ok(ask('alias', 'big@d.example').endsWith(`${members('two').join(',')},`));
+    assert.equal(ask('domain', 'e.example'), '9:NOTFOUND ,');
+  });
+
   test('an unknown map is PERM and a request without a space is a protocol error', () => {
     const dir = build({ mailboxes: [{ address: 'a@d.example' }] })!;
     assert.match(served(dir, DEFAULT_ADDRESS_RULES, 'virtual', 'a@d.example').toString(), /^\d+:PERM unknown map "virtual"/);
