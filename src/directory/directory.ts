@@ -270,6 +270,26 @@ export class Directory {
     };
   }
 
+  /** Refs of the live mailboxes whose provider id is `id` (normally none or one). */
+  mailboxRefsWithId(id: string): number[] {
+    const refs: number[] = [];
+    this.#layers.forEach(({ index: p, dead }, l) => {
+      for (const i of p.mailboxesMentioningId(id)) {
+        if (!dead?.has(p.mailboxKey(i)) && p.mailboxEntry(i).id === id) refs.push((i << LAYER_BITS) | l);
+      }
+    });
+    return refs;
+  }
+
+  /** The live lists whose canonical JSON contains `text` (a cheap search, then each one parsed). */
+  listsContaining(text: string): ListEntry[] {
+    const lists: ListEntry[] = [];
+    this.#layers.forEach(({ index: p, dead }) => {
+      for (const i of p.listsContaining(text)) if (!dead?.has(p.listKeyOf(i))) lists.push(p.listEntry(i));
+    });
+    return lists;
+  }
+
   /** The whole list behind a ref (made on each call). */
   listAt(ref: number): MailList {
     const p = this.#index(ref);

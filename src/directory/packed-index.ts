@@ -246,6 +246,20 @@ export class PackedIndex {
     return bytes.toString('utf8', offsets[i]!, offsets[i + 1]!);
   }
 
+  /**
+   * Mailboxes whose canonical JSON may hold provider id `id`: every entry containing its
+   * `,"id":` field text, found by a native search through the packed JSON rather than by parsing
+   * each entry. The caller parses the candidates to confirm (another field can hold the same text).
+   */
+  mailboxesMentioningId(id: string): number[] {
+    return entriesContaining(this.#mailboxJson, this.mailboxCount, `,"id":${JSON.stringify(id)}`);
+  }
+
+  /** Lists whose canonical JSON contains `text` (candidates for the caller to parse). */
+  listsContaining(text: string): number[] {
+    return entriesContaining(this.#listJson, this.listCount, text);
+  }
+
   mailboxEntry(i: number): MailboxEntry {
     return JSON.parse(this.mailboxText(i)) as MailboxEntry;
   }
@@ -253,6 +267,25 @@ export class PackedIndex {
   listEntry(i: number): ListEntry {
     return JSON.parse(this.listText(i)) as ListEntry;
   }
+}
+
+/** Indexes of the entries of a packed JSON table whose text contains `text`, in order. */
+function entriesContaining(table: { readonly bytes: Buffer; readonly offsets: Int32Array }, count: number, text: string): number[] {
+  const { bytes, offsets } = table;
+  const needle = Buffer.from(text, 'utf8');
+  const found: number[] = [];
+  for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1)) {
+    // The entry holding byte `at`: the last one starting at or before it.
+    let lo = 0;
+    let hi = count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (offsets[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    if (found.at(-1) !== lo) found.push(lo);
+  }
+  return found;
 }
 
 /** The socketmap reply payload of a mailbox: the conventional maildir-style `domain/local/`. */
