@@ -1,4 +1,5 @@
 import type { Directory } from '../directory/directory.js';
+import type { DirectoryPatch } from '../directory/directory-changes.js';
 import type { DirectorySource } from './directory-source.js';
 
 /** Health of a store, for logs, `/status` and metrics. */
@@ -34,6 +35,11 @@ export interface ReplaceOptions {
    * refuses the write (StoreConflictError) if it holds another one by now.
    */
   readonly base?: Directory | undefined;
+  /**
+   * What turns `base` into the directory, when the caller knows it (a change batch applied in
+   * place): a shared store writes it as it is instead of comparing the two snapshots.
+   */
+  readonly patch?: DirectoryPatch;
   /** This is a complete provider answer: record the time, so a warm restart need not sync at once. */
   readonly fullSync?: boolean;
   /**

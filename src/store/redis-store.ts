@@ -204,7 +204,8 @@ export class RedisStore implements DirectoryStore {
       const fenced = options.fenced !== false;
       if (!snap || this.#lost) await this.#write('full', snap, directory, fullPatch(directory.data), options.cursor, fenced);
       else {
-        const patch = patchBetweenDirectories(snap.directory, directory);
+        // A patch the caller made against this very snapshot needs no second comparison.
+        const patch = options.patch && options.base === snap.directory ? options.patch : patchBetweenDirectories(snap.directory, directory);
         if (!isEmptyPatch(patch)) await this.#write('patch', snap, directory, patch, options.cursor, fenced);
       }
       if (options.fullSync) await this.#markSynced();

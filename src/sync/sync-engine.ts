@@ -1,8 +1,10 @@
 import { releaseGarbageSoon } from '../ops/heap-release.js';
 import type { Logger } from 'pino';
-import { applyChanges } from '../directory/directory-changes.js';
+import type { DirectoryChange } from '../directory/directory-change.js';
+import { applyChanges, type DirectoryPatch } from '../directory/directory-changes.js';
 import { Directory } from '../directory/directory.js';
 import type { DirectoryData } from '../directory/directory-data.js';
+import { editSnapshot } from '../directory/snapshot-edit.js';
 import type { DirectoryProvider } from '../providers/provider.js';
 import type { DirectoryStore } from '../store/directory-store.js';
 import { SerialQueue } from './serial-queue.js';
@@ -139,7 +141,8 @@ export class SyncEngine {
       const changes = await provider.fetchUser(id, this.#abort.signal);
       if (changes === undefined) return void this.syncChanges(), 0;
       if (changes.length === 0) return 0;
-      const outcome = await this.#write(this.#build(applyChanges(base.data, changes)), {}, {});
+      const { directory, patch } = this.#applied(base, changes);
+      const outcome = await this.#write(directory, {}, { ...(patch && { patch }) });
       if (outcome.status === 'refused') return 0;
       this.stats.changesApplied += changes.length;
       return changes.length;
@@ -215,7 +218,8 @@ export class SyncEngine {
     try {
       const { changes, cursor } = await provider.fetchChanges(this.#cursor, this.#abort.signal);
       if (changes.length > 0) {
-        const outcome = await this.#write(this.#build(applyChanges(base.data, changes)), {}, { cursor });
+        const { directory, patch } = this.#applied(base, changes);
+        const outcome = await this.#write(directory, {}, { cursor, ...(patch && { patch }) });
         // A refused batch keeps the old cursor: the changes stay pending until forced or reverted.
         if (outcome.status === 'refused') return 0;
         this.stats.changesApplied += changes.length;
@@ -228,6 +232,14 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * The directory after a batch of changes, with the patch from `base` when the snapshot could be
+   * edited in place (time proportional to the batch, no full build); else built whole.
+   */
+  #applied(base: Directory, changes: readonly DirectoryChange[]): { directory: Directory; patch?: DirectoryPatch } {
+    return editSnapshot(base, changes) ?? { directory: this.#build(applyChanges(base.data, changes)) };
+  }
+
   #build(data: DirectoryData): Directory {
     const { provider, logger } = this.#o;
     const directory = Directory.build(data, { strict: provider.strict, source: provider.source ?? provider.name });
@@ -236,7 +248,7 @@ export class SyncEngine {
   }
 
   /** Diffs against what is served, applies the deletion guard, then writes (unless a dry run). */
-  async #write(directory: Directory, request: SyncRequest, write: { fullSync?: boolean; cursor?: string }): Promise<SyncOutcome> {
+  async #write(directory: Directory, request: SyncRequest, write: { fullSync?: boolean; cursor?: string; patch?: DirectoryPatch }): Promise<SyncOutcome> {
     const { store, logger } = this.#o;
     const base = store.lastGood?.() ?? store.current();
     const diff = diffDirectories(base?.data, directory.data);
@@ -248,7 +260,7 @@ export class SyncEngine {
       return { status: 'refused', ...counts, mailboxes: store.current()?.mailboxCount ?? 0, refusal };
     }
     if (request.dryRun) return { status: 'dry-run', ...counts };
-    await store.replace(directory, { base, ...(write.cursor !== undefined && { cursor: write.cursor }), ...(write.fullSync && { fullSync: true }) });
+    await store.replace(directory, { base, ...(write.cursor !== undefined && { cursor: write.cursor }), ...(write.fullSync && { fullSync: true }), ...(write.patch && { patch: write.patch }) });
     if (write.fullSync) this.stats.fullSyncs++;
     if (!isEmptyDiff(diff) || write.fullSync) logger.info({ mailboxes: directory.mailboxCount, problems: directory.problems.length, changes: summarizeDiff(diff) }, 'directory loaded');
     return { status: 'applied', ...counts };
