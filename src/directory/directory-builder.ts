@@ -1,4 +1,5 @@
 import { DirectoryError, type DirectoryProblem } from '../errors.js';
+import { ClaimTable } from './claim-table.js';
 import { addressKey, domainOf, lookupKey, normalizeDomain, parseAddress } from './address.js';
 import { parseQuota, type ListEntry, type MailboxEntry } from './directory-data.js';
 import type { DirectoryIndexes } from './directory-indexes.js';
@@ -37,7 +38,7 @@ export function buildIndexes(
 class IndexBuilder {
   readonly problems: DirectoryProblem[] = [];
   readonly #raw: Record<string, unknown>;
-  readonly #claims = new Map<string, number>();
+  readonly #claims = new ClaimTable();
   /** Canonical address of each indexed mailbox, by its index in the input. */
   readonly #owners: (string | undefined)[] = [];
   readonly #domains = new Map<string, string>();
@@ -51,9 +52,12 @@ class IndexBuilder {
     const explicitDomains = this.#raw.domains !== undefined;
     this.#readDomains();
     const accepted = this.#claimMailboxes(explicitDomains);
-    for (const m of accepted) this.#addMailbox(m.entry, m.passwords, m.key, m.domain, m.index);
+    const mailboxes = this.#array('mailboxes') as MailboxEntry[];
+    for (let a = 0; a < accepted.indexes.length; a++) {
+      const i = accepted.indexes[a]!;
+      this.#addMailbox(mailboxes[i]!, accepted.passwords.get(i) ?? NO_PASSWORDS, accepted.keys[a]!, i);
+    }
     for (const [i, item] of this.#array('lists').entries()) this.#addList(item as ListEntry, i);
-    this.#claims.clear();
     const records = this.#readRecords();
     return {
       domains: this.#domains, explicitDomains: explicitDomains ? [...this.#domains.values()] : undefined, packed: this.#packed.finish(),
@@ -75,8 +79,8 @@ class IndexBuilder {
 
   /** Records that `key` belongs to an entry; a second claim is a problem, reported at `where`. */
   #claim(key: string, kind: ClaimKind, index: number, where: () => string): boolean {
-    const prior = this.#claims.get(key);
-    if (prior === undefined) return void this.#claims.set(key, (index << 2) | kind), true;
+    const prior = this.#claims.claim(key, (index << 2) | kind);
+    if (prior < 0) return true;
     const [was, now] = [KIND_NAMES[prior & 3]!, KIND_NAMES[kind]];
     const what = was === now ? `duplicate ${now}` : `${now} is also a ${was}`;
     this.#problem(where(), `${what} (already at ${this.#whereOf(key, prior)})`);
@@ -124,9 +128,14 @@ class IndexBuilder {
     }
   }
 
-  /** First pass: every mailbox address, so aliases and lists can be checked against all of them. */
-  #claimMailboxes(explicitDomains: boolean): { entry: MailboxEntry; passwords: MailboxPasswords; key: string; domain: string; index: number }[] {
-    const accepted = [];
+  /**
+   * First pass: every mailbox address, so aliases and lists can be checked against all of them.
+   * Returns the accepted mailboxes as input indexes with their keys (no object per mailbox: at a
+   * million they outlived the young generation and kept the collector busy), and the passwords
+   * of the few that have any.
+   */
+  #claimMailboxes(explicitDomains: boolean): { indexes: number[]; keys: string[]; passwords: Map<number, MailboxPasswords> } {
+    const accepted = { indexes: [] as number[], keys: [] as string[], passwords: new Map<number, MailboxPasswords>() };
     const all = this.#array('mailboxes');
     for (let i = 0; i < all.length; i++) {
       const entry = all[i] as MailboxEntry;
@@ -140,7 +149,10 @@ class IndexBuilder {
       if (!passwords) continue;
       const domain = key.slice(key.lastIndexOf('@') + 1);
       if (!explicitDomains) this.#domains.set(domain, domainOf(entry.address));
-      if (this.#claim(key, ClaimKind.Mailbox, i, () => this.#where('mailboxes', i))) accepted.push({ entry, passwords, key, domain, index: i });
+      if (!this.#claim(key, ClaimKind.Mailbox, i, () => this.#where('mailboxes', i))) continue;
+      accepted.indexes.push(i);
+      accepted.keys.push(key);
+      if (passwords !== NO_PASSWORDS) accepted.passwords.set(i, passwords);
     }
     return accepted;
   }
@@ -163,8 +175,8 @@ class IndexBuilder {
     return this.problems.length === before ? passwords : undefined;
   }
 
-  #addMailbox(mb: MailboxEntry, passwords: MailboxPasswords, key: string, domain: string, i: number): void {
-    if (!this.#hosted(domain, () => this.#where('mailboxes', i))) return;
+  #addMailbox(mb: MailboxEntry, passwords: MailboxPasswords, key: string, i: number): void {
+    if (!this.#hosted(key.slice(key.lastIndexOf('@') + 1), () => this.#where('mailboxes', i))) return;
     const texts: string[] = [];
     const aliasKeys: string[] = [];
     const raw = mb.aliases ?? [];
@@ -211,7 +223,7 @@ class IndexBuilder {
     // A sender named by one of its aliases logs in with the mailbox address.
     const logins = senders.map((s) => {
       const claim = this.#claims.get(lookupKey(s)!);
-      return (claim !== undefined && (claim & 3) !== ClaimKind.List ? this.#owners[claim >> 2] : undefined) ?? s;
+      return (claim >= 0 && (claim & 3) !== ClaimKind.List ? this.#owners[claim >> 2] : undefined) ?? s;
     });
     const entry: ListEntry = {
       address: l.address.toLowerCase(), ...(l.id !== undefined && { id: String(l.id) }),
