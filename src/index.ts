@@ -112,7 +112,7 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
       await auth?.start(parseEndpoint(config.auth.listen));
       if (config.http.listen !== '') await http.start(parseEndpoint(config.http.listen));
       await store.start();
-      // Only its end is awaited (at stop): keeping the outcome would pin the first diff, every entry of it.
+      // Only its end is awaited (at stop): keeping the outcome would pin its diff, and with it the snapshots it compares.
       firstSync = sync.start().then(() => undefined);
     },
     lookup: (map, key) => lookupSocketmap(resolvers, map, key),

@@ -23,9 +23,9 @@ export interface GuardRefusal {
  */
 export function checkDeletionGuard(diff: DirectoryDiff, options: DeletionGuardOptions): GuardRefusal | undefined {
   const before = diff.mailboxesBefore;
-  const removed = diff.mailboxes.removed.length;
+  const removed = diff.mailboxes.removed;
   if (before === 0 || removed === 0) return undefined;
-  if (removed === before && diff.mailboxes.added.length === 0) {
+  if (removed === before && diff.mailboxes.added === 0) {
     return { code: 'SYNC_EMPTY_ANSWER', reason: `the provider answered no mailboxes; keeping the ${before} held` };
   }
   const percent = (removed / before) * 100;

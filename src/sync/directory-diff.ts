@@ -1,6 +1,10 @@
-import { domainOf } from '../directory/address.js';
-import { diffEntries, stableJson, type EntryDiff } from '../directory/directory-changes.js';
-import type { DirectoryData, ListEntry, MailboxEntry } from '../directory/directory-data.js';
+import { diffEntries, stableJson } from '../directory/directory-changes.js';
+import type { ListEntry, MailboxEntry } from '../directory/directory-data.js';
+import { LAYER_BITS, LAYER_MASK } from '../directory/directory-layers.js';
+import type { Directory } from '../directory/directory.js';
+import { diffEntryTexts, forEachLive, LIST_ENTRIES, MAILBOX_ENTRIES, sectionOf, type EntryRefs, type SectionChange, type SectionDiff } from './entry-diff.js';
+
+export type { SectionChange, SectionDiff };
 
 /** One alias and the mailbox it delivers to. */
 export interface AliasEntry {
@@ -9,43 +13,47 @@ export interface AliasEntry {
   readonly owner: string;
 }
 
-/** What a sync would change, for the deletion guard, the log and `mailroster sync`. */
+/**
+ * What a sync would change, for the deletion guard, the log and `mailroster sync`. Counts are
+ * exact; entries are parsed only when listed, so the first load of a million mailboxes (all of
+ * them added) or a resync that changes nothing costs no object per entry.
+ */
 export interface DirectoryDiff {
-  readonly mailboxes: EntryDiff<MailboxEntry>;
+  readonly mailboxes: SectionDiff<MailboxEntry>;
   /** Derived from the mailboxes' aliases: a moved alias is "changed" (new owner). */
-  readonly aliases: EntryDiff<AliasEntry>;
-  readonly lists: EntryDiff<ListEntry>;
+  readonly aliases: SectionDiff<AliasEntry>;
+  readonly lists: SectionDiff<ListEntry>;
   readonly domains: { readonly added: string[]; readonly removed: string[] };
   /** Mailboxes held before the sync (the base of the deletion share). */
   readonly mailboxesBefore: number;
 }
 
 /** Compares the directory held now (undefined: none yet) with the one a sync would write. */
-export function diffDirectories(before: DirectoryData | undefined, after: DirectoryData): DirectoryDiff {
-  const base: DirectoryData = before ?? { mailboxes: [] };
-  const domainsBefore = effectiveDomains(base);
+export function diffDirectories(before: Directory | undefined, after: Directory): DirectoryDiff {
+  const mailboxes = diffEntryTexts(before, after, MAILBOX_ENTRIES);
+  const domainsBefore = before ? effectiveDomains(before) : new Set<string>();
   const domainsAfter = effectiveDomains(after);
   return {
-    mailboxes: diffEntries(base.mailboxes, after.mailboxes),
-    aliases: diffEntries(aliasesOf(base), aliasesOf(after)),
-    lists: diffEntries(base.lists ?? [], after.lists ?? []),
+    mailboxes: sectionOf(before, after, mailboxes),
+    aliases: aliasDiff(before, after, mailboxes),
+    lists: sectionOf(before, after, diffEntryTexts(before, after, LIST_ENTRIES)),
     domains: {
       added: [...domainsAfter].filter((d) => !domainsBefore.has(d)),
       removed: [...domainsBefore].filter((d) => !domainsAfter.has(d)),
     },
-    mailboxesBefore: base.mailboxes.length,
+    mailboxesBefore: before?.mailboxCount ?? 0,
   };
 }
 
 /** True when nothing differs. */
 export function isEmptyDiff(diff: DirectoryDiff): boolean {
-  return [diff.mailboxes, diff.aliases, diff.lists].every((d) => d.added.length + d.removed.length + d.changed.length === 0)
+  return [diff.mailboxes, diff.aliases, diff.lists].every((d) => d.added + d.removed + d.changed === 0)
     && diff.domains.added.length + diff.domains.removed.length === 0;
 }
 
 /** Counts for logs and metrics: `{ mailboxes: { added, removed, changed }, ... }`. */
 export function summarizeDiff(diff: DirectoryDiff): Record<'mailboxes' | 'aliases' | 'lists', { added: number; removed: number; changed: number }> {
-  const count = (d: EntryDiff<unknown>) => ({ added: d.added.length, removed: d.removed.length, changed: d.changed.length });
+  const count = (d: SectionDiff<unknown>) => ({ added: d.added, removed: d.removed, changed: d.changed });
   return { mailboxes: count(diff.mailboxes), aliases: count(diff.aliases), lists: count(diff.lists) };
 }
 
@@ -58,11 +66,61 @@ export function changedFields(before: object, after: object): string[] {
   return [...keys].filter((k) => stableJson(b[k]) !== stableJson(a[k])).sort();
 }
 
-function aliasesOf(data: DirectoryData): AliasEntry[] {
-  return data.mailboxes.flatMap((m) => (m.aliases ?? []).map((a) => ({ address: a, owner: m.address })));
+/**
+ * The alias changes. Aliases are unique within a snapshot, so only the aliases of mailboxes that
+ * were added, removed or changed can differ. When one side of those is empty (a first load, or
+ * mailboxes only added or only removed) every alias of the other side is added (or removed): they
+ * are counted from the packed keys and parsed only when listed. Otherwise both sides are parsed.
+ */
+function aliasDiff(before: Directory | undefined, after: Directory, m: EntryRefs): SectionDiff<AliasEntry> {
+  const changedBefore = m.changed.filter((_r, j) => j % 2 === 0);
+  const changedAfter = m.changed.filter((_r, j) => j % 2 === 1);
+  const oldSide = [...m.removed, ...changedBefore];
+  const newSide = [...m.added, ...changedAfter];
+  if (oldSide.length === 0 || newSide.length === 0) {
+    const [dir, refs, kind] = oldSide.length === 0 ? [after, newSide, 'added' as const] : [before!, oldSide, 'removed' as const];
+    const total = refs.reduce((n, ref) => n + aliasCount(dir, ref), 0);
+    return {
+      added: kind === 'added' ? total : 0, removed: kind === 'removed' ? total : 0, changed: 0,
+      list(max) {
+        const out: SectionChange<AliasEntry>[] = [];
+        for (let j = 0; j < refs.length && out.length < max; j++) {
+          if (aliasCount(dir, refs[j]!) === 0) continue;
+          for (const entry of aliasesOf([JSON.parse(m.textOf(dir, refs[j]!)) as MailboxEntry])) if (out.length < max) out.push({ kind, entry });
+        }
+        return out;
+      },
+    };
+  }
+  // Old side in the before snapshot's order, so removals list as they were held.
+  const byOrder = (a: number, b: number): number => (a & LAYER_MASK) - (b & LAYER_MASK) || (a >>> LAYER_BITS) - (b >>> LAYER_BITS);
+  const parse = (dir: Directory, refs: number[]): MailboxEntry[] => refs.map((r) => JSON.parse(m.textOf(dir, r)) as MailboxEntry);
+  const d = diffEntries(aliasesOf(parse(before!, oldSide.sort(byOrder))), aliasesOf(parse(after, newSide.sort(byOrder))));
+  return {
+    added: d.added.length, removed: d.removed.length, changed: d.changed.length,
+    list: (max) => [
+      ...d.added.map((entry) => ({ kind: 'added' as const, entry })),
+      ...d.removed.map((entry) => ({ kind: 'removed' as const, entry })),
+      ...d.changed.map((c) => ({ kind: 'changed' as const, ...c })),
+    ].slice(0, max),
+  };
 }
 
-function effectiveDomains(data: DirectoryData): Set<string> {
-  const explicit = data.domains?.map((d) => d.toLowerCase());
-  return new Set(explicit ?? data.mailboxes.map((m) => domainOf(m.address)));
+/** Aliases of the mailbox behind a ref, from its packed keys (its own key first, then one per alias). */
+function aliasCount(dir: Directory, ref: number): number {
+  const p = dir.parts.layers[ref & LAYER_MASK]!.index;
+  const i = ref >>> LAYER_BITS;
+  return p.mailboxKeys[i + 1]! - p.mailboxKeys[i]! - 1;
+}
+
+function aliasesOf(mailboxes: readonly MailboxEntry[]): AliasEntry[] {
+  return mailboxes.flatMap((m) => (m.aliases ?? []).map((a) => ({ address: a, owner: m.address })));
+}
+
+/** The hosted domains: the explicit list, else the domain of every live mailbox, as written. */
+function effectiveDomains(dir: Directory): Set<string> {
+  if (dir.explicitDomains) return new Set(dir.explicitDomains.map((d) => d.toLowerCase()));
+  const out = new Set<string>();
+  forEachLive(dir, MAILBOX_ENTRIES, (p, i) => out.add(p.domainNames[p.mailboxDomain[i]!]!));
+  return out;
 }

@@ -9,7 +9,8 @@ export class SerialQueue {
   /** Queues `task` behind everything queued so far. */
   run<T>(task: () => Promise<T>): Promise<T> {
     const result = this.#tail.then(task, task);
-    this.#tail = result.catch(() => undefined);
+    // Not the result itself: the tail lives until the next task, and a sync's outcome holds its diff.
+    this.#tail = result.then(() => undefined, () => undefined);
     return result;
   }
 

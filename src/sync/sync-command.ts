@@ -1,12 +1,11 @@
 import { pino } from 'pino';
 import type { Writable } from 'node:stream';
 import type { AppConfig } from '../config/config.js';
-import type { EntryDiff } from '../directory/directory-changes.js';
 import { createLogger } from '../logger.js';
 import { createProvider } from '../providers/provider-factory.js';
 import { confirmDeletionsCommand } from '../scim/confirm-command.js';
 import { createStore } from '../store/store-factory.js';
-import { changedFields, type DirectoryDiff } from './directory-diff.js';
+import { changedFields, type DirectoryDiff, type SectionDiff } from './directory-diff.js';
 import { createSyncEngine } from './sync-factory.js';
 import type { SyncOutcome } from './sync-engine.js';
 
@@ -95,10 +94,11 @@ export function formatDiff(diff: DirectoryDiff, maxListed = MAX_LISTED): string 
   return `${out.join('\n')}\n`;
 }
 
-function section<T>(out: string[], name: string, d: EntryDiff<T>, show: (e: T) => string, showChange: (c: { before: T; after: T }) => string, max: number): void {
-  if (d.added.length + d.removed.length + d.changed.length === 0) return;
-  out.push(`${name}: +${d.added.length} -${d.removed.length} ~${d.changed.length}`);
-  const lines = [...d.added.map((e) => `  + ${show(e)}`), ...d.removed.map((e) => `  - ${show(e)}`), ...d.changed.map((c) => `  ~ ${showChange(c)}`)];
-  out.push(...lines.slice(0, max));
-  if (lines.length > max) out.push(`  ... and ${lines.length - max} more (--all lists everything)`);
+function section<T>(out: string[], name: string, d: SectionDiff<T>, show: (e: T) => string, showChange: (c: { before: T; after: T }) => string, max: number): void {
+  const total = d.added + d.removed + d.changed;
+  if (total === 0) return;
+  out.push(`${name}: +${d.added} -${d.removed} ~${d.changed}`);
+  // Only the listed entries are parsed: a first sync of a million mailboxes lists a hundred.
+  for (const c of d.list(max)) out.push(c.kind === 'changed' ? `  ~ ${showChange(c)}` : `  ${c.kind === 'added' ? '+' : '-'} ${show(c.entry)}`);
+  if (total > max) out.push(`  ... and ${total - max} more (--all lists everything)`);
 }

@@ -191,8 +191,9 @@ export class SyncEngine {
         });
       }
       // What the store holds lets the provider skip secrets it already read (Authentik app password keys).
-      const known = (store.lastGood?.() ?? store.current())?.data;
-      const data = await provider.fetchDirectory(this.#abort.signal, known && { known });
+      // A getter: materialising every entry costs seconds at a million, and most providers never look.
+      const held = store.lastGood?.() ?? store.current();
+      const data = await provider.fetchDirectory(this.#abort.signal, held && { get known() { return held.data; } });
       const directory = this.#build(data);
       const outcome = await this.#write(directory, request, { fullSync: true, ...(this.#cursor !== undefined && { cursor: this.#cursor }) });
       releaseGarbageSoon(directory.mailboxCount);
@@ -251,7 +252,7 @@ export class SyncEngine {
   async #write(directory: Directory, request: SyncRequest, write: { fullSync?: boolean; cursor?: string; patch?: DirectoryPatch }): Promise<SyncOutcome> {
     const { store, logger } = this.#o;
     const base = store.lastGood?.() ?? store.current();
-    const diff = diffDirectories(base?.data, directory.data);
+    const diff = diffDirectories(base, directory);
     const counts = { mailboxes: directory.mailboxCount, problems: directory.problems.length, diff };
     const refusal = checkDeletionGuard(diff, { maxDeletePercent: this.#o.maxDeletePercent ?? 10, floor: this.#o.deleteGuardFloor ?? 1, force: request.force === true });
     if (refusal) {

@@ -16,7 +16,8 @@ const BASE: DirectoryData = {
   lists: [{ address: 'team@example.com', id: 'g1', members: ['alice@example.com'] }],
 };
 
-const canonical = (data: DirectoryData): DirectoryData => Directory.build(data, { strict: true, source: 'test' }).data;
+const build = (data: DirectoryData): Directory => Directory.build(data, { strict: true, source: 'test' });
+const canonical = (data: DirectoryData): DirectoryData => build(data).data;
 
 describe('applyChanges (provider change feed)', () => {
   test('an upsert with a known id moves the mailbox to its new address', () => {
@@ -64,8 +65,8 @@ describe('patches (what Redis stores and followers replay)', () => {
 
 describe('directory diff and the deletion guard', () => {
   test('reports mailboxes, aliases (with owner moves) and lists', () => {
-    const after = canonical({ mailboxes: [{ address: 'alice@example.com', id: 'u1' }, { address: 'bob@example.com', id: 'u2', aliases: ['a@example.com'], quota: '2G' }] });
-    const diff = diffDirectories(canonical(BASE), after);
+    const after = build({ mailboxes: [{ address: 'alice@example.com', id: 'u1' }, { address: 'bob@example.com', id: 'u2', aliases: ['a@example.com'], quota: '2G' }] });
+    const diff = diffDirectories(build(BASE), after);
     assert.deepEqual(summarizeDiff(diff), {
       mailboxes: { added: 0, removed: 0, changed: 2 },
       aliases: { added: 0, removed: 0, changed: 1 },
@@ -84,16 +85,17 @@ describe('directory diff and the deletion guard', () => {
   });
 
   test('refuses removing more than the share, allows the floor, and never an empty answer', () => {
-    const ten = canonical({ mailboxes: Array.from({ length: 10 }, (_, i) => ({ address: `u${i}@example.com` })) });
-    const keep = (n: number) => diffDirectories(ten, { mailboxes: ten.mailboxes.slice(0, n) });
+    const tenData = { mailboxes: Array.from({ length: 10 }, (_, i) => ({ address: `u${i}@example.com` })) };
+    const ten = build(tenData);
+    const keep = (n: number) => diffDirectories(ten, build({ mailboxes: tenData.mailboxes.slice(0, n) }));
     const options = { maxDeletePercent: 10, floor: 1, force: false };
     assert.equal(checkDeletionGuard(keep(9), options), undefined, 'one is within 10%');
     assert.equal(checkDeletionGuard(keep(8), options)?.code, 'SYNC_DELETION_GUARD');
     assert.equal(checkDeletionGuard(keep(8), { ...options, force: true }), undefined);
     assert.equal(checkDeletionGuard(keep(0), { ...options, force: true })?.code, 'SYNC_EMPTY_ANSWER');
-    const three = diffDirectories(canonical(BASE), { mailboxes: [BASE.mailboxes[0]!] });
+    const three = diffDirectories(build(BASE), build({ mailboxes: [BASE.mailboxes[0]!] }));
     assert.equal(checkDeletionGuard(three, options), undefined, 'removing one of two is within the floor');
-    assert.equal(checkDeletionGuard(diffDirectories(undefined, { mailboxes: [] }), options), undefined, 'nothing held, nothing to protect');
+    assert.equal(checkDeletionGuard(diffDirectories(undefined, build({ mailboxes: [] })), options), undefined, 'nothing held, nothing to protect');
   });
 
   test('the interval is jittered within bounds and the backoff doubles up to its cap', () => {

@@ -1,0 +1,122 @@
+import { stableJson } from '../directory/directory-changes.js';
+import { LAYER_BITS, LAYER_MASK, type Layer } from '../directory/directory-layers.js';
+import { KEY_LIST, type Directory } from '../directory/directory.js';
+import type { PackedIndex } from '../directory/packed-index.js';
+
+/** One section's changes: exact counts; the entries are parsed only when listed. */
+export interface SectionDiff<T> {
+  readonly added: number;
+  readonly removed: number;
+  readonly changed: number;
+  /** The first `max` changes, added then removed then changed (entries made on each call). */
+  list(max: number): SectionChange<T>[];
+}
+
+/** One listed change of a {@link SectionDiff}. */
+export type SectionChange<T> =
+  | { readonly kind: 'added' | 'removed'; readonly entry: T }
+  | { readonly kind: 'changed'; readonly before: T; readonly after: T };
+
+/** How the packed entries of one kind (mailboxes or lists) are read. */
+export interface EntryKind {
+  count(p: PackedIndex): number;
+  key(p: PackedIndex, i: number): string;
+  text(p: PackedIndex, i: number): string;
+  /** Ref of the live entry under `key` in `dir`, or -1. */
+  find(dir: Directory, key: string): number;
+}
+
+export const MAILBOX_ENTRIES: EntryKind = {
+  count: (p) => p.mailboxCount,
+  key: (p, i) => p.mailboxKey(i),
+  text: (p, i) => p.mailboxText(i),
+  find: (dir, key) => dir.mailboxRef(key),
+};
+
+export const LIST_ENTRIES: EntryKind = {
+  count: (p) => p.listCount,
+  key: (p, i) => p.listKeyOf(i),
+  text: (p, i) => p.listText(i),
+  find: (dir, key) => {
+    const k = dir.findKey(key);
+    return k >= 0 && dir.keyKind(k) === KEY_LIST ? dir.keyTarget(k) : -1;
+  },
+};
+
+/** Refs of what differs between two snapshots for one kind, in the order of each snapshot's data. */
+export interface EntryRefs {
+  /** Refs into `after`. */
+  readonly added: number[];
+  /** Refs into `before`. */
+  readonly removed: number[];
+  /** Pairs: ref into `before`, ref into `after`. */
+  readonly changed: number[];
+  /** The entry's canonical JSON behind a ref of either snapshot. */
+  textOf(dir: Directory, ref: number): string;
+}
+
+/** Calls `fn` for every live entry of `kind`, in data order. */
+export function forEachLive(dir: Directory, kind: EntryKind, fn: (p: PackedIndex, i: number, ref: number, layer: Layer) => void): void {
+  dir.parts.layers.forEach((layer, l) => {
+    const p = layer.index;
+    const n = kind.count(p);
+    for (let i = 0; i < n; i++) if (!layer.dead?.has(kind.key(p, i))) fn(p, i, (i << LAYER_BITS) | l, layer);
+  });
+}
+
+const UNMATCHED = 0;
+const SAME = 1;
+const CHANGED = 2;
+
+/**
+ * Compares the canonical JSON of every entry without parsing it: entries are matched by key and
+ * only those whose texts differ are parsed (the key-sorted form settles field order). A same key
+ * with another address (an IDN domain written the other way) is a removal and an addition, as
+ * when matching by address. Snapshots built from the same input keep entries at the same index,
+ * so that is tried before a key lookup.
+ */
+export function diffEntryTexts(before: Directory | undefined, after: Directory, kind: EntryKind): EntryRefs {
+  const textOf = (dir: Directory, ref: number): string => kind.text(dir.parts.layers[ref & LAYER_MASK]!.index, ref >>> LAYER_BITS);
+  const out = { added: [] as number[], removed: [] as number[], changed: [] as number[], textOf };
+  const old = before?.parts.layers ?? [];
+  const state = old.map((l) => new Uint8Array(kind.count(l.index)));
+  const mark = (ref: number, s: number): void => void (state[ref & LAYER_MASK]![ref >>> LAYER_BITS] = s);
+  if (before && old.some((l) => l.live > 0)) {
+    forEachLive(after, kind, (p, i, ref) => {
+      const text = kind.text(p, i);
+      const l = ref & LAYER_MASK;
+      const same = old[l];
+      if (same && i < kind.count(same.index) && state[l]![i] === UNMATCHED && kind.text(same.index, i) === text && !same.dead?.has(kind.key(p, i))) return mark(ref, SAME);
+      const prior = kind.find(before, kind.key(p, i));
+      if (prior < 0) return void out.added.push(ref);
+      const priorText = textOf(before, prior);
+      if (priorText === text) return mark(prior, SAME);
+      const [a, b] = [JSON.parse(priorText) as { address: string }, JSON.parse(text) as { address: string }];
+      if (a.address.toLowerCase() !== b.address.toLowerCase()) return void out.added.push(ref);
+      if (stableJson(a) === stableJson(b)) return mark(prior, SAME);
+      mark(prior, CHANGED);
+      out.changed.push(prior, ref);
+    });
+  } else {
+    forEachLive(after, kind, (_p, _i, ref) => void out.added.push(ref));
+  }
+  if (before) forEachLive(before, kind, (_p, i, ref) => void (state[ref & LAYER_MASK]![i] !== UNMATCHED || out.removed.push(ref)));
+  return out;
+}
+
+/** A {@link SectionDiff} over entry refs, parsing `T` from their texts when listed. */
+export function sectionOf<T>(before: Directory | undefined, after: Directory, refs: EntryRefs): SectionDiff<T> {
+  const parse = (dir: Directory, ref: number): T => JSON.parse(refs.textOf(dir, ref)) as T;
+  return {
+    added: refs.added.length, removed: refs.removed.length, changed: refs.changed.length / 2,
+    list(max) {
+      const out: SectionChange<T>[] = [];
+      for (let j = 0; j < refs.added.length && out.length < max; j++) out.push({ kind: 'added', entry: parse(after, refs.added[j]!) });
+      for (let j = 0; j < refs.removed.length && out.length < max; j++) out.push({ kind: 'removed', entry: parse(before!, refs.removed[j]!) });
+      for (let j = 0; j < refs.changed.length && out.length < max; j += 2) {
+        out.push({ kind: 'changed', before: parse(before!, refs.changed[j]!), after: parse(after, refs.changed[j + 1]!) });
+      }
+      return out;
+    },
+  };
+}
