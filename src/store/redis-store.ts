@@ -162,8 +162,8 @@ export class RedisStore implements DirectoryStore {
   /** Reads meta and every entry in one transaction, so the copy is one generation, whole. */
   async #loadAll(): Promise<void> {
     const k = this.#keys;
-    const [meta, mailboxes, lists, records] = await execAll(this.#client.multi().hgetall(k.meta).hgetall(k.mailboxes).hgetall(k.lists).hgetall(k.records)) as Record<string, string>[];
-    const decoded = decodeDirectory(meta!, mailboxes!, lists!, records!);
+    const [meta, mailboxes, lists, records] = await execAll(this.#client.multi().hgetall(k.meta).hvals(k.mailboxes).hvals(k.lists).hgetall(k.records));
+    const decoded = decodeDirectory(meta as Record<string, string>, mailboxes as string[], lists as string[], records as Record<string, string>);
     if (!decoded) return this.#onLost('empty');
     const directory = this.#checked(indexDirectory(decoded.data).directory);
     this.#install({ directory, ...decoded.meta }, 'full read');
