@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DirectoryPatch } from '../directory/directory-changes.js';
 import type { DirectoryData, ListEntry, MailboxEntry } from '../directory/directory-data.js';
+import type { Directory } from '../directory/directory.js';
 
 /** The meta hash fields, as read back. */
 export interface StoredMeta {
@@ -52,14 +53,15 @@ export function decodeMeta(epoch: string | null | undefined, generation: string 
  */
 const MAX_LOG_ENTRY_BYTES = 1024 * 1024;
 
-/** What one write needs besides the patch. */
-export interface WriteRequest {
-  readonly mode: 'patch' | 'full';
+/** What one write needs: a patch, or the whole directory into emptied hashes. */
+export type WriteRequest = WriteCommon & ({ readonly mode: 'patch'; readonly patch: DirectoryPatch } | { readonly mode: 'full'; readonly directory: Directory });
+
+/** What every write needs besides its data. */
+interface WriteCommon {
   /** The generation the writer read (compare-and-set); undefined: Redis must be empty. */
   readonly base: { readonly epoch: string; readonly generation: number } | undefined;
   /** Leader lock token ("" = not fenced). */
   readonly token: string;
-  readonly patch: DirectoryPatch;
   readonly cursor: string | undefined;
   readonly logLength: number;
   readonly channel: string;
@@ -68,10 +70,14 @@ export interface WriteRequest {
 /** The ARGV of WRITE_SCRIPT, in its order (see there). */
 export function writeArgs(w: WriteRequest): (string | number)[] {
   const json = w.mode === 'patch' ? JSON.stringify(w.patch) : '';
-  return [
-    w.mode, w.base?.epoch ?? '', w.base?.generation ?? 0, w.token, randomUUID(), domainsArg(w.patch.domains), w.cursor ?? '-',
-    Buffer.byteLength(json) <= MAX_LOG_ENTRY_BYTES ? json : '', w.logLength, w.channel, Date.now(), ...patchArgs(w.patch),
+  const domains = w.mode === 'patch' ? w.patch.domains : (w.directory.explicitDomains ?? null);
+  const head: (string | number)[] = [
+    w.mode, w.base?.epoch ?? '', w.base?.generation ?? 0, w.token, randomUUID(), domainsArg(domains), w.cursor ?? '-',
+    Buffer.byteLength(json) <= MAX_LOG_ENTRY_BYTES ? json : '', w.logLength, w.channel, Date.now(),
   ];
+  // Pushed, never spread: a full write of a big directory has millions of arguments.
+  for (const a of w.mode === 'patch' ? patchArgs(w.patch) : fullArgs(w.directory)) head.push(a);
+  return head;
 }
 
 /** The counts and data arguments of WRITE_SCRIPT for a patch. */
@@ -86,12 +92,19 @@ function patchArgs(patch: DirectoryPatch): string[] {
   ];
 }
 
-/** A patch that writes the whole directory (into emptied hashes). */
-export function fullPatch(data: DirectoryData): DirectoryPatch {
-  return {
-    mailboxes: { put: data.mailboxes, del: [] }, lists: { put: data.lists ?? [], del: [] }, domains: data.domains ?? null,
-    ...(data.records && { records: { put: data.records, del: [] } }),
-  };
+/**
+ * The counts and data arguments of WRITE_SCRIPT for the whole directory, straight from the
+ * canonical JSON the snapshot holds: a million mailboxes are not parsed and stringified again.
+ */
+function fullArgs(dir: Directory): string[] {
+  const { mailboxes, lists } = dir.entryTexts();
+  const records = Object.entries(dir.records ?? {});
+  const out = [String(mailboxes.size), '0', String(lists.size), '0', String(records.length), '0'];
+  // Mailboxes are held by their canonical address; lists by key, so their field comes from the entry (an IDN list's address is not its key).
+  for (const [address, json] of mailboxes) out.push(address, json);
+  for (const json of lists.values()) out.push((JSON.parse(json) as ListEntry).address.toLowerCase(), json);
+  for (const [k, v] of records) out.push(k, JSON.stringify(v));
+  return out;
 }
 
 /** The domains argument of WRITE_SCRIPT: "-" keeps, "" clears, else JSON. */

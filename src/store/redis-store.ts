@@ -5,7 +5,7 @@ import { indexDirectory, patchBetweenDirectories, patchDirectory } from '../dire
 import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
 import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConnectOptions } from './redis-connection.js';
 import type { RedisTarget } from './redis-url.js';
-import { decodeDirectory, decodeLogEntry, decodeMeta, fullPatch, writeArgs } from './redis-codec.js';
+import { decodeDirectory, decodeLogEntry, decodeMeta, writeArgs } from './redis-codec.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { RedisLeaderLock } from './redis-lock.js';
 import { execAll, WRITE_SCRIPT, type RedisClient } from './redis-scripts.js';
@@ -188,7 +188,7 @@ export class RedisStore implements DirectoryStore {
     if (this.#lost !== kind) this.#o.logger.warn({ kind, replica: snap?.generation }, snap ? 'redis lost the directory; the replica keeps serving' : 'redis holds no directory yet');
     this.#lost = kind;
     if (!snap || (this.#lock && !this.#lock.held)) return;
-    await this.#write('full', snap, snap.directory, fullPatch(snap.directory.data), snap.cursor);
+    await this.#write(snap, snap.directory, undefined, snap.cursor);
     this.#o.logger.warn({ generation: this.#replica.snapshot?.generation }, 'restored the directory into redis from the replica');
   }
 
@@ -202,11 +202,11 @@ export class RedisStore implements DirectoryStore {
       const snap = this.#replica.snapshot;
       if ('base' in options && options.base !== snap?.directory) throw new StoreConflictError('not written: the directory changed while the sync ran');
       const fenced = options.fenced !== false;
-      if (!snap || this.#lost) await this.#write('full', snap, directory, fullPatch(directory.data), options.cursor, fenced);
+      if (!snap || this.#lost) await this.#write(snap, directory, undefined, options.cursor, fenced);
       else {
         // A patch the caller made against this very snapshot needs no second comparison.
         const patch = options.patch && options.base === snap.directory ? options.patch : patchBetweenDirectories(snap.directory, directory);
-        if (!isEmptyPatch(patch)) await this.#write('patch', snap, directory, patch, options.cursor, fenced);
+        if (!isEmptyPatch(patch)) await this.#write(snap, directory, patch, options.cursor, fenced);
       }
       if (options.fullSync) await this.#markSynced();
     });
@@ -223,12 +223,14 @@ export class RedisStore implements DirectoryStore {
   }
 
   /**
-   * Writes `directory` in one script run, checked against the generation the replica holds and
-   * fenced by the leader lock; the replica takes the new directory at once.
+   * Writes `patch` (undefined: the whole `directory`, into emptied hashes) in one script run,
+   * checked against the generation the replica holds and fenced by the leader lock; the replica
+   * takes the new directory at once.
    */
-  async #write(mode: 'patch' | 'full', base: ReplicaSnapshot | undefined, directory: Directory, patch: DirectoryPatch, cursor: string | undefined, fenced = true): Promise<void> {
+  async #write(base: ReplicaSnapshot | undefined, directory: Directory, patch: DirectoryPatch | undefined, cursor: string | undefined, fenced = true): Promise<void> {
     const k = this.#keys;
-    const args = writeArgs({ mode, base, token: fenced ? (this.#lock?.token ?? '') : '', patch, cursor, logLength: this.#o.logLength, channel: k.channel });
+    const common = { base, token: fenced ? (this.#lock?.token ?? '') : '', cursor, logLength: this.#o.logLength, channel: k.channel };
+    const args = writeArgs(patch ? { ...common, mode: 'patch', patch } : { ...common, mode: 'full', directory });
     let reply: string[];
     try {
       reply = (await WRITE_SCRIPT.run(this.#client, [k.meta, k.mailboxes, k.lists, k.log, k.leader, k.records], args)) as string[];

@@ -63,3 +63,36 @@ describe('Redis store writes', { skip }, () => {
     await redis.client().del('{mailroster}:leader');
   });
 });
+
+describe('Redis store full writes', { skip }, () => {
+  test('an empty Redis gets every entry as held, keyed as patches address them, and a fresh reader loads the same', async () => {
+    const redis = await startRedis();
+    const writer = redisStore(redis.url, { leader: true });
+    const reader = redisStore(redis.url);
+    try {
+      await writer.start();
+      const data = {
+        domains: ['example.com', 'bücher.example'],
+        mailboxes: [{ address: 'Jörg@Bücher.example', aliases: ['j@bücher.example'] }, { address: 'bob@example.com', quota: '1G' }],
+        lists: [{ address: 'Team@Bücher.example', members: ['bob@example.com'] }],
+        records: { 'User/1': { userName: 'bob' } },
+      };
+      await writer.replace(Directory.build(data, { strict: true, source: 'test' }));
+      const c = redis.client();
+      assert.deepEqual((await c.hkeys('{mailroster}:mailboxes')).sort(), ['bob@example.com', 'jörg@bücher.example']);
+      assert.deepEqual(await c.hkeys('{mailroster}:lists'), ['team@bücher.example']);
+      assert.equal(await c.hget('{mailroster}:mailboxes', 'bob@example.com'), '{"address":"bob@example.com","quotaBytes":1073741824}');
+      assert.deepEqual(JSON.parse((await c.hget('{mailroster}:records', 'User/1'))!), { userName: 'bob' });
+      await reader.start();
+      assert.equal(reader.current()?.mailboxForLogin('j@xn--bcher-kva.example')?.address, 'jörg@bücher.example');
+      assert.deepEqual(reader.current()?.explicitDomains, ['example.com', 'bücher.example']);
+      // A patch deletes the list by the field the full write used.
+      await writer.replace(Directory.build({ ...data, lists: [] }, { strict: true, source: 'test' }));
+      assert.equal(await c.hlen('{mailroster}:lists'), 0);
+    } finally {
+      await reader.close();
+      await writer.close();
+      await redis.stop();
+    }
+  });
+});
