@@ -4,6 +4,7 @@ import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js
 import { buildIndexes } from './directory-builder.js';
 import { catchAllsOf, LAYER_BITS, LAYER_MASK, MAX_LAYERS, type Layer } from './directory-layers.js';
 import { Directory, KEY_LIST } from './directory.js';
+import { diffEntryTexts, LIST_ENTRIES, MAILBOX_ENTRIES, type EntryKind } from './entry-diff.js';
 import { KEY_CATCH_ALL, type PackedIndex } from './packed-index.js';
 
 /** A snapshot as a store keeps it (kept as a wrapper so stores can carry more beside it). */
@@ -155,31 +156,23 @@ function rebuild(dir: Directory, patch: DirectoryPatch): Directory {
 
 /**
  * The patch that turns `before` into `after`, as patchBetween(before.data, after.data) would give,
- * but comparing the canonical JSON the snapshots hold instead of parsing every entry: only the
- * entries that differ are parsed.
+ * but comparing the canonical JSON the snapshots hold (entry-diff.ts) instead of parsing every
+ * entry: only the entries that differ are parsed.
  */
 export function patchBetweenDirectories(before: Directory, after: Directory): DirectoryPatch {
-  const a = before.entryTexts();
-  const b = after.entryTexts();
-  const changed = <T>(old: Map<string, string>, now: Map<string, string>): { put: T[]; gone: string[] } => {
-    const put: T[] = [];
-    for (const [k, json] of now) {
-      const prior = old.get(k);
-      old.delete(k);
-      if (prior === json) continue;
-      const entry = JSON.parse(json) as T;
-      if (prior === undefined || stableJson(JSON.parse(prior)) !== stableJson(entry)) put.push(entry);
-    }
-    return { put, gone: [...old.values()] };
+  const changed = <T extends { address: string }>(kind: EntryKind): { put: T[]; del: string[] } => {
+    const refs = diffEntryTexts(before, after, kind);
+    const parse = (dir: Directory, ref: number): T => JSON.parse(refs.textOf(dir, ref)) as T;
+    return {
+      put: [...refs.added.map((r) => parse(after, r)), ...refs.changed.filter((_r, j) => j % 2 === 1).map((r) => parse(after, r))],
+      del: refs.removed.map((r) => parse(before, r).address.toLowerCase()),
+    };
   };
-  const m = changed<MailboxEntry>(a.mailboxes, b.mailboxes);
-  const l = changed<ListEntry>(a.lists, b.lists);
-  const address = (json: string): string => (JSON.parse(json) as { address: string }).address.toLowerCase();
   const domainsChanged = stableJson(before.explicitDomains ?? null) !== stableJson(after.explicitDomains ?? null);
   const records = recordsBetween(before.records ?? {}, after.records ?? {});
   return {
-    mailboxes: { put: m.put, del: m.gone.map(address) },
-    lists: { put: l.put, del: l.gone.map(address) },
+    mailboxes: changed<MailboxEntry>(MAILBOX_ENTRIES),
+    lists: changed<ListEntry>(LIST_ENTRIES),
     ...(domainsChanged && { domains: after.explicitDomains ? [...after.explicitDomains] : null }),
     ...(records && { records }),
   };

@@ -2,9 +2,21 @@ import { diffEntries, stableJson } from '../directory/directory-changes.js';
 import type { ListEntry, MailboxEntry } from '../directory/directory-data.js';
 import { LAYER_BITS, LAYER_MASK } from '../directory/directory-layers.js';
 import type { Directory } from '../directory/directory.js';
-import { diffEntryTexts, forEachLive, LIST_ENTRIES, MAILBOX_ENTRIES, sectionOf, type EntryRefs, type SectionChange, type SectionDiff } from './entry-diff.js';
+import { diffEntryTexts, forEachLive, LIST_ENTRIES, MAILBOX_ENTRIES, type EntryRefs } from '../directory/entry-diff.js';
 
-export type { SectionChange, SectionDiff };
+/** One section's changes: exact counts; the entries are parsed only when listed. */
+export interface SectionDiff<T> {
+  readonly added: number;
+  readonly removed: number;
+  readonly changed: number;
+  /** The first `max` changes, added then removed then changed (entries made on each call). */
+  list(max: number): SectionChange<T>[];
+}
+
+/** One listed change of a {@link SectionDiff}. */
+export type SectionChange<T> =
+  | { readonly kind: 'added' | 'removed'; readonly entry: T }
+  | { readonly kind: 'changed'; readonly before: T; readonly after: T };
 
 /** One alias and the mailbox it delivers to. */
 export interface AliasEntry {
@@ -103,6 +115,23 @@ function aliasDiff(before: Directory | undefined, after: Directory, m: EntryRefs
       ...d.removed.map((entry) => ({ kind: 'removed' as const, entry })),
       ...d.changed.map((c) => ({ kind: 'changed' as const, ...c })),
     ].slice(0, max),
+  };
+}
+
+/** A {@link SectionDiff} over entry refs, parsing `T` from their texts when listed. */
+function sectionOf<T>(before: Directory | undefined, after: Directory, refs: EntryRefs): SectionDiff<T> {
+  const parse = (dir: Directory, ref: number): T => JSON.parse(refs.textOf(dir, ref)) as T;
+  return {
+    added: refs.added.length, removed: refs.removed.length, changed: refs.changed.length / 2,
+    list(max) {
+      const out: SectionChange<T>[] = [];
+      for (let j = 0; j < refs.added.length && out.length < max; j++) out.push({ kind: 'added', entry: parse(after, refs.added[j]!) });
+      for (let j = 0; j < refs.removed.length && out.length < max; j++) out.push({ kind: 'removed', entry: parse(before!, refs.removed[j]!) });
+      for (let j = 0; j < refs.changed.length && out.length < max; j += 2) {
+        out.push({ kind: 'changed', before: parse(before!, refs.changed[j]!), after: parse(after, refs.changed[j + 1]!) });
+      }
+      return out;
+    },
   };
 }
 

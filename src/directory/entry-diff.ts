@@ -1,21 +1,7 @@
-import { stableJson } from '../directory/directory-changes.js';
-import { LAYER_BITS, LAYER_MASK, type Layer } from '../directory/directory-layers.js';
-import { KEY_LIST, type Directory } from '../directory/directory.js';
-import type { PackedIndex } from '../directory/packed-index.js';
-
-/** One section's changes: exact counts; the entries are parsed only when listed. */
-export interface SectionDiff<T> {
-  readonly added: number;
-  readonly removed: number;
-  readonly changed: number;
-  /** The first `max` changes, added then removed then changed (entries made on each call). */
-  list(max: number): SectionChange<T>[];
-}
-
-/** One listed change of a {@link SectionDiff}. */
-export type SectionChange<T> =
-  | { readonly kind: 'added' | 'removed'; readonly entry: T }
-  | { readonly kind: 'changed'; readonly before: T; readonly after: T };
+import { stableJson } from './directory-changes.js';
+import { LAYER_BITS, LAYER_MASK, type Layer } from './directory-layers.js';
+import type { Directory } from './directory.js';
+import { KEY_LIST, type PackedIndex } from './packed-index.js';
 
 /** How the packed entries of one kind (mailboxes or lists) are read. */
 export interface EntryKind {
@@ -26,6 +12,7 @@ export interface EntryKind {
   find(dir: Directory, key: string): number;
 }
 
+/** Mailboxes, matched by their own key. */
 export const MAILBOX_ENTRIES: EntryKind = {
   count: (p) => p.mailboxCount,
   key: (p, i) => p.mailboxKey(i),
@@ -33,6 +20,7 @@ export const MAILBOX_ENTRIES: EntryKind = {
   find: (dir, key) => dir.mailboxRef(key),
 };
 
+/** Lists, matched by their key. */
 export const LIST_ENTRIES: EntryKind = {
   count: (p) => p.listCount,
   key: (p, i) => p.listKeyOf(i),
@@ -102,21 +90,4 @@ export function diffEntryTexts(before: Directory | undefined, after: Directory, 
   }
   if (before) forEachLive(before, kind, (_p, i, ref) => void (state[ref & LAYER_MASK]![i] !== UNMATCHED || out.removed.push(ref)));
   return out;
-}
-
-/** A {@link SectionDiff} over entry refs, parsing `T` from their texts when listed. */
-export function sectionOf<T>(before: Directory | undefined, after: Directory, refs: EntryRefs): SectionDiff<T> {
-  const parse = (dir: Directory, ref: number): T => JSON.parse(refs.textOf(dir, ref)) as T;
-  return {
-    added: refs.added.length, removed: refs.removed.length, changed: refs.changed.length / 2,
-    list(max) {
-      const out: SectionChange<T>[] = [];
-      for (let j = 0; j < refs.added.length && out.length < max; j++) out.push({ kind: 'added', entry: parse(after, refs.added[j]!) });
-      for (let j = 0; j < refs.removed.length && out.length < max; j++) out.push({ kind: 'removed', entry: parse(before!, refs.removed[j]!) });
-      for (let j = 0; j < refs.changed.length && out.length < max; j += 2) {
-        out.push({ kind: 'changed', before: parse(before!, refs.changed[j]!), after: parse(after, refs.changed[j + 1]!) });
-      }
-      return out;
-    },
-  };
 }
