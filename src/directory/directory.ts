@@ -102,8 +102,8 @@ export class Directory {
   }
 
   /**
-   * Every live entry's canonical JSON, unparsed: mailboxes by address, lists by key. What a diff
-   * compares, at a fraction of the cost (and memory) of {@link data}.
+   * Every live entry's canonical JSON, unparsed: mailboxes by address, lists by key. What a full
+   * Redis write sends, at a fraction of the cost (and memory) of {@link data}.
    */
   entryTexts(): { mailboxes: Map<string, string>; lists: Map<string, string> } {
     const mailboxes = new Map<string, string>();

@@ -28,7 +28,8 @@ export interface AliasEntry {
 /**
  * What a sync would change, for the deletion guard, the log and `mailroster sync`. Counts are
  * exact; entries are parsed only when listed, so the first load of a million mailboxes (all of
- * them added) or a resync that changes nothing costs no object per entry.
+ * them added) or a resync that changes nothing costs no object per entry. It keeps both
+ * snapshots alive for listing: do not hold on to it.
  */
 export interface DirectoryDiff {
   readonly mailboxes: SectionDiff<MailboxEntry>;
