@@ -1,7 +1,7 @@
 import { stableJson } from './directory-changes.js';
 import { LAYER_BITS, LAYER_MASK, type Layer } from './directory-layers.js';
 import type { Directory } from './directory.js';
-import { KEY_LIST, type PackedIndex } from './packed-index.js';
+import { KEY_LIST, KEY_MAILBOX, type PackedIndex } from './packed-index.js';
 
 /** How the packed entries of one kind (mailboxes or lists) are read. */
 export interface EntryKind {
@@ -10,6 +10,8 @@ export interface EntryKind {
   text(p: PackedIndex, i: number): string;
   /** Ref of the live entry under `key` in `dir`, or -1. */
   find(dir: Directory, key: string): number;
+  /** Index in `p` of the entry whose own key is `key` (not an alias of it), or -1. */
+  indexOf(p: PackedIndex, key: string): number;
 }
 
 /** Mailboxes, matched by their own key. */
@@ -18,6 +20,7 @@ export const MAILBOX_ENTRIES: EntryKind = {
   key: (p, i) => p.mailboxKey(i),
   text: (p, i) => p.mailboxText(i),
   find: (dir, key) => dir.mailboxRef(key),
+  indexOf: (p, key) => ownEntry(p, key, KEY_MAILBOX),
 };
 
 /** Lists, matched by their key. */
@@ -29,7 +32,13 @@ export const LIST_ENTRIES: EntryKind = {
     const k = dir.findKey(key);
     return k >= 0 && dir.keyKind(k) === KEY_LIST ? dir.keyTarget(k) : -1;
   },
+  indexOf: (p, key) => ownEntry(p, key, KEY_LIST),
 };
+
+function ownEntry(p: PackedIndex, key: string, kind: number): number {
+  const k = p.find(key);
+  return k >= 0 && p.kindOf(k) === kind ? p.targetOf(k) : -1;
+}
 
 /** Refs of what differs between two snapshots for one kind, in the order of each snapshot's data. */
 export interface EntryRefs {
@@ -43,9 +52,10 @@ export interface EntryRefs {
   textOf(dir: Directory, ref: number): string;
 }
 
-/** Calls `fn` for every live entry of `kind`, in data order. */
-export function forEachLive(dir: Directory, kind: EntryKind, fn: (p: PackedIndex, i: number, ref: number, layer: Layer) => void): void {
+/** Calls `fn` for every live entry of `kind`, in data order; layers flagged in `skip` are left out. */
+export function forEachLive(dir: Directory, kind: EntryKind, fn: (p: PackedIndex, i: number, ref: number, layer: Layer) => void, skip?: readonly boolean[]): void {
   dir.parts.layers.forEach((layer, l) => {
+    if (skip?.[l] === true) return;
     const p = layer.index;
     const n = kind.count(p);
     for (let i = 0; i < n; i++) if (!layer.dead?.has(kind.key(p, i))) fn(p, i, (i << LAYER_BITS) | l, layer);
@@ -69,6 +79,10 @@ export function diffEntryTexts(before: Directory | undefined, after: Directory, 
   const old = before?.parts.layers ?? [];
   const state = old.map((l) => new Uint8Array(kind.count(l.index)));
   const mark = (ref: number, s: number): void => void (state[ref & LAYER_MASK]![ref >>> LAYER_BITS] = s);
+  // A layer both snapshots hold (a patched snapshot keeps its base's) has the same entries on both
+  // sides, less those the patch marked dead: only those are compared, so a patch's diff costs
+  // what the patch changed, not the directory.
+  const shared = after.parts.layers.map((l, i) => old[i] !== undefined && old[i]!.index === l.index);
   if (before && old.some((l) => l.live > 0)) {
     forEachLive(after, kind, (p, i, ref) => {
       const text = kind.text(p, i);
@@ -84,10 +98,20 @@ export function diffEntryTexts(before: Directory | undefined, after: Directory, 
       if (stableJson(a) === stableJson(b)) return mark(prior, SAME);
       mark(prior, CHANGED);
       out.changed.push(prior, ref);
-    });
+    }, shared);
   } else {
     forEachLive(after, kind, (_p, _i, ref) => void out.added.push(ref));
   }
-  if (before) forEachLive(before, kind, (_p, i, ref) => void (state[ref & LAYER_MASK]![i] !== UNMATCHED || out.removed.push(ref)));
+  if (!before) return out;
+  const unmatched = (ref: number): void => void (state[ref & LAYER_MASK]![ref >>> LAYER_BITS] !== UNMATCHED || out.removed.push(ref));
+  forEachLive(before, kind, (_p, _i, ref) => unmatched(ref), old.map((_l, i) => shared[i] === true));
+  old.forEach((layer, l) => {
+    if (shared[l] !== true) return;
+    // Entries of a shared layer the patch killed: removed, unless a new entry matched them above.
+    for (const key of after.parts.layers[l]!.dead ?? []) {
+      const i = layer.dead?.has(key) ? -1 : kind.indexOf(layer.index, key);
+      if (i >= 0) unmatched((i << LAYER_BITS) | l);
+    }
+  });
   return out;
 }

@@ -2,7 +2,7 @@ import { diffEntries, stableJson } from '../directory/directory-changes.js';
 import type { ListEntry, MailboxEntry } from '../directory/directory-data.js';
 import { LAYER_BITS, LAYER_MASK } from '../directory/directory-layers.js';
 import type { Directory } from '../directory/directory.js';
-import { diffEntryTexts, forEachLive, LIST_ENTRIES, MAILBOX_ENTRIES, type EntryRefs } from '../directory/entry-diff.js';
+import { diffEntryTexts, LIST_ENTRIES, MAILBOX_ENTRIES, type EntryRefs } from '../directory/entry-diff.js';
 
 /** One section's changes: exact counts; the entries are parsed only when listed. */
 export interface SectionDiff<T> {
@@ -147,10 +147,9 @@ function aliasesOf(mailboxes: readonly MailboxEntry[]): AliasEntry[] {
   return mailboxes.flatMap((m) => (m.aliases ?? []).map((a) => ({ address: a, owner: m.address })));
 }
 
-/** The hosted domains: the explicit list, else the domain of every live mailbox, as written. */
+/** The hosted domains as written: the explicit list, else the domains that have a mailbox. */
 function effectiveDomains(dir: Directory): Set<string> {
   if (dir.explicitDomains) return new Set(dir.explicitDomains.map((d) => d.toLowerCase()));
-  const out = new Set<string>();
-  forEachLive(dir, MAILBOX_ENTRIES, (p, i) => out.add(p.domainNames[p.mailboxDomain[i]!]!));
-  return out;
+  // The snapshot keeps them (patches count mailboxes per domain), so no entry is read.
+  return new Set(dir.parts.domains.values());
 }
