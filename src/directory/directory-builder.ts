@@ -148,8 +148,9 @@ class IndexBuilder {
       const passwords = this.#checkMailboxFields(entry, i);
       if (!passwords) continue;
       const domain = key.slice(key.lastIndexOf('@') + 1);
-      if (!explicitDomains) this.#domains.set(domain, domainOf(entry.address));
       if (!this.#claim(key, ClaimKind.Mailbox, i, () => this.#where('mailboxes', i))) continue;
+      // After the claim: a refused duplicate must not change how its domain is written.
+      if (!explicitDomains) this.#domains.set(domain, domainOf(entry.address));
       accepted.indexes.push(i);
       accepted.keys.push(key);
       if (passwords !== NO_PASSWORDS) accepted.passwords.set(i, passwords);

@@ -57,6 +57,11 @@ describe('directory builds with many entries', () => {
     ]);
   });
 
+  test('a refused duplicate does not change how its domain is written (virtual_mailbox_domains answer)', () => {
+    const dir = Directory.build({ mailboxes: [{ address: 'jörg@bücher.example' }, { address: 'jörg@xn--bcher-kva.example' }] }, { strict: false, source: 'test' });
+    assert.equal(dir.hostedDomain('xn--bcher-kva.example'), 'bücher.example');
+  });
+
   test('a lenient build skips the clashing entries and keeps the rest', () => {
     const mailboxes = Array.from({ length: 2000 }, (_, i) => ({ address: `u${i % 1500}@example.com` }));
     const dir = Directory.build({ mailboxes }, { strict: false, source: 'test' });

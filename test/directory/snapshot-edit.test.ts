@@ -49,8 +49,6 @@ describe('editSnapshot', () => {
     let edited = 0;
     fc.assert(fc.property(data, fc.array(change, { minLength: 1, maxLength: 4 }), (d, changes) => {
       const base = build(d);
-      // A base with refused entries is not the data it came from; the leader's base is its build.
-      if (base.problems.length > 0) return;
       const edit = editSnapshot(base, changes);
       if (!edit) return;
       edited++;
@@ -65,7 +63,7 @@ describe('editSnapshot', () => {
   test('the diff of an edited snapshot, which shares layers with its base, is the diff of a rebuilt one', () => {
     fc.assert(fc.property(data, fc.array(change, { minLength: 1, maxLength: 4 }), (d, changes) => {
       const base = build(d);
-      const edit = base.problems.length === 0 ? editSnapshot(base, changes) : undefined;
+      const edit = editSnapshot(base, changes);
       if (!edit) return;
       const rebuilt = build(edit.directory.data);
       const listed = (x: ReturnType<typeof diffDirectories>) => [x.mailboxes, x.aliases, x.lists].map((sec) => sec.list(100).map((c) => JSON.stringify(c)).sort());
