@@ -3,7 +3,7 @@ import { ClaimTable } from './claim-table.js';
 import { addressKey, domainOf, lookupKey, normalizeDomain, parseAddress } from './address.js';
 import { parseQuota, type ListEntry, type MailboxEntry } from './directory-data.js';
 import type { DirectoryIndexes } from './directory-indexes.js';
-import { PackedBuilder } from './packed-index.js';
+import { PackedBuilder } from './packed-builder.js';
 import { readPasswords, type MailboxPasswords } from './passwords.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { ListEntry, MailboxEntry } from './directory-data.js';
 import { hashAscii, hashBytes, sameBytes } from './key-bytes.js';
+import type { PackedBuilder } from './packed-builder.js';
 
 /** What an index key names. */
 export const KEY_MAILBOX = 1;
@@ -7,70 +8,16 @@ export const KEY_ALIAS = 2;
 export const KEY_LIST = 3;
 export const KEY_CATCH_ALL = 4;
 
-const ENABLED = 1;
+/** Mailbox flags. */
+export const ENABLED = 1;
 /** The mailbox's address is its key (lower-case ASCII, plain domain): replies are made from the key bytes. */
-const PLAIN = 2;
+export const PLAIN = 2;
 
 // A key's info is one Int32: its kind (3 bits), its target mailbox's ENABLED and PLAIN flags (so a
 // hit reads one word besides the key), and its target's index.
 const KIND_MASK = 7;
 const FLAGS_SHIFT = 3;
 const TARGET_SHIFT = 5;
-
-const NON_ASCII = /[^\x00-\x7f]/;
-
-/** Strings buffered before one write: a Buffer write per string costs more than the copy itself. */
-const FLUSH_EVERY = 4096;
-
-/**
- * Strings packed as UTF-8 into one growing Buffer with an offset per string: off the JS heap, so
- * a million of them are one allocation instead of a million heap objects for the collector.
- */
-export class ByteTable {
-  #buf = Buffer.allocUnsafeSlow(1 << 16);
-  #offsets = new Int32Array(1024);
-  #count = 0;
-  #pending: string[] = [];
-  #pendingFrom = 0;
-
-  get count(): number {
-    return this.#count;
-  }
-
-  push(s: string): void {
-    if (this.#count + 2 > this.#offsets.length) {
-      const grown = new Int32Array(this.#offsets.length * 2);
-      grown.set(this.#offsets);
-      this.#offsets = grown;
-    }
-    const bytes = NON_ASCII.test(s) ? Buffer.byteLength(s, 'utf8') : s.length;
-    this.#offsets[this.#count + 1] = this.#offsets[this.#count]! + bytes;
-    this.#count++;
-    if (this.#pending.push(s) >= FLUSH_EVERY) this.#flush();
-  }
-
-  #flush(): void {
-    if (this.#pending.length === 0) return;
-    const end = this.#offsets[this.#count]!;
-    if (end > this.#buf.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(end, this.#buf.length * 2));
-      this.#buf.copy(grown, 0, 0, this.#pendingFrom);
-      this.#buf = grown;
-    }
-    this.#buf.write(this.#pending.join(''), this.#pendingFrom, 'utf8');
-    this.#pending = [];
-    this.#pendingFrom = end;
-  }
-
-  /** Trims the spare room: the table is read-only from here on. */
-  seal(): { bytes: Buffer; offsets: Int32Array } {
-    this.#flush();
-    const end = this.#offsets[this.#count]!;
-    const bytes = Buffer.allocUnsafeSlow(end);
-    this.#buf.copy(bytes, 0, 0, end);
-    return { bytes, offsets: this.#offsets.slice(0, this.#count + 1) };
-  }
-}
 
 /**
  * One immutable layer of a snapshot, packed so that a million mailboxes cost a few typed arrays
@@ -103,25 +50,26 @@ export class PackedIndex {
 
   constructor(b: PackedBuilder) {
     ({ bytes: this.#keyBytes, offsets: this.#keyOffsets } = b.keys.seal());
-    this.mailboxFlags = Uint8Array.from(b.mailboxFlags);
+    this.mailboxFlags = Uint8Array.from(b.mailboxFlags.seal());
     // A list key's flags stay 0; every other key names a mailbox, whose flags it carries.
-    this.#keyInfo = Int32Array.from(b.keyKind, (kind, k) => {
-      const target = b.keyTarget[k]!;
+    this.#keyInfo = new Int32Array(b.keyKind.length);
+    for (let k = 0; k < this.#keyInfo.length; k++) {
+      const kind = b.keyKind.at(k);
+      const target = b.keyTarget.at(k);
       const flags = kind === KEY_LIST ? 0 : this.mailboxFlags[target]!;
-      return (target << TARGET_SHIFT) | (flags << FLAGS_SHIFT) | kind;
-    });
+      this.#keyInfo[k] = (target << TARGET_SHIFT) | (flags << FLAGS_SHIFT) | kind;
+    }
     this.#mailboxJson = b.mailboxJson.seal();
-    this.mailboxKeys = new Int32Array(b.mailboxKeys.length + 1);
-    this.mailboxKeys.set(b.mailboxKeys);
+    this.mailboxKeys = b.mailboxKeys.seal(1);
     this.mailboxKeys[b.mailboxKeys.length] = b.mailboxKeysEnd;
     this.mailboxCount = b.mailboxJson.count;
     this.listCount = b.listJson.count;
     this.keyCount = b.keys.count;
-    this.mailboxDomain = Int32Array.from(b.mailboxDomain);
+    this.mailboxDomain = b.mailboxDomain.seal();
     this.domainNames = b.domainNames;
     this.addressOverrides = b.addressOverrides;
     this.#listJson = b.listJson.seal();
-    this.listKey = Int32Array.from(b.listKey);
+    this.listKey = b.listKey.seal();
     let size = 16;
     while (size < this.keyCount * 2) size *= 2;
     // Slot s is table[2s] (the key's hash) and table[2s + 1] (key index + 1; 0 is empty).
@@ -291,57 +239,4 @@ function entriesContaining(table: { readonly bytes: Buffer; readonly offsets: In
 /** The socketmap reply payload of a mailbox: the conventional maildir-style `domain/local/`. */
 export function mailboxReplyValue(domain: string, key: string): string {
   return `${domain}/${key.slice(0, key.lastIndexOf('@'))}/`;
-}
-
-/** Collects validated entries (from the directory builder) and packs them into a {@link PackedIndex}. */
-export class PackedBuilder {
-  readonly keys = new ByteTable();
-  readonly keyKind: number[] = [];
-  readonly keyTarget: number[] = [];
-  readonly mailboxJson = new ByteTable();
-  readonly mailboxKeys: number[] = [];
-  /** End of the last mailbox's keys (lists come after every mailbox). */
-  mailboxKeysEnd = 0;
-  readonly mailboxDomain: number[] = [];
-  readonly mailboxFlags: number[] = [];
-  readonly domainNames: string[] = [];
-  readonly #domainIds = new Map<string, number>();
-  readonly addressOverrides = new Map<number, string>();
-  readonly listJson = new ByteTable();
-  readonly listKey: number[] = [];
-
-  /** Adds a canonical mailbox with its own key, its domain as written, and its accepted alias keys (`@domain` for a catch-all). */
-  mailbox(entry: MailboxEntry, key: string, domain: string, aliasKeys: readonly string[]): void {
-    if (this.listJson.count > 0) throw new Error('mailboxes must be added before lists');
-    const i = this.mailboxJson.count;
-    this.mailboxJson.push(JSON.stringify(entry));
-    this.mailboxKeys.push(this.keys.count);
-    this.#key(key, KEY_MAILBOX, i);
-    for (const a of aliasKeys) this.#key(a, a.startsWith('@') ? KEY_CATCH_ALL : KEY_ALIAS, i);
-    this.mailboxKeysEnd = this.keys.count;
-    let d = this.#domainIds.get(domain);
-    if (d === undefined) this.#domainIds.set(domain, (d = this.domainNames.push(domain) - 1));
-    this.mailboxDomain.push(d);
-    const plain = entry.address === key && domain === key.slice(key.lastIndexOf('@') + 1);
-    this.mailboxFlags.push((entry.enabled === false ? 0 : ENABLED) | (plain ? PLAIN : 0));
-    if (entry.address !== key) this.addressOverrides.set(i, entry.address);
-  }
-
-  /** Adds a canonical list under its key. */
-  list(entry: ListEntry, key: string): void {
-    const i = this.listJson.count;
-    this.listJson.push(JSON.stringify(entry));
-    this.listKey.push(this.keys.count);
-    this.#key(key, KEY_LIST, i);
-  }
-
-  #key(key: string, kind: number, target: number): void {
-    this.keys.push(key);
-    this.keyKind.push(kind);
-    this.keyTarget.push(target);
-  }
-
-  finish(): PackedIndex {
-    return new PackedIndex(this);
-  }
 }

@@ -1,0 +1,82 @@
+/**
+ * The growable tables a packed layer is built from. Both live off the JS heap (typed arrays and
+ * Buffers), so building a million entries leaves the collector no array of numbers or strings to
+ * copy and mark as it grows: only the entries being read are heap objects.
+ */
+
+/** Int32 values appended one by one, in a typed array that doubles when full. */
+export class IntList {
+  #values = new Int32Array(1024);
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
+  }
+
+  push(v: number): void {
+    if (this.#length === this.#values.length) {
+      const grown = new Int32Array(this.#values.length * 2);
+      grown.set(this.#values);
+      this.#values = grown;
+    }
+    this.#values[this.#length++] = v;
+  }
+
+  at(i: number): number {
+    return this.#values[i]!;
+  }
+
+  /** The values, trimmed to their length, with `extra` zeroed slots after them. */
+  seal(extra = 0): Int32Array {
+    const out = new Int32Array(this.#length + extra);
+    out.set(this.#values.subarray(0, this.#length));
+    return out;
+  }
+}
+
+/**
+ * Strings packed as UTF-8 into one growing Buffer with an offset per string. ASCII (nearly every
+ * key and entry) is copied a character at a time: no Buffer call per string and no string made
+ * to batch them; anything else is encoded by Buffer#write.
+ */
+export class ByteTable {
+  #buf = Buffer.allocUnsafeSlow(1 << 16);
+  #offsets = new IntList();
+  #end = 0;
+
+  constructor() {
+    this.#offsets.push(0);
+  }
+
+  get count(): number {
+    return this.#offsets.length - 1;
+  }
+
+  push(s: string): void {
+    // At most 3 bytes per UTF-16 unit.
+    if (this.#end + 3 * s.length > this.#buf.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.#end + 3 * s.length, this.#buf.length * 2));
+      this.#buf.copy(grown, 0, 0, this.#end);
+      this.#buf = grown;
+    }
+    const buf = this.#buf;
+    let at = this.#end;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) {
+        at = this.#end + buf.write(s, this.#end, 'utf8');
+        break;
+      }
+      buf[at++] = c;
+    }
+    this.#end = at;
+    this.#offsets.push(at);
+  }
+
+  /** Trims the spare room: the table is read-only from here on. */
+  seal(): { bytes: Buffer; offsets: Int32Array } {
+    const bytes = Buffer.allocUnsafeSlow(this.#end);
+    this.#buf.copy(bytes, 0, 0, this.#end);
+    return { bytes, offsets: this.#offsets.seal() };
+  }
+}
