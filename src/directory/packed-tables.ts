@@ -35,9 +35,9 @@ export class IntList {
 }
 
 /**
- * Strings packed as UTF-8 into one growing Buffer with an offset per string. ASCII (nearly every
- * key and entry) is copied a character at a time: no Buffer call per string and no string made
- * to batch them; anything else is encoded by Buffer#write.
+ * Strings packed as UTF-8 into one growing Buffer with an offset per string, each written by one
+ * Buffer#write (measured: faster than batching them into joined strings, which also left the
+ * collector large strings to copy, and than a JavaScript copy loop over strings decoded from Redis).
  */
 export class ByteTable {
   #buf = Buffer.allocUnsafeSlow(1 << 16);
@@ -59,18 +59,8 @@ export class ByteTable {
       this.#buf.copy(grown, 0, 0, this.#end);
       this.#buf = grown;
     }
-    const buf = this.#buf;
-    let at = this.#end;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 0x7f) {
-        at = this.#end + buf.write(s, this.#end, 'utf8');
-        break;
-      }
-      buf[at++] = c;
-    }
-    this.#end = at;
-    this.#offsets.push(at);
+    this.#end += this.#buf.write(s, this.#end, 'utf8');
+    this.#offsets.push(this.#end);
   }
 
   /** Trims the spare room: the table is read-only from here on. */
