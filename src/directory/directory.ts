@@ -13,6 +13,14 @@ export { KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX };
 // Refs handed out by a snapshot are `index << LAYER_BITS | layer`: a key ref names an index key,
 // a mailbox ref a mailbox, a list ref a list; -1 is "none". Valid for that snapshot only.
 
+/** Where a snapshot copies reply bytes to (the socketmap server's reply writer). */
+export interface KeyBytesSink {
+  /** `OK <b[from..to]>`: the address itself. */
+  ok(b: Buffer, from: number, to: number): void;
+  /** `OK domain/local/` of the address `b[from..to]`. */
+  okMailbox(b: Buffer, from: number, to: number): void;
+}
+
 /** What a snapshot is made of; see directory-layers.ts for how patches add layers. */
 export interface DirectoryParts {
   /** Oldest (the full build) first; each later layer holds entries a patch put. */
@@ -232,28 +240,18 @@ export class Directory {
   }
 
   /**
-   * The key ref of a mailbox's own key when its address is that key, so both replies can be
-   * copied from the key's bytes ({@link keyBuffer}); -1 otherwise (an IDN domain, say).
+   * Hands a mailbox's reply (`domain/local/` for which = 0, its address for 1) to `out` as its own
+   * key's bytes, when its address is that key; false otherwise (an IDN domain, say: the caller
+   * frames {@link mailboxReply} instead).
    */
-  plainKeyRef(mailboxRef: number): number {
+  writeMailboxReply(mailboxRef: number, which: 0 | 1, out: KeyBytesSink): boolean {
     const p = this.#index(mailboxRef);
     const i = mailboxRef >>> LAYER_BITS;
-    return p.plain(i) ? (p.mailboxKeys[i]! << LAYER_BITS) | (mailboxRef & LAYER_MASK) : -1;
-  }
-
-  /** The buffer holding a key's bytes, from {@link keyStart}(keyRef) to keyStart(keyRef + 1 << LAYER_BITS). */
-  keyBuffer(keyRef: number): Buffer {
-    return this.#index(keyRef).keyBytes;
-  }
-
-  /** Where a key's bytes start in {@link keyBuffer}. */
-  keyStart(keyRef: number): number {
-    return this.#index(keyRef).keyStart(keyRef >>> LAYER_BITS);
-  }
-
-  /** Where a key's bytes end in {@link keyBuffer}. */
-  keyEnd(keyRef: number): number {
-    return this.#index(keyRef).keyStart((keyRef >>> LAYER_BITS) + 1);
+    if (!p.plain(i)) return false;
+    const k = p.mailboxKeys[i]!;
+    if (which === 1) out.ok(p.keyBytes, p.keyStart(k), p.keyStart(k + 1));
+    else out.okMailbox(p.keyBytes, p.keyStart(k), p.keyStart(k + 1));
+    return true;
   }
 
   /** The whole mailbox behind a ref (made on each call). */
@@ -268,26 +266,6 @@ export class Directory {
       aliases: entry.aliases ?? [], enabled: entry.enabled !== false,
       passwordHashes: entry.passwordHashes ?? [], appPasswords: indexAppPasswords(entry.appPasswords),
     };
-  }
-
-  /** Refs of the live mailboxes whose provider id is `id` (normally none or one). */
-  mailboxRefsWithId(id: string): number[] {
-    const refs: number[] = [];
-    this.#layers.forEach(({ index: p, dead }, l) => {
-      for (const i of p.mailboxesMentioningId(id)) {
-        if (!dead?.has(p.mailboxKey(i)) && p.mailboxEntry(i).id === id) refs.push((i << LAYER_BITS) | l);
-      }
-    });
-    return refs;
-  }
-
-  /** The live lists whose canonical JSON contains `text` (a cheap search, then each one parsed). */
-  listsContaining(text: string): ListEntry[] {
-    const lists: ListEntry[] = [];
-    this.#layers.forEach(({ index: p, dead }) => {
-      for (const i of p.listsContaining(text)) if (!dead?.has(p.listKeyOf(i))) lists.push(p.listEntry(i));
-    });
-    return lists;
   }
 
   /** The whole list behind a ref (made on each call). */

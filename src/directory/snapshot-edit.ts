@@ -1,7 +1,8 @@
 import { domainOf, lookupKey, normalizeDomain } from './address.js';
 import type { DirectoryChange } from './directory-change.js';
 import type { DirectoryPatch } from './directory-changes.js';
-import type { MailboxEntry } from './directory-data.js';
+import type { ListEntry, MailboxEntry } from './directory-data.js';
+import { LAYER_BITS } from './directory-layers.js';
 import { buildIndexes } from './directory-builder.js';
 import { KEY_LIST, type Directory } from './directory.js';
 import { patchDirectory } from './indexed-directory.js';
@@ -67,7 +68,7 @@ export function editSnapshot(base: Directory, changes: readonly DirectoryChange[
 function changesListSender(base: Directory, key: string, owner: string): boolean {
   if (key.startsWith('@')) return false;
   const local = key.slice(0, key.lastIndexOf('@') + 1);
-  return base.listsContaining(JSON.stringify(local).slice(0, -1)).some((l) => l.senders?.some((s) => s !== owner && lookupKey(s) === key));
+  return listsContaining(base, JSON.stringify(local).slice(0, -1)).some((l) => l.senders?.some((s) => s !== owner && lookupKey(s) === key));
 }
 
 /** True when the domain of `address` is written in its ASCII form, here and by every mailbox of the snapshot. */
@@ -75,6 +76,26 @@ function plainlyWritten(base: Directory, address: string): boolean {
   const written = domainOf(address);
   const ascii = normalizeDomain(written);
   return ascii === written && base.parts.layers.every(({ index }) => index.domainNames.every((n) => n === ascii || normalizeDomain(n) !== ascii));
+}
+
+/** The live lists whose canonical JSON contains `text` (a native search, then each one parsed). */
+function listsContaining(dir: Directory, text: string): ListEntry[] {
+  const lists: ListEntry[] = [];
+  for (const { index: p, dead } of dir.parts.layers) {
+    for (const i of p.listsContaining(text)) if (!dead?.has(p.listKeyOf(i))) lists.push(p.listEntry(i));
+  }
+  return lists;
+}
+
+/** Refs of the live mailboxes whose provider id is `id` (normally none or one). */
+function mailboxRefsWithId(dir: Directory, id: string): number[] {
+  const refs: number[] = [];
+  dir.parts.layers.forEach(({ index: p, dead }, l) => {
+    for (const i of p.mailboxesMentioningId(id)) {
+      if (!dead?.has(p.mailboxKey(i)) && p.mailboxEntry(i).id === id) refs.push((i << LAYER_BITS) | l);
+    }
+  });
+  return refs;
 }
 
 function hostedDomains(dir: Directory): Iterable<string> {
@@ -157,7 +178,7 @@ class SnapshotTable {
   /** The address holding `id` now; false when the snapshot holds it more than once. */
   #addressOfId(id: string): string | undefined | false {
     if (this.#ids.has(id)) return this.#ids.get(id) ?? undefined;
-    const refs = this.#base.mailboxRefsWithId(id);
+    const refs = mailboxRefsWithId(this.#base, id);
     if (refs.length > 1) return false;
     return refs.length === 1 ? this.#base.mailboxAddress(refs[0]!) : undefined;
   }

@@ -137,9 +137,5 @@ export class SocketmapAnswers {
 function writeMailboxReply(dir: Directory, answer: number, out: ReplyWriter): void {
   const ref = answerMailbox(answer);
   const which = answerWhich(answer);
-  const k = dir.plainKeyRef(ref);
-  if (k < 0) return out.frame(foundFrame(dir.mailboxReply(ref, which)));
-  const bytes = dir.keyBuffer(k);
-  if (which === 1) out.ok(bytes, dir.keyStart(k), dir.keyEnd(k));
-  else out.okMailbox(bytes, dir.keyStart(k), dir.keyEnd(k));
+  if (!dir.writeMailboxReply(ref, which, out)) out.frame(foundFrame(dir.mailboxReply(ref, which)));
 }
