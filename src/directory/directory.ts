@@ -248,10 +248,32 @@ export class Directory {
     const p = this.#index(mailboxRef);
     const i = mailboxRef >>> LAYER_BITS;
     if (!p.plain(i)) return false;
-    const k = p.mailboxKeys[i]!;
-    if (which === 1) out.ok(p.keyBytes, p.keyStart(k), p.keyStart(k + 1));
-    else out.okMailbox(p.keyBytes, p.keyStart(k), p.keyStart(k + 1));
+    this.writeKeyReply((p.mailboxKeys[i]! << LAYER_BITS) | (mailboxRef & LAYER_MASK), which, out);
     return true;
+  }
+
+  /**
+   * The key ref whose bytes make the reply of the mailbox a key ref names (its own key), when that
+   * mailbox's address is its key; -1 otherwise. Read from the key's own record: no mailbox array.
+   */
+  replyKeyRef(keyRef: number): number {
+    const p = this.#index(keyRef);
+    const k = keyRef >>> LAYER_BITS;
+    return p.targetPlain(k) ? (p.replyKey(k) << LAYER_BITS) | (keyRef & LAYER_MASK) : -1;
+  }
+
+  /** Hands the reply made of a mailbox's own key ({@link replyKeyRef}) to `out`. */
+  writeKeyReply(keyRef: number, which: 0 | 1, out: KeyBytesSink): void {
+    const p = this.#index(keyRef);
+    const k = keyRef >>> LAYER_BITS;
+    if (which === 1) out.ok(p.keyBytes, p.keyStart(k), p.keyEnd(k));
+    else out.okMailbox(p.keyBytes, p.keyStart(k), p.keyEnd(k));
+  }
+
+  /** {@link mailboxReply} of the mailbox whose own key is `keyRef` (from {@link replyKeyRef}). */
+  keyReply(keyRef: number, which: 0 | 1): string {
+    const key = this.#index(keyRef).key(keyRef >>> LAYER_BITS);
+    return which === 1 ? key : mailboxReplyValue(key.slice(key.lastIndexOf('@') + 1), key);
   }
 
   /** The whole mailbox behind a ref (made on each call). */

@@ -13,8 +13,11 @@ export const ENABLED = 1;
 /** The mailbox's address is its key (lower-case ASCII, plain domain): replies are made from the key bytes. */
 export const PLAIN = 2;
 
-// A key's info is one Int32: its kind (3 bits), its target mailbox's ENABLED and PLAIN flags (so a
-// hit reads one word besides the key), and its target's index.
+// Each key has one 16-byte record: where its bytes start and end, its info (kind in 3 bits, its
+// target mailbox's ENABLED and PLAIN flags, its target's index) and the index of the key that
+// names its reply (a mailbox's own key: the one an alias answers with). A hit reads its table
+// slot, this record and the key's bytes, and the reply is copied from bytes it already read.
+const REC = 4;
 const KIND_MASK = 7;
 const FLAGS_SHIFT = 3;
 const TARGET_SHIFT = 5;
@@ -31,8 +34,7 @@ const TARGET_SHIFT = 5;
  */
 export class PackedIndex {
   readonly #keyBytes: Buffer;
-  readonly #keyOffsets: Int32Array;
-  readonly #keyInfo: Int32Array;
+  readonly #keyRec: Int32Array;
   readonly #table: Int32Array;
   readonly #mask: number;
   readonly #mailboxJson: { readonly bytes: Buffer; readonly offsets: Int32Array };
@@ -49,15 +51,22 @@ export class PackedIndex {
   readonly listKey: Int32Array;
 
   constructor(b: PackedBuilder) {
-    ({ bytes: this.#keyBytes, offsets: this.#keyOffsets } = b.keys.seal());
+    const keys = b.keys.seal();
+    this.#keyBytes = keys.bytes;
     this.mailboxFlags = Uint8Array.from(b.mailboxFlags.seal());
-    // A list key's flags stay 0; every other key names a mailbox, whose flags it carries.
-    this.#keyInfo = new Int32Array(b.keyKind.length);
-    for (let k = 0; k < this.#keyInfo.length; k++) {
+    const ownKeys = b.mailboxKeys;
+    // A list key's flags stay 0 and it names itself; every other key names a mailbox, whose flags
+    // and own key it carries.
+    this.#keyRec = new Int32Array(REC * b.keyKind.length);
+    for (let k = 0; k < b.keyKind.length; k++) {
       const kind = b.keyKind.at(k);
       const target = b.keyTarget.at(k);
-      const flags = kind === KEY_LIST ? 0 : this.mailboxFlags[target]!;
-      this.#keyInfo[k] = (target << TARGET_SHIFT) | (flags << FLAGS_SHIFT) | kind;
+      const list = kind === KEY_LIST;
+      const r = REC * k;
+      this.#keyRec[r] = keys.offsets[k]!;
+      this.#keyRec[r + 1] = keys.offsets[k + 1]!;
+      this.#keyRec[r + 2] = (target << TARGET_SHIFT) | ((list ? 0 : this.mailboxFlags[target]!) << FLAGS_SHIFT) | kind;
+      this.#keyRec[r + 3] = list ? k : ownKeys.at(target);
     }
     this.#mailboxJson = b.mailboxJson.seal();
     this.mailboxKeys = b.mailboxKeys.seal(1);
@@ -75,9 +84,9 @@ export class PackedIndex {
     // Slot s is table[2s] (the key's hash) and table[2s + 1] (key index + 1; 0 is empty).
     this.#table = new Int32Array(2 * size);
     this.#mask = size - 1;
-    const offsets = this.#keyOffsets;
+    const rec = this.#keyRec;
     for (let k = 0; k < this.keyCount; k++) {
-      const h = hashBytes(this.#keyBytes, offsets[k]!, offsets[k + 1]!);
+      const h = hashBytes(this.#keyBytes, rec[REC * k]!, rec[REC * k + 1]!);
       let slot = h & this.#mask;
       while (this.#table[2 * slot + 1] !== 0) slot = (slot + 1) & this.#mask;
       this.#table[2 * slot] = h;
@@ -98,15 +107,15 @@ export class PackedIndex {
       return this.findHashed(bytes, 0, bytes.length, hashBytes(bytes, 0, bytes.length));
     }
     const bytes = this.#keyBytes;
-    const offsets = this.#keyOffsets;
+    const rec = this.#keyRec;
     const table = this.#table;
     const len = key.length;
     for (let slot = h & this.#mask; ; slot = (slot + 1) & this.#mask) {
       const k = table[2 * slot + 1]!;
       if (k === 0) return -1;
       if (table[2 * slot] !== (h | 0)) continue;
-      const from = offsets[k - 1]!;
-      if (offsets[k]! - from === len) {
+      const from = rec[REC * (k - 1)]!;
+      if (rec[REC * (k - 1) + 1]! - from === len) {
         let i = 0;
         while (i < len && bytes[from + i] === key.charCodeAt(i)) i++;
         if (i === len) return k - 1;
@@ -116,36 +125,46 @@ export class PackedIndex {
 
   /** Index of the key held in `b[from..to]`, whose {@link hashBytes} is `h`, or -1. */
   findHashed(b: Uint8Array, from: number, to: number, h: number): number {
-    const offsets = this.#keyOffsets;
+    const rec = this.#keyRec;
     const table = this.#table;
     const len = to - from;
     for (let slot = h & this.#mask; ; slot = (slot + 1) & this.#mask) {
       const k = table[2 * slot + 1]!;
       if (k === 0) return -1;
       if (table[2 * slot] !== (h | 0)) continue;
-      const start = offsets[k - 1]!;
-      if (offsets[k]! - start === len && sameBytes(b, from, to, this.#keyBytes, start)) return k - 1;
+      const start = rec[REC * (k - 1)]!;
+      if (rec[REC * (k - 1) + 1]! - start === len && sameBytes(b, from, to, this.#keyBytes, start)) return k - 1;
     }
   }
 
   /** KEY_MAILBOX, KEY_ALIAS, KEY_LIST or KEY_CATCH_ALL: what key k names. */
   kindOf(k: number): number {
-    return this.#keyInfo[k]! & KIND_MASK;
+    return this.#keyRec[REC * k + 2]! & KIND_MASK;
   }
 
   /** The mailbox or list index key k names. */
   targetOf(k: number): number {
-    return this.#keyInfo[k]! >>> TARGET_SHIFT;
+    return this.#keyRec[REC * k + 2]! >>> TARGET_SHIFT;
   }
 
   /** True when key k names a mailbox (its own key, an alias or a catch-all) that is enabled. */
   targetEnabled(k: number): boolean {
-    return ((this.#keyInfo[k]! >>> FLAGS_SHIFT) & ENABLED) !== 0;
+    return ((this.#keyRec[REC * k + 2]! >>> FLAGS_SHIFT) & ENABLED) !== 0;
+  }
+
+  /** True when key k names a mailbox whose address is its own key (replies copied from key bytes). */
+  targetPlain(k: number): boolean {
+    return ((this.#keyRec[REC * k + 2]! >>> FLAGS_SHIFT) & PLAIN) !== 0;
+  }
+
+  /** The key whose bytes make key k's reply: its mailbox's own key (a list key: itself). */
+  replyKey(k: number): number {
+    return this.#keyRec[REC * k + 3]!;
   }
 
   /** Index key k as a string (made on each call). */
   key(k: number): string {
-    return this.#keyBytes.toString('utf8', this.#keyOffsets[k]!, this.#keyOffsets[k + 1]!);
+    return this.#keyBytes.toString('utf8', this.#keyRec[REC * k]!, this.#keyRec[REC * k + 1]!);
   }
 
   /** The mailbox's own key: local part and ASCII domain. */
@@ -172,14 +191,19 @@ export class PackedIndex {
     return (this.mailboxFlags[i]! & PLAIN) !== 0;
   }
 
-  /** The buffer every key's UTF-8 bytes are in; key k is `keyStart(k)..keyStart(k + 1)`. */
+  /** The buffer every key's UTF-8 bytes are in; key k is `keyStart(k)..keyEnd(k)`. */
   get keyBytes(): Buffer {
     return this.#keyBytes;
   }
 
-  /** Where key k starts in {@link keyBytes} (and key k - 1 ends). */
+  /** Where key k starts in {@link keyBytes}. */
   keyStart(k: number): number {
-    return this.#keyOffsets[k]!;
+    return this.#keyRec[REC * k]!;
+  }
+
+  /** Where key k ends in {@link keyBytes}. */
+  keyEnd(k: number): number {
+    return this.#keyRec[REC * k + 1]!;
   }
 
   /** Mailbox i's canonical JSON, unparsed. */

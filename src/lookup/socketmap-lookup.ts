@@ -1,7 +1,7 @@
 import { socketmapNameEnd } from '../../protocol/socketmap.js';
 import type { ResolverCache } from './resolver-cache.js';
 import type { Directory } from '../directory/directory.js';
-import { answerMailbox, answerWhich, SLOW, type AddressResolver, type Answer } from '../directory/resolve.js';
+import { answerIsKey, answerRef, answerWhich, SLOW, type AddressResolver, type Answer } from '../directory/resolve.js';
 import type { LookupCounters } from '../ops/lookup-counters.js';
 import { NOT_FOUND, type LookupResult } from './lookup-result.js';
 import type { ReplyWriter } from '../servers/reply-writer.js';
@@ -133,9 +133,10 @@ export class SocketmapAnswers {
   }
 }
 
-/** A mailbox's reply, copied from its key's bytes when its address is that key. */
+/** A mailbox's reply, copied from its own key's bytes when its address is that key. */
 function writeMailboxReply(dir: Directory, answer: number, out: ReplyWriter): void {
-  const ref = answerMailbox(answer);
+  const ref = answerRef(answer);
   const which = answerWhich(answer);
-  if (!dir.writeMailboxReply(ref, which, out)) out.frame(foundFrame(dir.mailboxReply(ref, which)));
+  if (answerIsKey(answer)) dir.writeKeyReply(ref, which, out);
+  else if (!dir.writeMailboxReply(ref, which, out)) out.frame(foundFrame(dir.mailboxReply(ref, which)));
 }
