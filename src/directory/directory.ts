@@ -4,7 +4,7 @@ import { buildIndexes } from './directory-builder.js';
 import type { DirectoryProblem } from '../errors.js';
 import type { DirectoryIndexes, MailList, Mailbox } from './directory-indexes.js';
 import { indexAppPasswords } from './passwords.js';
-import { KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, mailboxReplyValue, type PackedIndex } from './packed-index.js';
+import { KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, type PackedIndex } from './packed-index.js';
 import { catchAllsOf, LAYER_BITS, LAYER_MASK, type Layer } from './directory-layers.js';
 
 export type { DirectoryIndexes, MailList, Mailbox };
@@ -12,14 +12,6 @@ export { KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX };
 
 // Refs handed out by a snapshot are `index << LAYER_BITS | layer`: a key ref names an index key,
 // a mailbox ref a mailbox, a list ref a list; -1 is "none". Valid for that snapshot only.
-
-/** Where a snapshot copies reply bytes to (the socketmap server's reply writer). */
-export interface KeyBytesSink {
-  /** `OK <b[from..to]>`: the address itself. */
-  ok(b: Buffer, from: number, to: number): void;
-  /** `OK domain/local/` of the address `b[from..to]`. */
-  okMailbox(b: Buffer, from: number, to: number): void;
-}
 
 /** What a snapshot is made of; see directory-layers.ts for how patches add layers. */
 export interface DirectoryParts {
@@ -230,50 +222,6 @@ export class Directory {
 
   mailboxAddress(mailboxRef: number): string {
     return this.#index(mailboxRef).mailboxAddress(mailboxRef >>> LAYER_BITS);
-  }
-
-  /** The value Postfix gets for a mailbox: `domain/local/` (which = 0) or its address (1). */
-  mailboxReply(mailboxRef: number, which: 0 | 1): string {
-    const p = this.#index(mailboxRef);
-    const i = mailboxRef >>> LAYER_BITS;
-    return which === 1 ? p.mailboxAddress(i) : mailboxReplyValue(p.domainNames[p.mailboxDomain[i]!]!, p.mailboxKey(i));
-  }
-
-  /**
-   * Hands a mailbox's reply (`domain/local/` for which = 0, its address for 1) to `out` as its own
-   * key's bytes, when its address is that key; false otherwise (an IDN domain, say: the caller
-   * frames {@link mailboxReply} instead).
-   */
-  writeMailboxReply(mailboxRef: number, which: 0 | 1, out: KeyBytesSink): boolean {
-    const p = this.#index(mailboxRef);
-    const i = mailboxRef >>> LAYER_BITS;
-    if (!p.plain(i)) return false;
-    this.writeKeyReply((p.mailboxKeys[i]! << LAYER_BITS) | (mailboxRef & LAYER_MASK), which, out);
-    return true;
-  }
-
-  /**
-   * The key ref whose bytes make the reply of the mailbox a key ref names (its own key), when that
-   * mailbox's address is its key; -1 otherwise. Read from the key's own record: no mailbox array.
-   */
-  replyKeyRef(keyRef: number): number {
-    const p = this.#index(keyRef);
-    const k = keyRef >>> LAYER_BITS;
-    return p.targetPlain(k) ? (p.replyKey(k) << LAYER_BITS) | (keyRef & LAYER_MASK) : -1;
-  }
-
-  /** Hands the reply made of a mailbox's own key ({@link replyKeyRef}) to `out`. */
-  writeKeyReply(keyRef: number, which: 0 | 1, out: KeyBytesSink): void {
-    const p = this.#index(keyRef);
-    const k = keyRef >>> LAYER_BITS;
-    if (which === 1) out.ok(p.keyBytes, p.keyStart(k), p.keyEnd(k));
-    else out.okMailbox(p.keyBytes, p.keyStart(k), p.keyEnd(k));
-  }
-
-  /** {@link mailboxReply} of the mailbox whose own key is `keyRef` (from {@link replyKeyRef}). */
-  keyReply(keyRef: number, which: 0 | 1): string {
-    const key = this.#index(keyRef).key(keyRef >>> LAYER_BITS);
-    return which === 1 ? key : mailboxReplyValue(key.slice(key.lastIndexOf('@') + 1), key);
   }
 
   /** The whole mailbox behind a ref (made on each call). */

@@ -1,5 +1,6 @@
 import { lookupKey, normalizeDomain, parseAddress, splitExtension } from './address.js';
 import { HASH_BASIS, scanDomain, scanKey, type KeyScan } from './key-bytes.js';
+import { answerValue, keyAnswer, mailboxAnswer, SLOW, type Answer } from './answers.js';
 import { KEY_ALIAS, KEY_LIST, KEY_MAILBOX, type Directory, type Mailbox } from './directory.js';
 
 /** Address rules that the operator may change. */
@@ -14,43 +15,6 @@ export interface AddressRules {
 
 /** Default rules, matching a stock Postfix with `recipient_delimiter = +`. */
 export const DEFAULT_ADDRESS_RULES: AddressRules = { recipientDelimiter: '+', propagateExtension: true, acceptDisabled: false };
-
-/**
- * An answer before framing: a number for the answers that never depend on the query (a mailbox's
- * `domain/local/` or its address, see {@link mailboxAnswer}), which the socketmap server copies
- * from the snapshot's bytes; a value for those that do (an extension carried over, a list); or
- * undefined for "no such entry".
- */
-export type Answer = number | string | undefined;
-
-/** The Answer for mailbox `ref`'s reply `which` (0: `domain/local/`, 1: its address). */
-export function mailboxAnswer(ref: number, which: 0 | 1): number {
-  // Odd, and never 0, so an answer is truthy exactly when there is one.
-  return ref * 4 + which * 2 + 1;
-}
-
-/** The same reply named by the mailbox's own key ref (Directory.replyKeyRef): even, never 0. */
-export function keyAnswer(keyRef: number, which: 0 | 1): number {
-  return keyRef * 4 + which * 2 + 2;
-}
-
-/** True when a number {@link Answer} names a key ({@link keyAnswer}), false for a mailbox. */
-export function answerIsKey(answer: number): boolean {
-  return (answer - 1) % 2 === 1;
-}
-
-/** The mailbox or key ref of a number {@link Answer}. */
-export function answerRef(answer: number): number {
-  return Math.floor((answer - 1) / 4);
-}
-
-/** Which reply of the mailbox a number {@link Answer} is: 0 `domain/local/`, 1 its address. */
-export function answerWhich(answer: number): 0 | 1 {
-  return (Math.floor((answer - 1) / 2) % 2) as 0 | 1;
-}
-
-/** {@link AddressResolver.answerBytes} could not decide from the bytes alone: take the string path. */
-export const SLOW = -1;
 
 /**
  * Answers the questions Postfix asks, over one directory snapshot. Socketmap only ever receives
@@ -168,9 +132,7 @@ export class AddressResolver {
 
   /** The value an answer stands for (what Postfix gets after `OK `). */
   value(answer: Answer): string | undefined {
-    if (typeof answer !== 'number') return answer;
-    const dir = this.#dir;
-    return answerIsKey(answer) ? dir.keyReply(answerRef(answer), answerWhich(answer)) : dir.mailboxReply(answerRef(answer), answerWhich(answer));
+    return answerValue(this.#dir, answer);
   }
 
   /**
@@ -189,7 +151,7 @@ export class AddressResolver {
     const k = dir.findKeyBytes(b, from, to, h);
     const kind = k < 0 ? 0 : dir.keyKind(k);
     if (map === 1) {
-      if (kind === KEY_MAILBOX) return this.#keyReceives(k) ? this.#reply(k, 0) : undefined;
+      if (kind === KEY_MAILBOX) return this.#keyReceives(k) ? keyAnswer(dir, k, 0) : undefined;
       return this.#hasDelimiter(b, from, scan.at) ? SLOW : undefined;
     }
     if (map === 2) {
@@ -217,7 +179,7 @@ export class AddressResolver {
     const dir = this.#dir;
     const kind = dir.keyKind(k);
     if (kind === KEY_MAILBOX || kind === KEY_ALIAS) {
-      return dir.keyEnabled(k) ? this.#reply(k, 1) : undefined;
+      return dir.keyEnabled(k) ? keyAnswer(dir, k, 1) : undefined;
     }
     if (kind !== KEY_LIST) return undefined;
     const list = dir.keyTarget(k);
@@ -229,7 +191,7 @@ export class AddressResolver {
   /** The answer for an exact alias or list key (no extension to carry over). */
   #exactTargets(k: number): Answer {
     const dir = this.#dir;
-    if (dir.keyKind(k) === KEY_ALIAS) return this.#keyReceives(k) ? this.#reply(k, 1) : undefined;
+    if (dir.keyKind(k) === KEY_ALIAS) return this.#keyReceives(k) ? keyAnswer(dir, k, 1) : undefined;
     const list = dir.keyTarget(k);
     let joined = this.#listAnswers.get(list);
     if (joined === undefined) this.#listAnswers.set(list, (joined = this.#targets(k).join(',')));
@@ -275,12 +237,6 @@ export class AddressResolver {
       if (delimiters.includes(key[i]!)) return key.slice(0, i) + key.slice(at);
     }
     return undefined;
-  }
-
-  /** Reply `which` of the mailbox key ref `k` names: by its own key when it can be, read from `k`'s record. */
-  #reply(k: number, which: 0 | 1): number {
-    const own = this.#dir.replyKeyRef(k);
-    return own >= 0 ? keyAnswer(own, which) : mailboxAnswer(this.#dir.keyTarget(k), which);
   }
 
   /** {@link #receives} of the mailbox a key names, read from the key itself. */

@@ -1,7 +1,7 @@
 import { socketmapNameEnd } from '../../protocol/socketmap.js';
 import type { ResolverCache } from './resolver-cache.js';
-import type { Directory } from '../directory/directory.js';
-import { answerIsKey, answerRef, answerWhich, SLOW, type AddressResolver, type Answer } from '../directory/resolve.js';
+import { SLOW, writeAnswerBytes, type Answer } from '../directory/answers.js';
+import type { AddressResolver } from '../directory/resolve.js';
 import type { LookupCounters } from '../ops/lookup-counters.js';
 import { NOT_FOUND, type LookupResult } from './lookup-result.js';
 import type { ReplyWriter } from '../servers/reply-writer.js';
@@ -112,7 +112,11 @@ export class SocketmapAnswers {
       return WrittenReply.NotFound;
     }
     this.#counters.count(slots[0]);
-    if (typeof answer === 'number') return writeMailboxReply(resolver.directory, answer, out), WrittenReply.Found;
+    // A mailbox's reply is its own key's bytes, copied; else (an IDN address) framed from its value.
+    if (typeof answer === 'number') {
+      if (!writeAnswerBytes(resolver.directory, answer, out)) out.frame(foundFrame(resolver.value(answer)!));
+      return WrittenReply.Found;
+    }
     const frame = exact && (id === 0 || answer.length >= MEMO_MIN_BYTES) ? this.#memoFrame(resolver, answer) : foundFrame(answer);
     out.frame(frame);
     return frame === OVERSIZE_FRAME ? WrittenReply.Oversize : WrittenReply.Found;
@@ -131,12 +135,4 @@ export class SocketmapAnswers {
     if (frame === undefined) this.#frames.set(answer, (frame = foundFrame(answer)));
     return frame;
   }
-}
-
-/** A mailbox's reply, copied from its own key's bytes when its address is that key. */
-function writeMailboxReply(dir: Directory, answer: number, out: ReplyWriter): void {
-  const ref = answerRef(answer);
-  const which = answerWhich(answer);
-  if (answerIsKey(answer)) dir.writeKeyReply(ref, which, out);
-  else if (!dir.writeMailboxReply(ref, which, out)) out.frame(foundFrame(dir.mailboxReply(ref, which)));
 }
