@@ -1,6 +1,6 @@
 import type { Directory } from './directory.js';
 import { LAYER_BITS, LAYER_MASK } from './directory-layers.js';
-import { mailboxReplyValue, type PackedIndex } from './packed-index.js';
+import type { PackedIndex } from './packed-index.js';
 
 /**
  * An answer before framing: a number for the answers that never depend on the query (a mailbox's
@@ -76,3 +76,8 @@ function layerOf(dir: Directory, ref: number): PackedIndex {
 const refOf = (answer: number): number => Math.floor((answer - 1) / 4);
 const whichOf = (answer: number): 0 | 1 => (Math.floor((answer - 1) / 2) % 2) as 0 | 1;
 const byKey = (answer: number): boolean => (answer - 1) % 2 === 1;
+
+/** The socketmap reply payload of a mailbox: the conventional maildir-style `domain/local/`. */
+function mailboxReplyValue(domain: string, key: string): string {
+  return `${domain}/${key.slice(0, key.lastIndexOf('@'))}/`;
+}

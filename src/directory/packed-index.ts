@@ -259,8 +259,3 @@ function entriesContaining(table: { readonly bytes: Buffer; readonly offsets: In
   }
   return found;
 }
-
-/** The socketmap reply payload of a mailbox: the conventional maildir-style `domain/local/`. */
-export function mailboxReplyValue(domain: string, key: string): string {
-  return `${domain}/${key.slice(0, key.lastIndexOf('@'))}/`;
-}
