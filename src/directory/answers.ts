@@ -10,8 +10,14 @@ import type { PackedIndex } from './packed-index.js';
  */
 export type Answer = number | string | undefined;
 
-/** AddressResolver.answerBytes could not decide from the bytes alone: take the string path. */
+/** KeyBytesResolver.answer could not decide from the bytes alone: take the string path. */
 export const SLOW = -1;
+
+/**
+ * KeyBytesResolver.answer's answer is a mailbox address with the query's extension put in
+ * (`user+tag@`); KeyBytesResolver.writeSuffixed writes it.
+ */
+export const SUFFIXED = -2;
 
 /** Where reply bytes are copied to (the socketmap server's reply writer). */
 export interface KeyBytesSink {
@@ -19,6 +25,8 @@ export interface KeyBytesSink {
   ok(b: Buffer, from: number, to: number): void;
   /** `OK domain/local/` of the address `b[from..to]`. */
   okMailbox(b: Buffer, from: number, to: number): void;
+  /** `OK <address b[from..to] with s[sFrom..sTo] inserted before its '@'>`. */
+  okSuffixed(b: Buffer, from: number, to: number, s: Buffer, sFrom: number, sTo: number): void;
 }
 
 // A number answer is `ref * 4 + which * 2 + 1` for a mailbox ref (odd) and `+ 2` for the ref of

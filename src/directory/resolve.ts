@@ -1,6 +1,6 @@
 import { lookupKey, normalizeDomain, parseAddress, splitExtension } from './address.js';
-import { HASH_BASIS, scanDomain, scanKey, type KeyScan } from './key-bytes.js';
-import { answerValue, keyAnswer, mailboxAnswer, SLOW, type Answer } from './answers.js';
+import { answerValue, keyAnswer, mailboxAnswer, type Answer } from './answers.js';
+import { KeyBytesResolver } from './resolve-bytes.js';
 import { KEY_ALIAS, KEY_LIST, KEY_MAILBOX, type Directory, type Mailbox } from './directory.js';
 
 /** Address rules that the operator may change. */
@@ -32,14 +32,13 @@ export class AddressResolver {
   readonly #listAnswers = new Map<number, string>();
   /** List ref -> its sender logins, joined once. */
   readonly #listSenders = new Map<number, string>();
-  readonly #scan: KeyScan = { at: 0, domainHash: 0 };
-  /** 1 at each byte that is a recipient delimiter (ASCII ones; others only match on the string path). */
-  readonly #delimiterBytes = new Uint8Array(256);
+  /** The same answers straight from canonical request bytes (the socketmap server's path). */
+  readonly bytes: KeyBytesResolver;
 
   constructor(directory: Directory, rules: AddressRules) {
     this.#dir = directory;
     this.#rules = rules;
-    for (const c of rules.recipientDelimiter) if (c.charCodeAt(0) < 0x80) this.#delimiterBytes[c.charCodeAt(0)] = 1;
+    this.bytes = new KeyBytesResolver(this, directory, rules);
   }
 
   /** The snapshot this resolver answers from. */
@@ -87,7 +86,7 @@ export class AddressResolver {
     if (k >= 0) {
       const kind = dir.keyKind(k);
       if (kind === KEY_MAILBOX) return undefined;
-      if (kind === KEY_ALIAS || kind === KEY_LIST) return this.#exactTargets(k);
+      if (kind === KEY_ALIAS || kind === KEY_LIST) return this.keyTargets(k);
     }
     const at = key.lastIndexOf('@');
     const split = splitExtension(key.slice(0, at), this.#rules.recipientDelimiter);
@@ -113,11 +112,11 @@ export class AddressResolver {
     const key = lookupKey(raw);
     if (key === undefined) return undefined;
     const k = dir.findKey(key);
-    const full = k >= 0 ? this.#owners(k) : undefined;
+    const full = k >= 0 ? this.keyOwners(k) : undefined;
     if (full) return full;
     const base = this.#baseKey(key);
     const b = base === undefined ? -1 : dir.findKey(base);
-    const owners = b >= 0 ? this.#owners(b) : undefined;
+    const owners = b >= 0 ? this.keyOwners(b) : undefined;
     if (owners) return owners;
     // An address that is a mailbox or a list of ours is never anyone's through the catch-all.
     if (k >= 0 && (dir.keyKind(k) === KEY_MAILBOX || dir.keyKind(k) === KEY_LIST)) return undefined;
@@ -135,47 +134,8 @@ export class AddressResolver {
     return answerValue(this.#dir, answer);
   }
 
-  /**
-   * The answer of socketmap `map` (0 domain, 1 mailbox, 2 alias, 3 senders) for the raw key bytes
-   * `b[from..to]`, when they are a canonical key and the answer needs no extension or catch-all
-   * (hits, and misses of keys without either: a dictionary attack); {@link SLOW} otherwise. Gives
-   * exactly what the string methods give for the same key.
-   */
-  answerBytes(map: number, b: Buffer, from: number, to: number): Answer {
-    const dir = this.#dir;
-    const scan = this.#scan;
-    // A plain lower-case domain is its own normalised form.
-    if (map === 0) return scanDomain(b, from, to, HASH_BASIS, scan) < 0 ? SLOW : dir.hostedDomain(b.toString('latin1', from, to));
-    const h = scanKey(b, from, to, scan);
-    if (h < 0) return SLOW;
-    const k = dir.findKeyBytes(b, from, to, h);
-    const kind = k < 0 ? 0 : dir.keyKind(k);
-    if (map === 1) {
-      if (kind === KEY_MAILBOX) return this.#keyReceives(k) ? keyAnswer(dir, k, 0) : undefined;
-      return this.#hasDelimiter(b, from, scan.at) ? SLOW : undefined;
-    }
-    if (map === 2) {
-      if (kind === KEY_MAILBOX) return undefined;
-      if (kind === KEY_ALIAS || kind === KEY_LIST) return this.#exactTargets(k);
-    } else {
-      const owners = k < 0 ? undefined : this.#owners(k);
-      if (owners !== undefined) return owners;
-    }
-    // Nothing under the exact key: the key without its extension, or the catch-all, may answer.
-    if (this.#hasDelimiter(b, from, scan.at)) return SLOW;
-    if (map === 3 && (kind === KEY_MAILBOX || kind === KEY_LIST)) return undefined;
-    return dir.findKeyBytes(b, scan.at, to, scan.domainHash) >= 0 ? SLOW : undefined;
-  }
-
-  /** True when the local part `b[from..at]` has a recipient delimiter after its first character. */
-  #hasDelimiter(b: Buffer, from: number, at: number): boolean {
-    const delimiters = this.#delimiterBytes;
-    for (let i = from + 1; i < at; i++) if (delimiters[b[i]!] === 1) return true;
-    return false;
-  }
-
-  /** The logins of the mailbox, alias or list a key names; undefined when nobody may send as it. */
-  #owners(k: number): Answer {
+  /** The logins of the mailbox, alias or list a key ref names; undefined when nobody may send as it. */
+  keyOwners(k: number): Answer {
     const dir = this.#dir;
     const kind = dir.keyKind(k);
     if (kind === KEY_MAILBOX || kind === KEY_ALIAS) {
@@ -188,10 +148,10 @@ export class AddressResolver {
     return joined === '' ? undefined : joined;
   }
 
-  /** The answer for an exact alias or list key (no extension to carry over). */
-  #exactTargets(k: number): Answer {
+  /** The answer for an exact alias or list key ref (no extension to carry over). */
+  keyTargets(k: number): Answer {
     const dir = this.#dir;
-    if (dir.keyKind(k) === KEY_ALIAS) return this.#keyReceives(k) ? keyAnswer(dir, k, 1) : undefined;
+    if (dir.keyKind(k) === KEY_ALIAS) return this.keyReceives(k) ? keyAnswer(dir, k, 1) : undefined;
     const list = dir.keyTarget(k);
     let joined = this.#listAnswers.get(list);
     if (joined === undefined) this.#listAnswers.set(list, (joined = this.#targets(k).join(',')));
@@ -239,8 +199,8 @@ export class AddressResolver {
     return undefined;
   }
 
-  /** {@link #receives} of the mailbox a key names, read from the key itself. */
-  #keyReceives(keyRef: number): boolean {
+  /** True when the mailbox a key ref names receives mail (enabled, or disabled ones accepted), read from the key. */
+  keyReceives(keyRef: number): boolean {
     return this.#rules.acceptDisabled || this.#dir.keyEnabled(keyRef);
   }
 

@@ -1,6 +1,6 @@
 import { socketmapNameEnd } from '../../protocol/socketmap.js';
 import type { ResolverCache } from './resolver-cache.js';
-import { SLOW, writeAnswerBytes, type Answer } from '../directory/answers.js';
+import { SLOW, SUFFIXED, writeAnswerBytes, type Answer } from '../directory/answers.js';
 import type { AddressResolver } from '../directory/resolve.js';
 import type { LookupCounters } from '../ops/lookup-counters.js';
 import { NOT_FOUND, type LookupResult } from './lookup-result.js';
@@ -11,7 +11,7 @@ type MapHandler = (resolver: AddressResolver, key: string) => Answer;
 
 /**
  * The socketmap names mailroster answers and what each one returns; a map's position is the id
- * AddressResolver.answerBytes takes.
+ * KeyBytesResolver.answer takes.
  */
 const MAPS: readonly (readonly [name: string, handler: MapHandler])[] = [
   // virtual_mailbox_domains: any non-empty value; we return the domain.
@@ -102,7 +102,7 @@ export class SocketmapAnswers {
       out.frame(socketmapFrame({ kind: 'unavailable', reason: this.#cache.unavailableReason() }));
       return WrittenReply.Unavailable;
     }
-    let answer = resolver.answerBytes(id, payload, space + 1, payload.length);
+    let answer = resolver.bytes.answer(id, payload, space + 1, payload.length);
     const exact = answer !== SLOW;
     // Postfix writes keys as raw bytes; invalid UTF-8 decodes to U+FFFD and simply matches nothing.
     if (!exact) answer = MAPS[id]![1](resolver, payload.toString('utf8', space + 1));
@@ -112,6 +112,10 @@ export class SocketmapAnswers {
       return WrittenReply.NotFound;
     }
     this.#counters.count(slots[0]);
+    if (answer === SUFFIXED) {
+      resolver.bytes.writeSuffixed(out);
+      return WrittenReply.Found;
+    }
     // A mailbox's reply is its own key's bytes, copied; else (an IDN address) framed from its value.
     if (typeof answer === 'number') {
       if (!writeAnswerBytes(resolver.directory, answer, out)) out.frame(foundFrame(resolver.value(answer)!));

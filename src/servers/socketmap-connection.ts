@@ -163,8 +163,7 @@ class SocketmapConnection implements ServedConnection {
 
   /** Sends the replies framed since the last flush, as one write. */
   #flush(): void {
-    const out = replies.take();
-    if (out !== undefined) this.#socket.write(out);
+    replies.writeTo(this.#socket);
   }
 
   /**

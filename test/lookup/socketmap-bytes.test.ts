@@ -37,14 +37,21 @@ const queryKey = fc.oneof(
   fc.tuple(locals, fc.constantFrom('+x', '-y', '+'), domains).map(([l, e, d]) => `${l}${e}@${d}`),
   fc.constantFrom('d.example', '@d.example', 'a@', '@', 'a@d', 'a@d.example.', 'a@-d.example', 'a@d..example', 'a@xn--bcher-kva.example', ''),
 );
-const rules = fc.record({ recipientDelimiter: fc.constantFrom('+', '+-', ''), propagateExtension: fc.boolean(), acceptDisabled: fc.boolean() });
+const rules = fc.record({ recipientDelimiter: fc.constantFrom('+', '+-', '', '+ö'), propagateExtension: fc.boolean(), acceptDisabled: fc.boolean() });
 
 /** The server path's reply bytes for `map key`. */
+/** Everything `out` holds, as one Buffer (what the socket would be given). */
+function taken(out: ReplyWriter): Buffer {
+  const chunks: Buffer[] = [];
+  out.writeTo({ write: (c: Buffer) => chunks.push(c) });
+  return Buffer.concat(chunks);
+}
+
 function served(dir: Directory, r: AddressRules, map: string, key: string): Buffer {
   const answers = new SocketmapAnswers(new ResolverCache({ current: () => dir, unavailableReason: () => 'x' }, r), new LookupCounters());
   const out = new ReplyWriter();
   answers.write(Buffer.from(`${map} ${key}`, 'utf8'), out);
-  return out.take()!;
+  return taken(out);
 }
 
 /** The string path's reply bytes, framed the one way replies.ts frames results. */
@@ -76,6 +83,28 @@ describe('socketmap answers from request bytes', () => {
     }), RUNS);
   });
 
+  test('carry an extension into the target the way propagate_unmatched_extensions does', () => {
+    const dir = build({ mailboxes: [
+      { address: 'a@d.example', aliases: ['x@d.example', '@d.example'] },
+      { address: 'jörg@d.example', aliases: ['j@d.example'] },
+      { address: 'b+own@d.example', aliases: ['y@d.example'] },
+    ] })!;
+    const ask = (r: AddressRules, map: string, key: string) => served(dir, r, map, key).toString();
+    const r = DEFAULT_ADDRESS_RULES;
+    const ok = (v: string) => `${Buffer.byteLength(v) + 3}:OK ${v},`;
+    assert.equal(ask(r, 'alias', 'x+tag@d.example'), ok('a+tag@d.example'));
+    assert.equal(ask(r, 'alias', 'nobody+tag@d.example'), ok('a+tag@d.example'));
+    assert.equal(ask(r, 'alias', 'nobody@d.example'), ok('a@d.example'));
+    assert.equal(ask(r, 'alias', 'y+tag@d.example'), ok('b+own@d.example'));
+    assert.equal(ask(r, 'mailbox', 'a+tag@d.example'), ok('d.example/a/'));
+    assert.equal(ask(r, 'senders', 'x+tag@d.example'), ok('a@d.example'));
+    assert.equal(ask({ ...r, propagateExtension: false }, 'alias', 'x+tag@d.example'), ok('a@d.example'));
+    // 'ö' splits jörg's own local part, so nothing is carried into it.
+    const umlaut = { ...r, recipientDelimiter: '+ö' };
+    assert.equal(ask(umlaut, 'alias', 'j+tag@d.example'), expected(dir, umlaut, 'alias', 'j+tag@d.example').toString());
+    assert.equal(ask(umlaut, 'alias', 'j+tag@d.example'), ok('jörg@d.example'));
+  });
+
   test('repeated list and domain answers follow the snapshot when it changes', () => {
     const members = (tag: string) => Array.from({ length: 60 }, (_, i) => `${tag}${i}@elsewhere.example`);
     const data = (tag: string, domains: string[]) => ({ domains, mailboxes: [{ address: 'a@d.example' }], lists: [{ address: 'big@d.example', members: members(tag) }] });
@@ -84,7 +113,7 @@ describe('socketmap answers from request bytes', () => {
     const ask = (map: string, key: string) => {
       const out = new ReplyWriter();
       answers.write(Buffer.from(`${map} ${key}`), out);
-      return out.take()!.toString();
+      return taken(out).toString();
     };
     for (let i = 0; i < 2; i++) {
       assert.ok(ask('alias', 'big@d.example').endsWith(`${members('one').join(',')},`));
@@ -126,32 +155,45 @@ describe('scanKey', () => {
 });
 
 describe('ReplyWriter', () => {
-  test('a batch begun in a full slab moves whole to the next one, and slices taken stay intact', () => {
+  test('a batch begun in a full slab moves whole to the next one, and slices written stay intact', () => {
     const out = new ReplyWriter();
     const key = Buffer.from('user@d.example');
-    const taken: Buffer[] = [];
+    const written: Buffer[] = [];
+    const sink = { write: (c: Buffer) => written.push(c) };
     let expectedText = '';
     for (let i = 0; i < 5000; i++) {
       out.ok(key, 0, key.length);
       out.okMailbox(key, 0, key.length);
       expectedText += '17:OK user@d.example,18:OK d.example/user/,';
-      if (i % 7 === 0) taken.push(out.take()!);
+      if (i % 7 === 0) out.writeTo(sink);
     }
-    taken.push(out.take()!);
-    assert.equal(Buffer.concat(taken).toString(), expectedText);
-    assert.equal(out.take(), undefined);
+    out.writeTo(sink);
+    const count = written.length;
+    out.writeTo(sink);
+    assert.equal(written.length, count, 'nothing pending, nothing written');
+    assert.equal(Buffer.concat(written).toString(), expectedText);
   });
 
-  test('a frame larger than a slab is taken whole, and rewind drops a half-written reply', () => {
+  test('large frames go out as they are, in order, and rewind drops a half-written reply', () => {
     const out = new ReplyWriter();
     const big = Buffer.alloc(100_000, 0x61);
+    const list = Buffer.alloc(2000, 0x62);
     out.frame(Buffer.from('1:x,'));
     const mark = out.pendingBytes;
     out.frame(big);
     out.rewind(mark);
-    out.frame(big);
-    const all = out.take()!;
-    assert.equal(all.length, 4 + big.length);
-    assert.equal(all.subarray(0, 4).toString(), '1:x,');
+    out.frame(list);
+    out.ok(Buffer.from('a@d.example'), 0, 11);
+    const written: Buffer[] = [];
+    out.writeTo({ write: (c: Buffer) => written.push(c) });
+    assert.ok(written.includes(list), 'the large frame itself, not a copy');
+    assert.equal(Buffer.concat(written).toString(), `1:x,${list.toString()}14:OK a@d.example,`);
+    // A mark inside the slab part after a large frame drops only what followed it.
+    out.frame(list);
+    out.ok(Buffer.from('a@d.example'), 0, 11);
+    const after = out.pendingBytes;
+    out.ok(Buffer.from('b@d.example'), 0, 11);
+    out.rewind(after);
+    assert.equal(taken(out).toString(), `${list.toString()}14:OK a@d.example,`);
   });
 });
