@@ -83,8 +83,14 @@ const bench: Benchmark = async ({ quick }) => {
     const keys = Array.from({ length: count }, (_, j) => `user${(j * 7) % size}@d${((j * 7) % size) % 10}.example`).join('\n') + '\n';
     await postmapAll(sm(floor.unix, 'mailbox'), keys); // warm-up
     await postmapAll(sm(mr.unix, 'mailbox'), keys);
-    const tFloor = await postmapAll(sm(floor.unix, 'mailbox'), keys);
-    const tMr = await postmapAll(sm(mr.unix, 'mailbox'), keys);
+    // Alternately, best of three each: one pass is a few seconds of one process on a shared
+    // machine, and a neighbour only ever slows a pass down (single passes read 1.01x and 1.47x).
+    let tFloor = Infinity;
+    let tMr = Infinity;
+    for (let round = 0; round < (quick ? 1 : 3); round++) {
+      tFloor = Math.min(tFloor, await postmapAll(sm(floor.unix, 'mailbox'), keys));
+      tMr = Math.min(tMr, await postmapAll(sm(mr.unix, 'mailbox'), keys));
+    }
     const tLmdb = await postmapAll(`lmdb:${lmdb.mailboxes}`, keys);
     const perKey = (t: number): number => (t * 1e6) / count;
     rows.push({ name: `postmap -q - (${count} keys), mailroster over UNIX`, value: perKey(tMr), unit: 'µs/key', ratio: { value: tMr / tFloor, against: `the floor over UNIX (${perKey(tFloor).toFixed(1)} µs/key)` } });
