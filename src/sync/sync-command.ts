@@ -7,7 +7,7 @@ import { confirmDeletionsCommand } from '../scim/confirm-command.js';
 import { createStore } from '../store/store-factory.js';
 import { changedFields, type DirectoryDiff, type SectionDiff } from './directory-diff.js';
 import { createSyncEngine } from './sync-factory.js';
-import type { SyncOutcome } from './sync-engine.js';
+import type { SyncOutcome } from './sync-write.js';
 
 /** The options `mailroster sync` takes, in node:util parseArgs form (merged into the CLI's). */
 export const SYNC_OPTIONS = {

@@ -1,44 +1,16 @@
 import { releaseGarbageSoon } from '../ops/heap-release.js';
-import type { Logger } from 'pino';
-import type { DirectoryChange } from '../directory/directory-change.js';
-import { applyChanges, type DirectoryPatch } from '../directory/directory-changes.js';
-import { Directory } from '../directory/directory.js';
-import type { DirectoryData } from '../directory/directory-data.js';
-import { editSnapshot } from '../directory/snapshot-edit.js';
 import type { DirectoryProvider } from '../providers/provider.js';
-import type { DirectoryStore } from '../store/directory-store.js';
 import { SerialQueue } from './serial-queue.js';
-import { checkDeletionGuard, type GuardRefusal } from './deletion-guard.js';
-import { diffDirectories, isEmptyDiff, summarizeDiff, type DirectoryDiff } from './directory-diff.js';
 import { backoffDelayMs, nextSyncDelayMs } from './sync-schedule.js';
-
-/** What one sync did. Every outcome but `failed` tells how many mailboxes are now served. */
-export type SyncOutcome =
-  | { readonly status: 'applied' | 'dry-run'; readonly mailboxes: number; readonly problems: number; readonly diff: DirectoryDiff }
-  | { readonly status: 'refused'; readonly mailboxes: number; readonly problems: number; readonly diff: DirectoryDiff; readonly refusal: GuardRefusal }
-  | { readonly status: 'skipped'; readonly mailboxes: number; readonly reason: string }
-  | { readonly status: 'failed'; readonly error: Error };
-
-/** How a sync is asked for. */
-export interface SyncRequest {
-  /** Apply even past the deletion guard (`mailroster sync --force`). */
-  readonly force?: boolean;
-  /** Compute and report the difference, write nothing. */
-  readonly dryRun?: boolean;
-}
+import { SyncWriter, type SyncOutcome, type SyncRequest, type SyncWriterOptions } from './sync-write.js';
 
 /** Options of the sync engine; the optional ones default as in the config schema. */
-export interface SyncEngineOptions {
-  readonly provider: DirectoryProvider;
-  readonly store: DirectoryStore;
-  readonly logger: Logger;
+export interface SyncEngineOptions extends SyncWriterOptions {
   /** Seconds between full syncs; 0 disables the timer (watch-only). */
   readonly intervalSeconds: number;
   readonly jitter?: number;
   readonly retryInitialSeconds?: number;
   readonly retryMaxSeconds?: number;
-  readonly maxDeletePercent?: number;
-  readonly deleteGuardFloor?: number;
   /** Seconds between change-feed polls; 0 disables. */
   readonly changesIntervalSeconds?: number;
 }
@@ -71,6 +43,7 @@ export class SyncEngine {
   #stopped = false;
   /** The full sync executing now, if any. */
   #running: Promise<SyncOutcome> | undefined;
+  readonly #writer = new SyncWriter(() => this.#o, this.stats);
 
   constructor(options: SyncEngineOptions) {
     this.#o = options;
@@ -141,8 +114,8 @@ export class SyncEngine {
       const changes = await provider.fetchUser(id, this.#abort.signal);
       if (changes === undefined) return void this.syncChanges(), 0;
       if (changes.length === 0) return 0;
-      const { directory, patch } = this.#applied(base, changes);
-      const outcome = await this.#write(directory, {}, { ...(patch && { patch }) });
+      const { directory, patch } = this.#writer.applied(base, changes);
+      const outcome = await this.#writer.write(directory, {}, { ...(patch && { patch }) });
       if (outcome.status === 'refused') return 0;
       this.stats.changesApplied += changes.length;
       return changes.length;
@@ -194,8 +167,8 @@ export class SyncEngine {
       // A getter: materialising every entry costs seconds at a million, and most providers never look.
       const held = store.lastGood?.() ?? store.current();
       const data = await provider.fetchDirectory(this.#abort.signal, held && { get known() { return held.data; } });
-      const directory = this.#build(data);
-      const outcome = await this.#write(directory, request, { fullSync: true, ...(this.#cursor !== undefined && { cursor: this.#cursor }) });
+      const directory = this.#writer.build(data);
+      const outcome = await this.#writer.write(directory, request, { fullSync: true, ...(this.#cursor !== undefined && { cursor: this.#cursor }) });
       releaseGarbageSoon(directory.mailboxCount);
       this.#failures = 0;
       this.#schedule(nextSyncDelayMs(this.#o.intervalSeconds, this.#o.jitter ?? 0.1));
@@ -219,8 +192,8 @@ export class SyncEngine {
     try {
       const { changes, cursor } = await provider.fetchChanges(this.#cursor, this.#abort.signal);
       if (changes.length > 0) {
-        const { directory, patch } = this.#applied(base, changes);
-        const outcome = await this.#write(directory, {}, { cursor, ...(patch && { patch }) });
+        const { directory, patch } = this.#writer.applied(base, changes);
+        const outcome = await this.#writer.write(directory, {}, { cursor, ...(patch && { patch }) });
         // A refused batch keeps the old cursor: the changes stay pending until forced or reverted.
         if (outcome.status === 'refused') return 0;
         this.stats.changesApplied += changes.length;
@@ -231,40 +204,6 @@ export class SyncEngine {
       logger.error({ err }, 'applying provider changes failed; the next full sync reconciles');
       return 0;
     }
-  }
-
-  /**
-   * The directory after a batch of changes, with the patch from `base` when the snapshot could be
-   * edited in place (time proportional to the batch, no full build); else built whole.
-   */
-  #applied(base: Directory, changes: readonly DirectoryChange[]): { directory: Directory; patch?: DirectoryPatch } {
-    return editSnapshot(base, changes) ?? { directory: this.#build(applyChanges(base.data, changes)) };
-  }
-
-  #build(data: DirectoryData): Directory {
-    const { provider, logger } = this.#o;
-    const directory = Directory.build(data, { strict: provider.strict, source: provider.source ?? provider.name });
-    for (const p of directory.problems) logger.warn({ where: p.where, reason: p.reason }, 'directory entry skipped');
-    return directory;
-  }
-
-  /** Diffs against what is served, applies the deletion guard, then writes (unless a dry run). */
-  async #write(directory: Directory, request: SyncRequest, write: { fullSync?: boolean; cursor?: string; patch?: DirectoryPatch }): Promise<SyncOutcome> {
-    const { store, logger } = this.#o;
-    const base = store.lastGood?.() ?? store.current();
-    const diff = diffDirectories(base, directory);
-    const counts = { mailboxes: directory.mailboxCount, problems: directory.problems.length, diff };
-    const refusal = checkDeletionGuard(diff, { maxDeletePercent: this.#o.maxDeletePercent ?? 10, floor: this.#o.deleteGuardFloor ?? 1, force: request.force === true });
-    if (refusal) {
-      this.stats.refused++;
-      logger.error({ code: refusal.code, changes: summarizeDiff(diff), refused: this.stats.refused }, `sync refused: ${refusal.reason}`);
-      return { status: 'refused', ...counts, mailboxes: store.current()?.mailboxCount ?? 0, refusal };
-    }
-    if (request.dryRun) return { status: 'dry-run', ...counts };
-    await store.replace(directory, { base, ...(write.cursor !== undefined && { cursor: write.cursor }), ...(write.fullSync && { fullSync: true }), ...(write.patch && { patch: write.patch }) });
-    if (write.fullSync) this.stats.fullSyncs++;
-    if (!isEmptyDiff(diff) || write.fullSync) logger.info({ mailboxes: directory.mailboxCount, problems: directory.problems.length, changes: summarizeDiff(diff) }, 'directory loaded');
-    return { status: 'applied', ...counts };
   }
 
   #schedule(ms: number): void {

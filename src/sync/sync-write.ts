@@ -1,0 +1,92 @@
+import type { Logger } from 'pino';
+import type { DirectoryChange } from '../directory/directory-change.js';
+import { applyChanges, type DirectoryPatch } from '../directory/directory-changes.js';
+import { Directory } from '../directory/directory.js';
+import type { DirectoryData } from '../directory/directory-data.js';
+import { editSnapshot } from '../directory/snapshot-edit.js';
+import type { DirectoryProvider } from '../providers/provider.js';
+import type { DirectoryStore } from '../store/directory-store.js';
+import { checkDeletionGuard, type GuardRefusal } from './deletion-guard.js';
+import { diffDirectories, isEmptyDiff, summarizeDiff, type DirectoryDiff } from './directory-diff.js';
+
+/** What one sync did. Every outcome but `failed` tells how many mailboxes are now served. */
+export type SyncOutcome =
+  | { readonly status: 'applied' | 'dry-run'; readonly mailboxes: number; readonly problems: number; readonly diff: DirectoryDiff }
+  | { readonly status: 'refused'; readonly mailboxes: number; readonly problems: number; readonly diff: DirectoryDiff; readonly refusal: GuardRefusal }
+  | { readonly status: 'skipped'; readonly mailboxes: number; readonly reason: string }
+  | { readonly status: 'failed'; readonly error: Error };
+
+/** How a sync is asked for. */
+export interface SyncRequest {
+  /** Apply even past the deletion guard (`mailroster sync --force`). */
+  readonly force?: boolean;
+  /** Compute and report the difference, write nothing. */
+  readonly dryRun?: boolean;
+}
+
+/** What {@link SyncWriter} reads on every call (the engine swaps the provider and guard on a config reload). */
+export interface SyncWriterOptions {
+  readonly provider: DirectoryProvider;
+  readonly store: DirectoryStore;
+  readonly logger: Logger;
+  readonly maxDeletePercent?: number;
+  readonly deleteGuardFloor?: number;
+}
+
+/** How one write goes to the store. */
+export interface WriteRequest {
+  readonly fullSync?: boolean;
+  readonly cursor?: string;
+  readonly patch?: DirectoryPatch;
+}
+
+/**
+ * The step every kind of sync ends with (full, change feed, one re-read user): build what the
+ * provider gave, diff it against what is served, hold it to the deletion guard, write it.
+ */
+export class SyncWriter {
+  readonly #options: () => SyncWriterOptions;
+  readonly #stats: { refused: number; fullSyncs: number };
+
+  /** `stats` are the engine's counters, counted here as writes are refused or made. */
+  constructor(options: () => SyncWriterOptions, stats: { refused: number; fullSyncs: number }) {
+    this.#options = options;
+    this.#stats = stats;
+  }
+
+  /**
+   * The directory after a batch of changes, with the patch from `base` when the snapshot could be
+   * edited in place (time proportional to the batch, no full build); else built whole.
+   */
+  applied(base: Directory, changes: readonly DirectoryChange[]): { directory: Directory; patch?: DirectoryPatch } {
+    return editSnapshot(base, changes) ?? { directory: this.build(applyChanges(base.data, changes)) };
+  }
+
+  /** A snapshot of the provider's data, each skipped entry logged. */
+  build(data: DirectoryData): Directory {
+    const { provider, logger } = this.#options();
+    const directory = Directory.build(data, { strict: provider.strict, source: provider.source ?? provider.name });
+    for (const p of directory.problems) logger.warn({ where: p.where, reason: p.reason }, 'directory entry skipped');
+    return directory;
+  }
+
+  /** Diffs against what is served, applies the deletion guard, then writes (unless a dry run). */
+  async write(directory: Directory, request: SyncRequest, write: WriteRequest): Promise<SyncOutcome> {
+    const o = this.#options();
+    const { store, logger } = o;
+    const base = store.lastGood?.() ?? store.current();
+    const diff = diffDirectories(base, directory);
+    const counts = { mailboxes: directory.mailboxCount, problems: directory.problems.length, diff };
+    const refusal = checkDeletionGuard(diff, { maxDeletePercent: o.maxDeletePercent ?? 10, floor: o.deleteGuardFloor ?? 1, force: request.force === true });
+    if (refusal) {
+      this.#stats.refused++;
+      logger.error({ code: refusal.code, changes: summarizeDiff(diff), refused: this.#stats.refused }, `sync refused: ${refusal.reason}`);
+      return { status: 'refused', ...counts, mailboxes: store.current()?.mailboxCount ?? 0, refusal };
+    }
+    if (request.dryRun) return { status: 'dry-run', ...counts };
+    await store.replace(directory, { base, ...(write.cursor !== undefined && { cursor: write.cursor }), ...(write.fullSync && { fullSync: true }), ...(write.patch && { patch: write.patch }) });
+    if (write.fullSync) this.#stats.fullSyncs++;
+    if (!isEmptyDiff(diff) || write.fullSync) logger.info({ mailboxes: directory.mailboxCount, problems: directory.problems.length, changes: summarizeDiff(diff) }, 'directory loaded');
+    return { status: 'applied', ...counts };
+  }
+}
