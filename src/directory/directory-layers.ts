@@ -18,12 +18,25 @@ export interface Layer {
 /** ASCII domain -> mailbox ref of its catch-all owner, over all layers (later ones win). */
 export function catchAllsOf(layers: readonly Layer[]): Map<string, number> {
   const out = new Map<string, number>();
-  layers.forEach(({ index: p, dead }, l) => {
-    for (let k = 0; k < p.keyCount; k++) {
-      if (p.kindOf(k) !== KEY_CATCH_ALL) continue;
-      const key = p.key(k);
-      if (!dead?.has(key)) out.set(key.slice(1), (p.targetOf(k) << LAYER_BITS) | l);
-    }
-  });
+  layers.forEach((layer, l) => addCatchAlls(out, layer, l));
   return out;
+}
+
+/**
+ * Updates `catchAlls` after the layers from `from` up were merged into `layers[from]`: only the
+ * merged layer is read, so a merge costs the size of what it merged, not of the whole snapshot.
+ * A domain has one live catch-all owner (the writer validated the directory), so dropping the
+ * merged layers' refs loses no owner from below.
+ */
+export function remergeCatchAlls(catchAlls: Map<string, number>, layers: readonly Layer[], from: number): void {
+  for (const [domain, ref] of catchAlls) if ((ref & LAYER_MASK) >= from) catchAlls.delete(domain);
+  addCatchAlls(catchAlls, layers[from]!, from);
+}
+
+function addCatchAlls(out: Map<string, number>, { index: p, dead }: Layer, l: number): void {
+  for (let k = 0; k < p.keyCount; k++) {
+    if (p.kindOf(k) !== KEY_CATCH_ALL) continue;
+    const key = p.key(k);
+    if (!dead?.has(key)) out.set(key.slice(1), (p.targetOf(k) << LAYER_BITS) | l);
+  }
 }

@@ -2,7 +2,7 @@ import { addressKey, domainOf, parseAddress } from './address.js';
 import { applyPatch, applyRecords, recordsBetween, stableJson, type DirectoryPatch } from './directory-changes.js';
 import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js';
 import { buildIndexes } from './directory-builder.js';
-import { catchAllsOf, LAYER_BITS, LAYER_MASK, MAX_LAYERS, type Layer } from './directory-layers.js';
+import { LAYER_BITS, LAYER_MASK, MAX_LAYERS, remergeCatchAlls, type Layer } from './directory-layers.js';
 import { Directory, KEY_LIST } from './directory.js';
 import { diffEntryTexts, LIST_ENTRIES, MAILBOX_ENTRIES, type EntryKind } from './entry-diff.js';
 import { KEY_CATCH_ALL, type PackedIndex } from './packed-index.js';
@@ -91,10 +91,11 @@ export function patchDirectory(dir: Directory, patch: DirectoryPatch): Directory
   }
   const merged = mergeSmallLayers(layers, [...domains.values()]);
   if (!merged) return rebuild(dir, patch);
+  if (merged !== layers) remergeCatchAlls(catchAlls, merged, merged.length - 1);
   const records = applyRecords(parts.records, patch.records);
   return new Directory(
     { layers: merged, domains, explicitDomains: parts.explicitDomains, domainCounts: counts, mailboxCount, ...(records && { records }) },
-    merged === layers ? catchAlls : catchAllsOf(merged),
+    catchAlls,
   );
 }
 

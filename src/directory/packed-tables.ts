@@ -6,7 +6,9 @@
 
 /** Int32 values appended one by one, in a typed array that doubles when full. */
 export class IntList {
-  #values = new Int32Array(1024);
+  // Small to start: a follower builds a layer of a handful of entries per change, and a few more
+  // doublings cost a big build nothing.
+  #values = new Int32Array(64);
   #length = 0;
 
   get length(): number {
@@ -40,7 +42,7 @@ export class IntList {
  * collector large strings to copy, and than a JavaScript copy loop over strings decoded from Redis).
  */
 export class ByteTable {
-  #buf = Buffer.allocUnsafeSlow(1 << 16);
+  #buf = Buffer.allocUnsafeSlow(1 << 10);
   #offsets = new IntList();
   #end = 0;
 

@@ -4,6 +4,7 @@ import { addressKey, normalizeDomain, parseAddress } from '../../src/directory/a
 import { patchBetween } from '../../src/directory/directory-changes.js';
 import type { DirectoryData } from '../../src/directory/directory-data.js';
 import { Directory } from '../../src/directory/directory.js';
+import { catchAllsOf } from '../../src/directory/directory-layers.js';
 import { indexDirectory, patchBetweenDirectories, patchIndexed } from '../../src/directory/indexed-directory.js';
 
 /** Everything a lookup can observe, over every address and domain either directory mentions. */
@@ -117,6 +118,8 @@ describe('patching an indexed directory: many small patches', () => {
       for (const m of target.mailboxes) for (const a of [m.address, ...(m.aliases ?? [])]) if (!a.startsWith('@')) probeKeys.add(a);
       const probes = { keys: [...probeKeys, 'l@a.example', 'nobody@a.example'], domains };
       assert.deepEqual(observable(indexed.directory, probes), observable(indexDirectory(target).directory, probes), `step ${step}`);
+      // A merge updates the catch-all refs from the merged layer only: they must match a scan of every layer.
+      assert.deepEqual(new Map(indexed.directory.catchAllRefs), catchAllsOf(indexed.directory.parts.layers), `catch-alls, step ${step}`);
     }
     assert.ok(indexed.directory.parts.layers.length <= 8);
   });
