@@ -34,7 +34,7 @@ export interface SyncWriterOptions {
 }
 
 /** How one write goes to the store. */
-export interface WriteRequest {
+export interface StoreWrite {
   readonly fullSync?: boolean;
   readonly cursor?: string;
   readonly patch?: DirectoryPatch;
@@ -71,7 +71,7 @@ export class SyncWriter {
   }
 
   /** Diffs against what is served, applies the deletion guard, then writes (unless a dry run). */
-  async write(directory: Directory, request: SyncRequest, write: WriteRequest): Promise<SyncOutcome> {
+  async write(directory: Directory, request: SyncRequest, write: StoreWrite): Promise<SyncOutcome> {
     const o = this.#options();
     const { store, logger } = o;
     const base = store.lastGood?.() ?? store.current();
