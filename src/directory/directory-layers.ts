@@ -9,8 +9,11 @@ export const MAX_LAYERS = 1 << LAYER_BITS;
 /** One packed layer of a snapshot and the keys of it that later patches removed or replaced. */
 export interface Layer {
   readonly index: PackedIndex;
-  /** Keys of this layer that no longer count (a later layer holds their new version, or none does). */
-  readonly dead: ReadonlySet<string> | undefined;
+  /**
+   * Indexes of this layer's keys that no longer count (a later layer holds their new version, or
+   * none does): numbers, so a lookup that finds a key checks it without making its string.
+   */
+  readonly dead: ReadonlySet<number> | undefined;
   /** Entries (mailboxes and lists) of this layer still live. */
   readonly live: number;
 }
@@ -35,8 +38,6 @@ export function remergeCatchAlls(catchAlls: Map<string, number>, layers: readonl
 
 function addCatchAlls(out: Map<string, number>, { index: p, dead }: Layer, l: number): void {
   for (let k = 0; k < p.keyCount; k++) {
-    if (p.kindOf(k) !== KEY_CATCH_ALL) continue;
-    const key = p.key(k);
-    if (!dead?.has(key)) out.set(key.slice(1), (p.targetOf(k) << LAYER_BITS) | l);
+    if (p.kindOf(k) === KEY_CATCH_ALL && !dead?.has(k)) out.set(p.key(k).slice(1), (p.targetOf(k) << LAYER_BITS) | l);
   }
 }

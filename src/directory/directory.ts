@@ -91,8 +91,8 @@ export class Directory {
     const mailboxes: MailboxEntry[] = [];
     const lists: ListEntry[] = [];
     this.#layers.forEach(({ index: p, dead }) => {
-      for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKey(i))) mailboxes.push(p.mailboxEntry(i));
-      for (let i = 0; i < p.listCount; i++) if (!dead?.has(p.listKeyOf(i))) lists.push(p.listEntry(i));
+      for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKeys[i]!)) mailboxes.push(p.mailboxEntry(i));
+      for (let i = 0; i < p.listCount; i++) if (!dead?.has(p.listKey[i]!)) lists.push(p.listEntry(i));
     });
     const explicit = this.#p.explicitDomains;
     const records = this.#p.records;
@@ -109,11 +109,8 @@ export class Directory {
     const mailboxes = new Map<string, string>();
     const lists = new Map<string, string>();
     this.#layers.forEach(({ index: p, dead }) => {
-      for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKey(i))) mailboxes.set(p.mailboxAddress(i), p.mailboxText(i));
-      for (let i = 0; i < p.listCount; i++) {
-        const key = p.listKeyOf(i);
-        if (!dead?.has(key)) lists.set(key, p.listText(i));
-      }
+      for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKeys[i]!)) mailboxes.set(p.mailboxAddress(i), p.mailboxText(i));
+      for (let i = 0; i < p.listCount; i++) if (!dead?.has(p.listKey[i]!)) lists.set(p.listKeyOf(i), p.listText(i));
     });
     return { mailboxes, lists };
   }
@@ -148,7 +145,7 @@ export class Directory {
     if (this.#sorted) return this.#sorted;
     const refs: number[] = [];
     this.#layers.forEach(({ index: p, dead }, l) => {
-      for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKey(i))) refs.push((i << LAYER_BITS) | l);
+      for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKeys[i]!)) refs.push((i << LAYER_BITS) | l);
     });
     const addresses = refs.map((r) => this.mailboxAddress(r));
     const order = Int32Array.from(refs.keys()).sort((a, b) => (addresses[a]! < addresses[b]! ? -1 : 1));
@@ -167,21 +164,21 @@ export class Directory {
     for (let l = layers.length - 1; l >= 0; l--) {
       const layer = layers[l]!;
       const k = layer.index.find(key);
-      if (k >= 0 && (layer.dead === undefined || !layer.dead.has(key))) return (k << LAYER_BITS) | l;
+      if (k >= 0 && (layer.dead === undefined || !layer.dead.has(k))) return (k << LAYER_BITS) | l;
     }
     return -1;
   }
 
   /**
    * {@link findKey} for a key given as ASCII bytes `b[from..to]` with its hash (key-bytes.ts): the
-   * request bytes are looked up as they are, no string is made unless a patch marked keys dead.
+   * request bytes are looked up as they are, no string is made.
    */
   findKeyBytes(b: Buffer, from: number, to: number, h: number): number {
     const layers = this.#layers;
     for (let l = layers.length - 1; l >= 0; l--) {
       const layer = layers[l]!;
       const k = layer.index.findHashed(b, from, to, h);
-      if (k >= 0 && (layer.dead === undefined || !layer.dead.has(b.toString('latin1', from, to)))) return (k << LAYER_BITS) | l;
+      if (k >= 0 && (layer.dead === undefined || !layer.dead.has(k))) return (k << LAYER_BITS) | l;
     }
     return -1;
   }

@@ -7,37 +7,40 @@ import { KEY_LIST, KEY_MAILBOX, type PackedIndex } from './packed-index.js';
 export interface EntryKind {
   count(p: PackedIndex): number;
   key(p: PackedIndex, i: number): string;
+  /** Index of entry i's own key in `p` (what a layer's dead set holds). */
+  keyIndex(p: PackedIndex, i: number): number;
   text(p: PackedIndex, i: number): string;
   /** Ref of the live entry under `key` in `dir`, or -1. */
   find(dir: Directory, key: string): number;
-  /** Index in `p` of the entry whose own key is `key` (not an alias of it), or -1. */
-  indexOf(p: PackedIndex, key: string): number;
+  /** Index in `p` of the entry whose own key is key `k` of `p` (not an alias of it), or -1. */
+  entryOfKey(p: PackedIndex, k: number): number;
 }
 
 /** Mailboxes, matched by their own key. */
 export const MAILBOX_ENTRIES: EntryKind = {
   count: (p) => p.mailboxCount,
   key: (p, i) => p.mailboxKey(i),
+  keyIndex: (p, i) => p.mailboxKeys[i]!,
   text: (p, i) => p.mailboxText(i),
   find: (dir, key) => dir.mailboxRef(key),
-  indexOf: (p, key) => ownEntry(p, key, KEY_MAILBOX),
+  entryOfKey: (p, k) => ownEntry(p, k, KEY_MAILBOX),
 };
 
 /** Lists, matched by their key. */
 export const LIST_ENTRIES: EntryKind = {
   count: (p) => p.listCount,
   key: (p, i) => p.listKeyOf(i),
+  keyIndex: (p, i) => p.listKey[i]!,
   text: (p, i) => p.listText(i),
   find: (dir, key) => {
     const k = dir.findKey(key);
     return k >= 0 && dir.keyKind(k) === KEY_LIST ? dir.keyTarget(k) : -1;
   },
-  indexOf: (p, key) => ownEntry(p, key, KEY_LIST),
+  entryOfKey: (p, k) => ownEntry(p, k, KEY_LIST),
 };
 
-function ownEntry(p: PackedIndex, key: string, kind: number): number {
-  const k = p.find(key);
-  return k >= 0 && p.kindOf(k) === kind ? p.targetOf(k) : -1;
+function ownEntry(p: PackedIndex, k: number, kind: number): number {
+  return p.kindOf(k) === kind ? p.targetOf(k) : -1;
 }
 
 /** Refs of what differs between two snapshots for one kind, in the order of each snapshot's data. */
@@ -58,7 +61,7 @@ function forEachLive(dir: Directory, kind: EntryKind, fn: (p: PackedIndex, i: nu
     if (skip?.[l] === true) return;
     const p = layer.index;
     const n = kind.count(p);
-    for (let i = 0; i < n; i++) if (!layer.dead?.has(kind.key(p, i))) fn(p, i, (i << LAYER_BITS) | l);
+    for (let i = 0; i < n; i++) if (!layer.dead?.has(kind.keyIndex(p, i))) fn(p, i, (i << LAYER_BITS) | l);
   });
 }
 
@@ -88,7 +91,7 @@ export function diffEntryTexts(before: Directory | undefined, after: Directory, 
       const text = kind.text(p, i);
       const l = ref & LAYER_MASK;
       const same = old[l];
-      if (same && i < kind.count(same.index) && state[l]![i] === UNMATCHED && kind.text(same.index, i) === text && !same.dead?.has(kind.key(p, i))) return mark(ref, SAME);
+      if (same && i < kind.count(same.index) && state[l]![i] === UNMATCHED && kind.text(same.index, i) === text && !same.dead?.has(kind.keyIndex(same.index, i))) return mark(ref, SAME);
       const prior = kind.find(before, kind.key(p, i));
       if (prior < 0) return void out.added.push(ref);
       const priorText = textOf(before, prior);
@@ -108,8 +111,8 @@ export function diffEntryTexts(before: Directory | undefined, after: Directory, 
   old.forEach((layer, l) => {
     if (shared[l] !== true) return;
     // Entries of a shared layer the patch killed: removed, unless a new entry matched them above.
-    for (const key of after.parts.layers[l]!.dead ?? []) {
-      const i = layer.dead?.has(key) ? -1 : kind.indexOf(layer.index, key);
+    for (const k of after.parts.layers[l]!.dead ?? []) {
+      const i = layer.dead?.has(k) ? -1 : kind.entryOfKey(layer.index, k);
       if (i >= 0) unmatched((i << LAYER_BITS) | l);
     }
   });

@@ -41,7 +41,7 @@ export function patchDirectory(dir: Directory, patch: DirectoryPatch): Directory
   const patched = parts.layers.reduce((n, l, i) => n + (i === 0 ? (l.dead?.size ?? 0) : l.live), 0);
   if (patch.domains !== undefined || patched > Math.max(COMPACT_MIN, parts.layers[0]!.live * COMPACT_FRACTION)) return rebuild(dir, patch);
   const layers = parts.layers.map((l) => ({ ...l }));
-  const deadCopies = new Map<number, Set<string>>();
+  const deadCopies = new Map<number, Set<number>>();
   const domains = new Map(parts.domains);
   const counts = parts.domainCounts && new Map(parts.domainCounts);
   const catchAlls = new Map(dir.catchAllRefs);
@@ -53,9 +53,10 @@ export function patchDirectory(dir: Directory, patch: DirectoryPatch): Directory
     let dead = deadCopies.get(l);
     if (!dead) deadCopies.set(l, (dead = new Set(layer.dead)));
     for (let k = from; k < to; k++) {
-      const key = layer.index.key(k);
-      dead.add(key);
-      if (layer.index.kindOf(k) === KEY_CATCH_ALL && catchAlls.get(key.slice(1)) === ref) catchAlls.delete(key.slice(1));
+      dead.add(k);
+      if (layer.index.kindOf(k) !== KEY_CATCH_ALL) continue;
+      const domain = layer.index.key(k).slice(1);
+      if (catchAlls.get(domain) === ref) catchAlls.delete(domain);
     }
     layers[l] = { ...layer, dead, live: layer.live - 1 };
   };
@@ -139,8 +140,8 @@ function mergeSmallLayers(layers: Layer[], hosted: string[]): Layer[] | undefine
     const mailboxes: MailboxEntry[] = [];
     const lists: ListEntry[] = [];
     for (const { index: p, dead } of [older, newer]) {
-      for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKey(i))) mailboxes.push(p.mailboxEntry(i));
-      for (let i = 0; i < p.listCount; i++) if (!dead?.has(p.listKeyOf(i))) lists.push(p.listEntry(i));
+      for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKeys[i]!)) mailboxes.push(p.mailboxEntry(i));
+      for (let i = 0; i < p.listCount; i++) if (!dead?.has(p.listKey[i]!)) lists.push(p.listEntry(i));
     }
     const index = buildLayer(hosted, mailboxes, lists);
     if (!index) return undefined;

@@ -82,7 +82,7 @@ function plainlyWritten(base: Directory, address: string): boolean {
 function listsContaining(dir: Directory, text: string): ListEntry[] {
   const lists: ListEntry[] = [];
   for (const { index: p, dead } of dir.parts.layers) {
-    for (const i of p.listsContaining(text)) if (!dead?.has(p.listKeyOf(i))) lists.push(p.listEntry(i));
+    for (const i of p.listsContaining(text)) if (!dead?.has(p.listKey[i]!)) lists.push(p.listEntry(i));
   }
   return lists;
 }
@@ -92,7 +92,7 @@ function mailboxRefsWithId(dir: Directory, id: string): number[] {
   const refs: number[] = [];
   dir.parts.layers.forEach(({ index: p, dead }, l) => {
     for (const i of p.mailboxesMentioningId(id)) {
-      if (!dead?.has(p.mailboxKey(i)) && p.mailboxEntry(i).id === id) refs.push((i << LAYER_BITS) | l);
+      if (!dead?.has(p.mailboxKeys[i]!) && p.mailboxEntry(i).id === id) refs.push((i << LAYER_BITS) | l);
     }
   });
   return refs;
