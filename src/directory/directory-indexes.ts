@@ -1,4 +1,6 @@
+import { normalizeDomain } from './address.js';
 import type { PackedIndex } from './packed-index.js';
+import { indexAppPasswords } from './passwords.js';
 
 /** A mailbox with its normalised index key. */
 export interface Mailbox {
@@ -47,4 +49,34 @@ export interface DirectoryIndexes {
   readonly packed: PackedIndex;
   /** A push provider's documents (DirectoryData.records), passed through unchanged. */
   readonly records?: Readonly<Record<string, unknown>>;
+}
+
+/** Mailbox i of a packed layer as a whole object (made on each call). */
+export function mailboxOf(p: PackedIndex, i: number): Mailbox {
+  const entry = p.mailboxEntry(i);
+  const key = p.mailboxKey(i);
+  return {
+    address: entry.address, key, local: key.slice(0, key.lastIndexOf('@')), domain: p.domainNames[p.mailboxDomain[i]!]!,
+    ...(entry.id !== undefined && { id: entry.id }), ...(entry.quotaBytes !== undefined && { quotaBytes: entry.quotaBytes }),
+    aliases: entry.aliases ?? [], enabled: entry.enabled !== false,
+    passwordHashes: entry.passwordHashes ?? [], appPasswords: indexAppPasswords(entry.appPasswords),
+  };
+}
+
+/** List i of a packed layer as a whole object (made on each call). */
+export function listOf(p: PackedIndex, i: number): MailList {
+  const entry = p.listEntry(i);
+  return { ...entry, key: p.listKeyOf(i), senders: entry.senders ?? [] };
+}
+
+/** Mailboxes per ASCII domain of a layer, for a directory whose domains follow its mailboxes. */
+export function mailboxesPerDomain(p: PackedIndex): Map<string, number> {
+  const counts = new Map<string, number>();
+  const perName = new Int32Array(p.domainNames.length);
+  for (let i = 0; i < p.mailboxCount; i++) perName[p.mailboxDomain[i]!]!++;
+  for (const [id, written] of p.domainNames.entries()) {
+    const ascii = normalizeDomain(written)!;
+    counts.set(ascii, (counts.get(ascii) ?? 0) + perName[id]!);
+  }
+  return counts;
 }

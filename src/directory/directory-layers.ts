@@ -18,6 +18,19 @@ export interface Layer {
   readonly live: number;
 }
 
+/**
+ * Calls `fn(p, i, ref)` for every live mailbox of `layers` (or every live list, with `lists`),
+ * oldest layer first; layers flagged in `skip` are left out.
+ */
+export function forEachLiveEntry(layers: readonly Layer[], lists: boolean, fn: (p: PackedIndex, i: number, ref: number) => void, skip?: readonly boolean[]): void {
+  layers.forEach(({ index: p, dead }, l) => {
+    if (skip?.[l] === true) return;
+    const keys = lists ? p.listKey : p.mailboxKeys;
+    const n = lists ? p.listCount : p.mailboxCount;
+    for (let i = 0; i < n; i++) if (dead === undefined || !dead.has(keys[i]!)) fn(p, i, (i << LAYER_BITS) | l);
+  });
+}
+
 /** ASCII domain -> mailbox ref of its catch-all owner, over all layers (later ones win). */
 export function catchAllsOf(layers: readonly Layer[]): Map<string, number> {
   const out = new Map<string, number>();

@@ -1,11 +1,10 @@
 import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js';
-import { addressKey, normalizeDomain, parseAddress } from './address.js';
+import { addressKey, parseAddress } from './address.js';
 import { buildIndexes } from './directory-builder.js';
 import type { DirectoryProblem } from '../errors.js';
-import type { DirectoryIndexes, MailList, Mailbox } from './directory-indexes.js';
-import { indexAppPasswords } from './passwords.js';
+import { listOf, mailboxesPerDomain, mailboxOf, type DirectoryIndexes, type MailList, type Mailbox } from './directory-indexes.js';
 import { KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, type PackedIndex } from './packed-index.js';
-import { catchAllsOf, LAYER_BITS, LAYER_MASK, type Layer } from './directory-layers.js';
+import { catchAllsOf, forEachLiveEntry, LAYER_BITS, LAYER_MASK, type Layer } from './directory-layers.js';
 
 export type { DirectoryIndexes, MailList, Mailbox };
 export { KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX };
@@ -57,16 +56,7 @@ export class Directory {
   /** A single-layer snapshot from one build. */
   static fromIndexes(ix: DirectoryIndexes & { problems?: readonly DirectoryProblem[] }): Directory {
     const p = ix.packed;
-    let domainCounts: Map<string, number> | undefined;
-    if (ix.explicitDomains === undefined) {
-      domainCounts = new Map();
-      const perName = new Int32Array(p.domainNames.length);
-      for (let i = 0; i < p.mailboxCount; i++) perName[p.mailboxDomain[i]!]!++;
-      for (const [id, written] of p.domainNames.entries()) {
-        const ascii = normalizeDomain(written)!;
-        domainCounts.set(ascii, (domainCounts.get(ascii) ?? 0) + perName[id]!);
-      }
-    }
+    const domainCounts = ix.explicitDomains === undefined ? mailboxesPerDomain(p) : undefined;
     return new Directory({
       layers: [{ index: p, dead: undefined, live: p.mailboxCount + p.listCount }],
       domains: ix.domains, explicitDomains: ix.explicitDomains, domainCounts, mailboxCount: p.mailboxCount,
@@ -90,10 +80,8 @@ export class Directory {
     if (cached) return cached;
     const mailboxes: MailboxEntry[] = [];
     const lists: ListEntry[] = [];
-    this.#layers.forEach(({ index: p, dead }) => {
-      for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKeys[i]!)) mailboxes.push(p.mailboxEntry(i));
-      for (let i = 0; i < p.listCount; i++) if (!dead?.has(p.listKey[i]!)) lists.push(p.listEntry(i));
-    });
+    forEachLiveEntry(this.#layers, false, (p, i) => mailboxes.push(p.mailboxEntry(i)));
+    forEachLiveEntry(this.#layers, true, (p, i) => lists.push(p.listEntry(i)));
     const explicit = this.#p.explicitDomains;
     const records = this.#p.records;
     const data: DirectoryData = { ...(explicit && { domains: [...explicit] }), mailboxes, lists, ...(records && { records: records as Record<string, unknown> }) };
@@ -108,10 +96,8 @@ export class Directory {
   entryTexts(): { mailboxes: Map<string, string>; lists: Map<string, string> } {
     const mailboxes = new Map<string, string>();
     const lists = new Map<string, string>();
-    this.#layers.forEach(({ index: p, dead }) => {
-      for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKeys[i]!)) mailboxes.set(p.mailboxAddress(i), p.mailboxText(i));
-      for (let i = 0; i < p.listCount; i++) if (!dead?.has(p.listKey[i]!)) lists.set(p.listKeyOf(i), p.listText(i));
-    });
+    forEachLiveEntry(this.#layers, false, (p, i) => mailboxes.set(p.mailboxAddress(i), p.mailboxText(i)));
+    forEachLiveEntry(this.#layers, true, (p, i) => lists.set(p.listKeyOf(i), p.listText(i)));
     return { mailboxes, lists };
   }
 
@@ -132,21 +118,14 @@ export class Directory {
 
   /** Enabled and disabled mailboxes sorted by address, for iteration (made on each call). */
   get sortedMailboxes(): readonly Mailbox[] {
-    return [...this.mailboxesByAddress()];
-  }
-
-  /** Every mailbox, sorted by address; the order is computed once per snapshot, the objects per step. */
-  *mailboxesByAddress(): Generator<Mailbox> {
-    for (const ref of this.sortedMailboxRefs()) yield this.mailboxAt(ref);
+    return Array.from(this.sortedMailboxRefs(), (ref) => this.mailboxAt(ref));
   }
 
   /** Refs of every mailbox sorted by address (sorted on first use, then kept with the snapshot). */
   sortedMailboxRefs(): Int32Array {
     if (this.#sorted) return this.#sorted;
     const refs: number[] = [];
-    this.#layers.forEach(({ index: p, dead }, l) => {
-      for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKeys[i]!)) refs.push((i << LAYER_BITS) | l);
-    });
+    forEachLiveEntry(this.#layers, false, (_p, _i, ref) => refs.push(ref));
     const addresses = refs.map((r) => this.mailboxAddress(r));
     const order = Int32Array.from(refs.keys()).sort((a, b) => (addresses[a]! < addresses[b]! ? -1 : 1));
     this.#sorted = order.map((j) => refs[j]!);
@@ -223,24 +202,12 @@ export class Directory {
 
   /** The whole mailbox behind a ref (made on each call). */
   mailboxAt(ref: number): Mailbox {
-    const p = this.#index(ref);
-    const i = ref >>> LAYER_BITS;
-    const entry = p.mailboxEntry(i);
-    const key = p.mailboxKey(i);
-    return {
-      address: entry.address, key, local: key.slice(0, key.lastIndexOf('@')), domain: p.domainNames[p.mailboxDomain[i]!]!,
-      ...(entry.id !== undefined && { id: entry.id }), ...(entry.quotaBytes !== undefined && { quotaBytes: entry.quotaBytes }),
-      aliases: entry.aliases ?? [], enabled: entry.enabled !== false,
-      passwordHashes: entry.passwordHashes ?? [], appPasswords: indexAppPasswords(entry.appPasswords),
-    };
+    return mailboxOf(this.#index(ref), ref >>> LAYER_BITS);
   }
 
   /** The whole list behind a ref (made on each call). */
   listAt(ref: number): MailList {
-    const p = this.#index(ref);
-    const i = ref >>> LAYER_BITS;
-    const entry = p.listEntry(i);
-    return { ...entry, key: p.listKeyOf(i), senders: entry.senders ?? [] };
+    return listOf(this.#index(ref), ref >>> LAYER_BITS);
   }
 
   /** The mailbox at exactly this key (extension not stripped). */

@@ -1,5 +1,5 @@
 import { stableJson } from './directory-changes.js';
-import { LAYER_BITS, LAYER_MASK } from './directory-layers.js';
+import { forEachLiveEntry, LAYER_BITS, LAYER_MASK } from './directory-layers.js';
 import type { Directory } from './directory.js';
 import { KEY_LIST, KEY_MAILBOX, type PackedIndex } from './packed-index.js';
 
@@ -57,12 +57,7 @@ export interface EntryRefs {
 
 /** Calls `fn` for every live entry of `kind`, in data order; layers flagged in `skip` are left out. */
 function forEachLive(dir: Directory, kind: EntryKind, fn: (p: PackedIndex, i: number, ref: number) => void, skip?: readonly boolean[]): void {
-  dir.parts.layers.forEach((layer, l) => {
-    if (skip?.[l] === true) return;
-    const p = layer.index;
-    const n = kind.count(p);
-    for (let i = 0; i < n; i++) if (!layer.dead?.has(kind.keyIndex(p, i))) fn(p, i, (i << LAYER_BITS) | l);
-  });
+  forEachLiveEntry(dir.parts.layers, kind === LIST_ENTRIES, fn, skip);
 }
 
 const UNMATCHED = 0;

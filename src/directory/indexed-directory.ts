@@ -2,7 +2,7 @@ import { addressKey, domainOf, parseAddress } from './address.js';
 import { applyPatch, applyRecords, recordsBetween, stableJson, type DirectoryPatch } from './directory-changes.js';
 import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js';
 import { buildIndexes } from './directory-builder.js';
-import { LAYER_BITS, LAYER_MASK, MAX_LAYERS, remergeCatchAlls, type Layer } from './directory-layers.js';
+import { forEachLiveEntry, LAYER_BITS, LAYER_MASK, MAX_LAYERS, remergeCatchAlls, type Layer } from './directory-layers.js';
 import { Directory, KEY_LIST } from './directory.js';
 import { diffEntryTexts, LIST_ENTRIES, MAILBOX_ENTRIES, type EntryKind } from './entry-diff.js';
 import { KEY_CATCH_ALL, type PackedIndex } from './packed-index.js';
@@ -139,10 +139,8 @@ function mergeSmallLayers(layers: Layer[], hosted: string[]): Layer[] | undefine
     const [older, newer] = [out[out.length - 2]!, out[out.length - 1]!];
     const mailboxes: MailboxEntry[] = [];
     const lists: ListEntry[] = [];
-    for (const { index: p, dead } of [older, newer]) {
-      for (let i = 0; i < p.mailboxCount; i++) if (!dead?.has(p.mailboxKeys[i]!)) mailboxes.push(p.mailboxEntry(i));
-      for (let i = 0; i < p.listCount; i++) if (!dead?.has(p.listKey[i]!)) lists.push(p.listEntry(i));
-    }
+    forEachLiveEntry([older, newer], false, (p, i) => mailboxes.push(p.mailboxEntry(i)));
+    forEachLiveEntry([older, newer], true, (p, i) => lists.push(p.listEntry(i)));
     const index = buildLayer(hosted, mailboxes, lists);
     if (!index) return undefined;
     out = [...out.slice(0, -2), { index, dead: undefined, live: index.mailboxCount + index.listCount }];
