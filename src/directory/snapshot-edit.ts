@@ -20,16 +20,20 @@ export interface SnapshotEdit {
  * `applyChanges(base.data, changes)` gives: mailbox changes whose entries are valid, whose keys
  * clash with nothing the snapshot keeps, that name no list sender, and that leave no implicit
  * domain empty. Anything else (a list change, a clash or a bad entry to report) answers
- * undefined, and the caller builds the directory whole as before.
+ * undefined, and the caller builds the directory whole as before. `records` (a push provider's
+ * documents) are patched along.
  */
-export function editSnapshot(base: Directory, changes: readonly DirectoryChange[]): SnapshotEdit | undefined {
+export function editSnapshot(base: Directory, changes: readonly DirectoryChange[], records?: DirectoryPatch['records']): SnapshotEdit | undefined {
   if (changes.some((c) => c.op !== 'upsert-mailbox' && c.op !== 'remove-mailbox')) return undefined;
   const table = new SnapshotTable(base);
   for (const c of changes) {
     if (c.op === 'upsert-mailbox' ? !table.upsert(c.mailbox) : c.op === 'remove-mailbox' && !table.remove(c)) return undefined;
   }
   const { put, del } = table.result();
-  if (put.length + del.length === 0) return { directory: base, patch: { mailboxes: { put: [], del: [] }, lists: { put: [], del: [] } } };
+  if (put.length + del.length === 0) {
+    const patch: DirectoryPatch = { mailboxes: { put: [], del: [] }, lists: { put: [], del: [] }, ...(records && { records }) };
+    return { directory: records ? patchDirectory(base, patch) : base, patch };
+  }
 
   // The new entries, validated among themselves exactly as a build would.
   const explicit = base.explicitDomains;
@@ -52,7 +56,7 @@ export function editSnapshot(base: Directory, changes: readonly DirectoryChange[
       if (changesListSender(base, key, canonical[i]!.address)) return undefined;
     }
   }
-  const patch: DirectoryPatch = { mailboxes: { put: canonical, del }, lists: { put: [], del: [] } };
+  const patch: DirectoryPatch = { mailboxes: { put: canonical, del }, lists: { put: [], del: [] }, ...(records && { records }) };
   const directory = patchDirectory(base, patch);
   // Without an explicit list a domain is hosted while it has a mailbox: one that empties drops
   // its aliases and lists in a build, which a patch does not do.

@@ -27,23 +27,18 @@ const cache = new WeakMap<object, ScimState>();
 /** The SCIM resources of one directory snapshot, indexed; built once per snapshot and cached. */
 export class ScimState {
   readonly records: Readonly<Record<string, unknown>>;
-  readonly users = new Map<string, Resource>();
-  readonly groups = new Map<string, Resource>();
+  readonly users: Map<string, Resource>;
+  readonly groups: Map<string, Resource>;
   /** Lower-case userName -> User id. */
-  readonly userNames = new Map<string, string>();
+  readonly userNames: Map<string, string>;
   readonly guard: GuardState;
 
-  private constructor(records: Readonly<Record<string, unknown>>) {
+  private constructor(records: Readonly<Record<string, unknown>>, from?: ScimState) {
     this.records = records;
-    for (const [key, value] of Object.entries(records)) {
-      const slash = key.indexOf('/');
-      const kind = key.slice(0, slash);
-      const r = value as Resource;
-      if (kind === 'User') {
-        this.users.set(key.slice(slash + 1), r);
-        this.userNames.set(String(r.userName).toLowerCase(), key.slice(slash + 1));
-      } else if (kind === 'Group') this.groups.set(key.slice(slash + 1), r);
-    }
+    this.users = new Map(from?.users);
+    this.groups = new Map(from?.groups);
+    this.userNames = new Map(from?.userNames);
+    if (!from) for (const [key, value] of Object.entries(records)) this.#set(key, value as Resource);
     this.guard = (records[GUARD_KEY] as GuardState | undefined) ?? EMPTY_GUARD;
   }
 
@@ -53,6 +48,42 @@ export class ScimState {
     let state = cache.get(records);
     if (!state) cache.set(records, (state = new ScimState(records)));
     return state;
+  }
+
+  /**
+   * Caches the state of `records`, the record set a written `draft` left, from the draft's own base:
+   * its maps copied and the draft's changes applied, instead of indexing every record again (at
+   * 100k users that was a fifth of each pushed write). Not when a userName is shared: which user
+   * it names then follows the records' order, which only a full index sees.
+   */
+  static after(draft: ScimDraft, records: Readonly<Record<string, unknown>>): void {
+    if (cache.has(records) || draft.base.users.size !== draft.base.userNames.size) return;
+    const state = new ScimState(records, draft.base);
+    for (const [key, value] of draft.changes) {
+      const user = value as Resource | null;
+      if (user && key.startsWith('User/')) {
+        const holder = state.userNames.get(String(user.userName).toLowerCase());
+        if (holder !== undefined && recordKey('User', holder) !== key) return;
+      }
+      state.#set(key, user);
+    }
+    cache.set(records, state);
+  }
+
+  /** Indexes record `key` as `value` (null: deleted). */
+  #set(key: string, value: Resource | null): void {
+    const slash = key.indexOf('/');
+    const kind = key.slice(0, slash);
+    const id = key.slice(slash + 1);
+    if (kind === 'User') {
+      const prior = this.users.get(id);
+      if (prior && this.userNames.get(String(prior.userName).toLowerCase()) === id) this.userNames.delete(String(prior.userName).toLowerCase());
+      if (value === null) this.users.delete(id);
+      else this.users.set(id, value), this.userNames.set(String(value.userName).toLowerCase(), id);
+    } else if (kind === 'Group') {
+      if (value === null) this.groups.delete(id);
+      else this.groups.set(id, value);
+    }
   }
 
   /** The stored resource of a kind by id. */

@@ -1,13 +1,11 @@
 import type { Logger } from 'pino';
-import { applyChanges } from '../directory/directory-changes.js';
-import type { DirectoryChange } from '../directory/directory-change.js';
-import type { DirectoryData } from '../directory/directory-data.js';
 import { Directory } from '../directory/directory.js';
-import { DirectoryError } from '../errors.js';
+import type { DirectoryPatch } from '../directory/directory-changes.js';
 import type { DirectoryStore } from '../store/directory-store.js';
 import { StoreConflictError } from '../store/store-errors.js';
 import { SerialQueue } from '../sync/serial-queue.js';
 import { DeletionWindow } from './deletion-window.js';
+import { buildForDraft, editForDraft } from './scim-edit.js';
 import { ScimError } from './scim-error.js';
 import type { ScimMapping } from './scim-mapping.js';
 import { ScimDraft, ScimState } from './scim-state.js';
@@ -57,13 +55,14 @@ export class ScimStore {
         const base = this.#o.store.lastGood?.() ?? this.#o.store.current();
         const draft = new ScimDraft(ScimState.of(base?.records));
         let result: T;
-        let directory: Directory;
+        let edit: { directory: Directory; patch?: DirectoryPatch };
         let refused: ReturnType<DeletionWindow['check']>;
         try {
           result = build(draft);
           if (draft.changes.size === 0) return result;
           refused = this.#o.guard.check(draft, base?.mailboxCount ?? 0, options.force === true);
-          directory = refused ? this.#build(base?.data, refused.draft) : this.#build(base?.data, draft);
+          const written = refused?.draft ?? draft;
+          edit = (base && editForDraft(base, written, this.#o.mapping, this.#o.domains)) ?? { directory: buildForDraft(base?.data, written, this.#o.mapping, this.#o.domains) };
         } catch (err) {
           // A refusal decided on a replica that lags behind (the resource was just created on
           // another server): look again once on the shared copy before answering.
@@ -71,12 +70,13 @@ export class ScimStore {
           throw err;
         }
         try {
-          await this.#o.store.replace(directory, { base, fenced: false });
+          await this.#o.store.replace(edit.directory, { base, fenced: false, ...(edit.patch && { patch: edit.patch }) });
         } catch (err) {
           if (!(err instanceof StoreConflictError) || attempt >= MAX_ATTEMPTS) throw toScimError(err);
           await this.#o.store.refresh?.();
           continue;
         }
+        if (edit.directory.records) ScimState.after(refused?.draft ?? draft, edit.directory.records);
         if (refused) throw refused.error;
         this.#o.onApplied?.(draft.changes.size);
         return result;
@@ -98,53 +98,6 @@ export class ScimStore {
     if (hit !== undefined || !this.#o.store.refresh) return hit;
     const before = this.#o.store.lastGood?.() ?? this.#o.store.current();
     return (await this.#refreshed(before)) ? find(this.read()) : undefined;
-  }
-
-  /** Maps the draft onto the directory and validates the result as a whole (strict build). */
-  #build(data: DirectoryData | undefined, draft: ScimDraft): Directory {
-    const base: DirectoryData = data ?? { mailboxes: [], lists: [] };
-    const { mapping } = this.#o;
-    const owners = new Map<string, string | undefined>();
-    for (const m of base.mailboxes) owners.set(m.address, m.id);
-    for (const l of base.lists ?? []) owners.set(l.address, l.id);
-    const claim = (address: string, id: string, what: string) => {
-      const owner = owners.get(address);
-      if (owner !== undefined && owner !== id && !draft.touchedUsers.has(owner) && !draft.touchedGroups.has(owner)) {
-        throw new ScimError(409, `${what} address ${address} already belongs to another mailbox or list`, 'uniqueness');
-      }
-    };
-    const changes: DirectoryChange[] = [];
-    const addresses = new Map<string, string>();
-    for (const m of base.mailboxes) if (m.id !== undefined) addresses.set(m.id, m.address);
-    for (const id of draft.touchedUsers) {
-      const user = draft.get('User', id);
-      if (!user) {
-        changes.push({ op: 'remove-mailbox', id });
-        addresses.delete(id);
-        continue;
-      }
-      const mailbox = mapping.mailbox(user);
-      claim(mailbox.address, id, 'mailbox');
-      addresses.set(id, mailbox.address);
-      changes.push({ op: 'upsert-mailbox', mailbox });
-    }
-    const groups = new Set(draft.touchedGroups);
-    for (const id of draft.touchedUsers) for (const gid of draft.base.groupsWith(id)) groups.add(gid);
-    for (const id of groups) {
-      const group = draft.get('Group', id);
-      const list = group && mapping.list(group, (uid) => (draft.get('User', uid) ? addresses.get(uid) : undefined), (gid) => draft.get('Group', gid) !== undefined);
-      if (list) claim(list.address, id, 'list');
-      changes.push(list ? { op: 'upsert-list', list } : { op: 'remove-list', id });
-    }
-    const next = { ...applyChanges(base, changes), domains: [...this.#o.domains], records: draft.records() };
-    try {
-      return Directory.build(next, { strict: true, source: 'scim' });
-    } catch (err) {
-      if (!(err instanceof DirectoryError)) throw err;
-      const clash = err.problems.some((p) => /duplicate|is also a/.test(p.reason));
-      const detail = err.problems.map((p) => `${p.where}: ${p.reason}`).join('; ');
-      throw new ScimError(clash ? 409 : 400, `change refused, nothing written: ${detail}`, clash ? 'uniqueness' : 'invalidValue');
-    }
   }
 
   /** Resolves once queued writes are done. */
