@@ -1,66 +1,106 @@
-/** FNV-1a over the UTF-16 code units of a string (keys are short addresses). */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h | 0;
-}
+import { hashBytes, sameBytes } from './key-bytes.js';
+
+/** Hash of a key's UTF-8 bytes `b[from..to]`. */
+export type KeyHash = (b: Uint8Array, from: number, to: number) => number;
 
 /**
- * Which entry claimed each address during one build: string key -> non-negative integer, in an
+ * Which entry claimed each address during one build: key -> non-negative integer, in an
  * open-addressing table over typed arrays. A `Map<string, number>` of the two million keys of a
- * million mailboxes cost over a second of inserts and much of the build's garbage collection;
- * here the only per-key cost is a reference to the key string, which the builder holds anyway.
- * Each key's hash is kept, so growing rehashes without reading the strings again.
+ * million mailboxes cost over a second of inserts and much of the build's garbage collection.
+ * Keys are kept as UTF-8 bytes in one Buffer, so a key can be claimed straight from the bytes of a
+ * stored entry (a warm start from Redis) without making a string, and a string key and the same
+ * key as bytes meet. Each key's hash is kept, so growing rehashes without reading the keys again.
  */
 export class ClaimTable {
-  readonly #hash: (key: string) => number;
-  /** Claim number + 1 per slot; 0 is empty. */
-  #slots = new Int32Array(1024);
-  #keys: string[] = [];
-  #hashes = new Int32Array(512);
-  #values = new Int32Array(512);
+  readonly #hash: KeyHash;
+  /**
+   * Slot s is slots[2s] (the key's hash) and slots[2s + 1] (claim number + 1; 0 is empty): a probe
+   * reads one place, and a key's bytes only when the hashes match.
+   */
+  #slots: Int32Array<ArrayBuffer>;
+  #bytes = Buffer.allocUnsafeSlow(1 << 16);
+  #end = 0;
+  /** Key c is bytes[starts[c]..starts[c + 1]]. */
+  #starts: Int32Array<ArrayBuffer>;
+  #hashes: Int32Array<ArrayBuffer>;
+  #values: Int32Array<ArrayBuffer>;
+  #count = 0;
 
-  /** `hash` is replaceable so tests can force collisions. */
-  constructor(hash: (key: string) => number = hashString) {
+  /** `expected` keys fit without growing; `hash` is replaceable so tests can force collisions. */
+  constructor(expected = 512, hash: KeyHash = hashBytes) {
     this.#hash = hash;
+    let size = 1024;
+    while (size < 2 * expected) size *= 2;
+    this.#slots = new Int32Array(2 * size);
+    this.#starts = new Int32Array(size / 2 + 1);
+    this.#hashes = new Int32Array(size / 2);
+    this.#values = new Int32Array(size / 2);
   }
 
   /** Number of keys claimed. */
   get size(): number {
-    return this.#keys.length;
+    return this.#count;
   }
 
   /** The value claimed for `key`, or -1. */
   get(key: string): number {
-    const n = this.#slots[this.#find(key, this.#hash(key))]!;
+    const [from, to] = this.#stage(key);
+    const n = this.#slots[2 * this.#find(this.#bytes, from, to, this.#hash(this.#bytes, from, to)) + 1]!;
     return n === 0 ? -1 : this.#values[n - 1]!;
   }
 
   /** Claims `key` for `value` (≥ 0) unless already claimed; returns the earlier value, or -1 when this claim won. */
   claim(key: string, value: number): number {
-    const h = this.#hash(key);
-    const slot = this.#find(key, h);
-    const n = this.#slots[slot]!;
+    const [from, to] = this.#stage(key);
+    return this.claimBytes(this.#bytes, from, to, this.#hash(this.#bytes, from, to), value);
+  }
+
+  /** {@link claim} for the key held in `b[from..to]`, whose hash is `h`. */
+  claimBytes(b: Uint8Array, from: number, to: number, h: number, value: number): number {
+    const slot = this.#find(b, from, to, h);
+    const n = this.#slots[2 * slot + 1]!;
     if (n !== 0) return this.#values[n - 1]!;
-    const c = this.#keys.length;
+    const c = this.#count;
     if (c === this.#values.length) this.#growEntries();
-    this.#keys.push(key);
+    if (b !== this.#bytes) {
+      this.#room(to - from);
+      // Keys are a few bytes: a loop beats a subarray and a native copy.
+      for (let i = from; i < to; i++) this.#bytes[this.#end++] = b[i]!;
+    } else this.#end += to - from;
+    this.#starts[c + 1] = this.#end;
     this.#hashes[c] = h;
     this.#values[c] = value;
-    this.#slots[slot] = c + 1;
+    this.#slots[2 * slot] = h;
+    this.#slots[2 * slot + 1] = ++this.#count;
     // At most half full, so probe runs stay short.
-    if (2 * (c + 1) > this.#slots.length) this.#rehash(this.#slots.length * 2);
+    if (4 * this.#count > this.#slots.length) this.#rehash(this.#slots.length);
     return -1;
   }
 
-  /** Slot holding `key`, or the empty slot where it would go. */
-  #find(key: string, h: number): number {
-    const mask = this.#slots.length - 1;
-    let slot = h & mask;
-    for (;;) {
-      const n = this.#slots[slot]!;
-      if (n === 0 || (this.#hashes[n - 1] === h && this.#keys[n - 1] === key)) return slot;
-      slot = (slot + 1) & mask;
+  /** Writes a string key after the stored ones (kept only if it is claimed); returns its range. */
+  #stage(key: string): [number, number] {
+    this.#room(3 * key.length);
+    return [this.#end, this.#end + this.#bytes.write(key, this.#end, 'utf8')];
+  }
+
+  #room(bytes: number): void {
+    if (this.#end + bytes <= this.#bytes.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.#end + bytes, 2 * this.#bytes.length));
+    this.#bytes.copy(grown, 0, 0, this.#end);
+    this.#bytes = grown;
+  }
+
+  /** Slot holding the key in `b[from..to]`, or the empty slot where it would go. */
+  #find(b: Uint8Array, from: number, to: number, h: number): number {
+    const slots = this.#slots;
+    const mask = slots.length / 2 - 1;
+    const len = to - from;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const n = slots[2 * slot + 1]!;
+      if (n === 0) return slot;
+      if (slots[2 * slot] !== (h | 0)) continue;
+      const start = this.#starts[n - 1]!;
+      if (this.#starts[n]! - start === len && sameBytes(b, from, to, this.#bytes, start)) return slot;
     }
   }
 
@@ -70,17 +110,21 @@ export class ClaimTable {
       b.set(a);
       return b;
     };
+    this.#starts = grow(this.#starts);
     this.#hashes = grow(this.#hashes);
     this.#values = grow(this.#values);
   }
 
+  /** Doubles the table to `size` slots. */
   #rehash(size: number): void {
-    const slots = new Int32Array(size);
+    const slots = new Int32Array(2 * size);
     const mask = size - 1;
-    for (let c = 0; c < this.#keys.length; c++) {
-      let slot = this.#hashes[c]! & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = c + 1;
+    for (let c = 0; c < this.#count; c++) {
+      const h = this.#hashes[c]!;
+      let slot = h & mask;
+      while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+      slots[2 * slot] = h;
+      slots[2 * slot + 1] = c + 1;
     }
     this.#slots = slots;
   }

@@ -1,19 +1,16 @@
 import { DirectoryError, type DirectoryProblem } from '../errors.js';
-import { ClaimTable } from './claim-table.js';
 import { addressKey, domainOf, lookupKey, normalizeDomain, parseAddress } from './address.js';
+import { BuildContext, ClaimKind } from './build-context.js';
 import { parseQuota, type ListEntry, type MailboxEntry } from './directory-data.js';
 import type { DirectoryIndexes } from './directory-indexes.js';
+import { addressList, checkMailboxFields, NO_PASSWORDS } from './entry-fields.js';
+import { EntryList, NOT_JSON } from './entry-list.js';
 import { PackedBuilder } from './packed-builder.js';
-import { readPasswords, type MailboxPasswords } from './passwords.js';
+import type { MailboxPasswords } from './passwords.js';
+import { StoredBuild } from './stored-build.js';
 
-/**
- * Which entry claimed an address, as one small integer (no object or string per key, which at a
- * million entries was most of a build): `index << 2 | kind`, index of the mailbox or list.
- */
-const enum ClaimKind { Mailbox = 0, Alias = 1, List = 2 }
-const KIND_NAMES = ['mailbox', 'alias', 'list'] as const;
-
-const NO_PASSWORDS: MailboxPasswords = Object.freeze({});
+/** What a build returns: the indexes and every problem found. */
+export type BuiltIndexes = DirectoryIndexes & { problems: DirectoryProblem[] };
 
 /**
  * Validates untrusted directory data (a parsed file or a provider answer) and builds the indexes.
@@ -21,136 +18,138 @@ const NO_PASSWORDS: MailboxPasswords = Object.freeze({});
  * a reload with a typo keeps the last good data; lenient mode skips the offending entries and
  * reports them in `problems` (providers: one broken user must not stop everyone's mail).
  */
-export function buildIndexes(
-  input: unknown,
-  options: { strict: boolean; source: string },
-): DirectoryIndexes & { problems: DirectoryProblem[] } {
+export function buildIndexes(input: unknown, options: { strict: boolean; source: string }): BuiltIndexes {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new DirectoryError(options.source, [{ where: '(top level)', reason: 'expected an object with "mailboxes"' }]);
   }
-  const b = new IndexBuilder(input as Record<string, unknown>);
-  const indexes = b.build();
-  if (b.problems.length > 0 && options.strict) throw new DirectoryError(options.source, b.problems);
-  return { ...indexes, problems: b.problems };
+  const raw = input as Record<string, unknown>;
+  const entries = (name: string): EntryList => EntryList.parsed(Array.isArray(raw[name]) ? raw[name] : []);
+  const built = new IndexBuilder(raw, entries('mailboxes'), entries('lists')).build();
+  if (built.problems.length > 0 && options.strict) throw new DirectoryError(options.source, built.problems);
+  return built;
 }
 
-/** One build: the problems found so far and which entry claimed each address. */
-class IndexBuilder {
-  readonly problems: DirectoryProblem[] = [];
-  readonly #raw: Record<string, unknown>;
-  readonly #claims = new ClaimTable();
-  /** Canonical address of each indexed mailbox, by its index in the input. */
-  readonly #owners: (string | undefined)[] = [];
-  readonly #domains = new Map<string, string>();
-  readonly #packed = new PackedBuilder();
+/** A directory as stored (Redis): the explicit domains and records, and each entry's JSON as written. */
+export interface StoredDirectory {
+  readonly domains?: unknown;
+  readonly mailboxes: readonly Buffer[];
+  readonly lists: readonly Buffer[];
+  readonly records?: Record<string, unknown>;
+}
 
-  constructor(raw: Record<string, unknown>) {
+/**
+ * The lenient build of a stored directory: the same indexes and problems as buildIndexes gives
+ * for the parsed entries, but an entry already in canonical form is taken from its bytes unparsed
+ * (stored-entry-scan.ts), and one that is not JSON is reported and skipped.
+ */
+export function buildStoredIndexes(stored: StoredDirectory): BuiltIndexes {
+  const raw = { ...(stored.domains !== undefined && { domains: stored.domains }), ...(stored.records && { records: stored.records }) };
+  return new IndexBuilder(raw, EntryList.stored(stored.mailboxes), EntryList.stored(stored.lists)).build();
+}
+
+/** One build: its passes over the mailboxes and lists (see BuildContext for what they share). */
+class IndexBuilder {
+  readonly #raw: Record<string, unknown>;
+  readonly #ctx: BuildContext;
+  /** Packed index of each indexed mailbox (-1: none), by its index in the input. */
+  readonly #packedAt: Int32Array;
+  readonly #packed = new PackedBuilder();
+  readonly #stored: StoredBuild;
+
+  constructor(raw: Record<string, unknown>, mailboxes: EntryList, lists: EntryList) {
     this.#raw = raw;
+    this.#ctx = new BuildContext(mailboxes, lists);
+    this.#packedAt = new Int32Array(mailboxes.length).fill(-1);
+    this.#stored = new StoredBuild(this.#ctx, this.#packed);
+    // Stored entries are mostly kept as they are: their JSON tables need about their size.
+    this.#packed.mailboxJson.reserve(mailboxes.storedBytes());
+    this.#packed.listJson.reserve(lists.storedBytes());
   }
 
-  build(): DirectoryIndexes {
+  build(): BuiltIndexes {
+    const ctx = this.#ctx;
     const explicitDomains = this.#raw.domains !== undefined;
     this.#readDomains();
     const accepted = this.#claimMailboxes(explicitDomains);
-    const mailboxes = this.#array('mailboxes') as MailboxEntry[];
     for (let a = 0; a < accepted.indexes.length; a++) {
       const i = accepted.indexes[a]!;
-      this.#addMailbox(mailboxes[i]!, accepted.passwords.get(i) ?? NO_PASSWORDS, accepted.keys[a]!, i);
+      const key = accepted.keys[a];
+      const mb = (): MailboxEntry => ctx.mailboxes.value(i) as MailboxEntry;
+      if (key !== undefined) this.#addMailbox(mb(), accepted.passwords.get(i) ?? NO_PASSWORDS, key, i, undefined);
+      else {
+        const added = this.#stored.addMailbox(i);
+        if (typeof added === 'number') this.#packedAt[i] = added;
+        else this.#addMailbox(mb(), NO_PASSWORDS, this.#stored.mailboxKey(i), i, added);
+      }
     }
-    for (const [i, item] of this.#array('lists').entries()) this.#addList(item as ListEntry, i);
+    this.#checkShape('lists');
+    for (let i = 0; i < ctx.lists.length; i++) if (!this.#stored.addList(i)) this.#addList(i);
     const records = this.#readRecords();
     return {
-      domains: this.#domains, explicitDomains: explicitDomains ? [...this.#domains.values()] : undefined, packed: this.#packed.finish(),
-      ...(records && { records }),
+      domains: ctx.domains, explicitDomains: explicitDomains ? [...ctx.domains.values()] : undefined, packed: this.#packed.finish(),
+      ...(records && { records }), problems: ctx.problems,
     };
   }
 
-  #problem(where: string, reason: string): void {
-    this.problems.push({ where, reason });
-  }
-
-  #array(name: string): unknown[] {
+  /** Entries given as something other than a list are a problem (and read as none). */
+  #checkShape(name: 'domains' | 'mailboxes' | 'lists'): void {
     const v = this.#raw[name];
-    if (v === undefined || v === null) return [];
-    if (Array.isArray(v)) return v;
-    this.#problem(name, 'expected a list');
-    return [];
-  }
-
-  /** Records that `key` belongs to an entry; a second claim is a problem, reported at `where`. */
-  #claim(key: string, kind: ClaimKind, index: number, where: () => string): boolean {
-    const prior = this.#claims.claim(key, (index << 2) | kind);
-    if (prior < 0) return true;
-    const [was, now] = [KIND_NAMES[prior & 3]!, KIND_NAMES[kind]];
-    const what = was === now ? `duplicate ${now}` : `${now} is also a ${was}`;
-    this.#problem(where(), `${what} (already at ${this.#whereOf(key, prior)})`);
-    return false;
-  }
-
-  /** Where an entry is in the input, for problem messages (made only when there is a problem). */
-  #where(name: 'mailboxes' | 'lists', i: number): string {
-    const entry = this.#array(name)[i] as { address?: unknown } | undefined;
-    return `${name}[${i}]${typeof entry?.address === 'string' ? ` (${entry.address})` : ''}`;
-  }
-
-  #aliasWhere(i: number, j: number, alias: unknown): string {
-    return `${this.#where('mailboxes', i)} aliases[${j}] (${String(alias)})`;
-  }
-
-  #whereOf(key: string, claim: number): string {
-    const i = claim >> 2;
-    if ((claim & 3) === ClaimKind.List) return this.#where('lists', i);
-    if ((claim & 3) === ClaimKind.Mailbox) return this.#where('mailboxes', i);
-    const aliases = (this.#array('mailboxes')[i] as MailboxEntry).aliases!;
-    const j = aliases.findIndex((a) => (typeof a === 'string' && a.startsWith('@') ? `@${normalizeDomain(a.slice(1))}` : lookupKey(String(a))) === key);
-    return this.#aliasWhere(i, j, aliases[j]);
-  }
-
-  #hosted(domain: string, where: () => string): boolean {
-    if (this.#domains.has(domain)) return true;
-    this.#problem(where(), `domain ${domain} is not a hosted domain`);
-    return false;
+    if (v !== undefined && v !== null && !Array.isArray(v)) this.#ctx.problem(name, 'expected a list');
   }
 
   /** Records pass through unchanged: only their shape (an object of JSON values) is checked. */
   #readRecords(): Readonly<Record<string, unknown>> | undefined {
     const r = this.#raw.records;
     if (r === undefined || r === null) return undefined;
-    if (typeof r !== 'object' || Array.isArray(r)) return void this.#problem('records', 'expected an object');
+    if (typeof r !== 'object' || Array.isArray(r)) return void this.#ctx.problem('records', 'expected an object');
     return r as Record<string, unknown>;
   }
 
   #readDomains(): void {
-    for (const [i, d] of this.#array('domains').entries()) {
+    this.#checkShape('domains');
+    const v = this.#raw.domains;
+    for (const [i, d] of (Array.isArray(v) ? v : []).entries()) {
       const ascii = typeof d === 'string' ? normalizeDomain(d) : undefined;
-      if (ascii === undefined) this.#problem(`domains[${i}]`, `${JSON.stringify(d)} is not a domain name`);
-      else this.#domains.set(ascii, (d as string).toLowerCase());
+      if (ascii === undefined) this.#ctx.problem(`domains[${i}]`, `${JSON.stringify(d)} is not a domain name`);
+      else this.#ctx.domains.set(ascii, (d as string).toLowerCase());
     }
   }
 
   /**
    * First pass: every mailbox address, so aliases and lists can be checked against all of them.
    * Returns the accepted mailboxes as input indexes with their keys (no object per mailbox: at a
-   * million they outlived the young generation and kept the collector busy), and the passwords
-   * of the few that have any.
+   * million they outlived the young generation and kept the collector busy; no key for a
+   * canonical stored one, which the second pass scans again), and the passwords of the few that
+   * have any.
    */
-  #claimMailboxes(explicitDomains: boolean): { indexes: number[]; keys: string[]; passwords: Map<number, MailboxPasswords> } {
-    const accepted = { indexes: [] as number[], keys: [] as string[], passwords: new Map<number, MailboxPasswords>() };
-    const all = this.#array('mailboxes');
-    for (let i = 0; i < all.length; i++) {
-      const entry = all[i] as MailboxEntry;
+  #claimMailboxes(explicitDomains: boolean): { indexes: number[]; keys: (string | undefined)[]; passwords: Map<number, MailboxPasswords> } {
+    const accepted = { indexes: [] as number[], keys: [] as (string | undefined)[], passwords: new Map<number, MailboxPasswords>() };
+    this.#checkShape('mailboxes');
+    const ctx = this.#ctx;
+    for (let i = 0; i < ctx.mailboxes.length; i++) {
+      const stored = this.#stored.claimMailbox(i, explicitDomains);
+      if (stored !== undefined) {
+        if (stored) accepted.indexes.push(i), accepted.keys.push(undefined);
+        continue;
+      }
+      const where = (): string => ctx.where('mailboxes', i);
+      const entry = ctx.mailboxes.value(i) as MailboxEntry;
+      if (entry === (NOT_JSON as unknown)) {
+        ctx.problem(where(), 'stored value is not JSON');
+        continue;
+      }
       // The key straight from the address: no parsed object, and the address string itself when it is canonical.
       const key = typeof entry?.address === 'string' ? lookupKey(entry.address) : undefined;
       if (key === undefined) {
-        this.#problem(this.#where('mailboxes', i), 'address is missing or not an e-mail address');
+        ctx.problem(where(), 'address is missing or not an e-mail address');
         continue;
       }
-      const passwords = this.#checkMailboxFields(entry, i);
+      const passwords = checkMailboxFields(entry, where, (w, r) => ctx.problem(w, r));
       if (!passwords) continue;
       const domain = key.slice(key.lastIndexOf('@') + 1);
-      if (!this.#claim(key, ClaimKind.Mailbox, i, () => this.#where('mailboxes', i))) continue;
+      if (!ctx.claim(key, ClaimKind.Mailbox, i, where)) continue;
       // After the claim: a refused duplicate must not change how its domain is written.
-      if (!explicitDomains) this.#domains.set(domain, domainOf(entry.address));
+      if (!explicitDomains) ctx.domains.set(domain, domainOf(entry.address));
       accepted.indexes.push(i);
       accepted.keys.push(key);
       if (passwords !== NO_PASSWORDS) accepted.passwords.set(i, passwords);
@@ -158,32 +157,21 @@ class IndexBuilder {
     return accepted;
   }
 
-  /** The mailbox's sign-in fields in canonical form, or undefined after reporting its problems. */
-  #checkMailboxFields(mb: MailboxEntry, i: number): MailboxPasswords | undefined {
-    const noPasswords = mb.passwordHash === undefined && mb.passwordHashes === undefined && mb.appPasswords === undefined;
-    if (mb.aliases === undefined || Array.isArray(mb.aliases)) {
-      if (mb.enabled === undefined || typeof mb.enabled === 'boolean') {
-        if (noPasswords && mb.quota === undefined && (mb.quotaBytes === undefined || parseQuota(mb.quotaBytes) !== undefined)) return NO_PASSWORDS;
-      }
-    }
-    const where = this.#where('mailboxes', i);
-    const before = this.problems.length;
-    if (mb.aliases !== undefined && !Array.isArray(mb.aliases)) this.#problem(where, 'aliases must be a list');
-    if (mb.enabled !== undefined && typeof mb.enabled !== 'boolean') this.#problem(where, 'enabled must be true or false');
-    if (mb.quota !== undefined && parseQuota(mb.quota) === undefined) this.#problem(where, `quota ${JSON.stringify(mb.quota)} is not a size like 2G`);
-    if (mb.quotaBytes !== undefined && parseQuota(mb.quotaBytes) === undefined) this.#problem(where, 'quotaBytes must be a whole number');
-    const passwords = noPasswords ? NO_PASSWORDS : readPasswords(mb, (reason) => this.#problem(where, reason));
-    return this.problems.length === before ? passwords : undefined;
-  }
-
-  #addMailbox(mb: MailboxEntry, passwords: MailboxPasswords, key: string, i: number): void {
-    if (!this.#hosted(key.slice(key.lastIndexOf('@') + 1), () => this.#where('mailboxes', i))) return;
+  /** Second pass for a parsed mailbox (`aliases`: its accepted alias texts, when already claimed). */
+  #addMailbox(mb: MailboxEntry, passwords: MailboxPasswords, key: string, i: number, aliases: string[] | undefined): void {
+    const ctx = this.#ctx;
     const texts: string[] = [];
     const aliasKeys: string[] = [];
-    const raw = mb.aliases ?? [];
-    for (let j = 0; j < raw.length; j++) {
-      const key = this.#aliasKey(raw[j], i, () => this.#aliasWhere(i, j, raw[j]));
-      if (key !== undefined) texts.push(raw[j]!.toLowerCase()), aliasKeys.push(key);
+    if (aliases) {
+      texts.push(...aliases);
+      aliasKeys.push(...aliases);
+    } else {
+      if (!ctx.hosted(key.slice(key.lastIndexOf('@') + 1), () => ctx.where('mailboxes', i))) return;
+      const raw = mb.aliases ?? [];
+      for (let j = 0; j < raw.length; j++) {
+        const key = this.#aliasKey(raw[j], i, () => ctx.aliasWhere(i, j, raw[j]));
+        if (key !== undefined) texts.push(raw[j]!.toLowerCase()), aliasKeys.push(key);
+      }
     }
     const quotaBytes = mb.quotaBytes ?? parseQuota(mb.quota);
     // Field by field in one fixed order: every canonical entry has the same JSON layout.
@@ -194,52 +182,47 @@ class IndexBuilder {
     if (mb.enabled === false) entry.enabled = false;
     if (passwords.passwordHashes) entry.passwordHashes = passwords.passwordHashes;
     if (passwords.appPasswords) entry.appPasswords = passwords.appPasswords;
-    this.#packed.mailbox(entry, key, domainOf(entry.address), aliasKeys);
-    this.#owners[i] = entry.address;
+    this.#packedAt[i] = this.#packed.mailbox(entry, key, domainOf(entry.address), aliasKeys);
   }
 
   /** The index key of an alias (`@domain` for a catch-all), or undefined after reporting why not. */
   #aliasKey(alias: unknown, i: number, where: () => string): string | undefined {
+    const ctx = this.#ctx;
     if (typeof alias === 'string' && alias.startsWith('@')) {
       const d = normalizeDomain(alias.slice(1));
-      if (d === undefined) return void this.#problem(where(), 'catch-all is not "@domain"');
-      if (!this.#hosted(d, where)) return undefined;
-      return this.#claim(`@${d}`, ClaimKind.Alias, i, where) ? `@${d}` : undefined;
+      if (d === undefined) return void ctx.problem(where(), 'catch-all is not "@domain"');
+      if (!ctx.hosted(d, where)) return undefined;
+      return ctx.claim(`@${d}`, ClaimKind.Alias, i, where) ? `@${d}` : undefined;
     }
     const key = typeof alias === 'string' ? lookupKey(alias) : undefined;
-    if (key === undefined) return void this.#problem(where(), 'alias is not an e-mail address');
-    if (!this.#hosted(key.slice(key.lastIndexOf('@') + 1), where) || !this.#claim(key, ClaimKind.Alias, i, where)) return undefined;
+    if (key === undefined) return void ctx.problem(where(), 'alias is not an e-mail address');
+    if (!ctx.hosted(key.slice(key.lastIndexOf('@') + 1), where) || !ctx.claim(key, ClaimKind.Alias, i, where)) return undefined;
     return key;
   }
 
-  #addList(l: ListEntry, i: number): void {
-    const where = `lists[${i}]${typeof l?.address === 'string' ? ` (${l.address})` : ''}`;
+  #addList(i: number): void {
+    const ctx = this.#ctx;
+    const where = (): string => ctx.where('lists', i);
+    const l = ctx.lists.value(i) as ListEntry;
+    if (l === (NOT_JSON as unknown)) return ctx.problem(where(), 'stored value is not JSON');
     const addr = typeof l?.address === 'string' ? parseAddress(l.address) : undefined;
-    if (!addr) return this.#problem(where, 'address is missing or not an e-mail address');
-    const members = this.#addressList(l.members, `${where} members`);
-    const senders = this.#addressList(l.senders ?? [], `${where} senders`);
+    if (!addr) return ctx.problem(where(), 'address is missing or not an e-mail address');
+    const report = (w: string, r: string): void => ctx.problem(w, r);
+    const members = addressList(l.members, `${where()} members`, report);
+    const senders = addressList(l.senders ?? [], `${where()} senders`, report);
     if (!members || !senders) return;
-    if (members.length === 0) return this.#problem(where, 'a list needs at least one member');
-    if (!this.#hosted(addr.domain, () => where) || !this.#claim(addressKey(addr), ClaimKind.List, i, () => where)) return;
+    if (members.length === 0) return ctx.problem(where(), 'a list needs at least one member');
+    if (!ctx.hosted(addr.domain, where) || !ctx.claim(addressKey(addr), ClaimKind.List, i, where)) return;
     // A sender named by one of its aliases logs in with the mailbox address.
-    const logins = senders.map((s) => {
-      const claim = this.#claims.get(lookupKey(s)!);
-      return (claim >= 0 && (claim & 3) !== ClaimKind.List ? this.#owners[claim >> 2] : undefined) ?? s;
+    const logins = senders.map((sender) => {
+      const claim = ctx.claims.get(lookupKey(sender)!);
+      const at = claim >= 0 && (claim & 3) !== ClaimKind.List ? this.#packedAt[claim >> 2]! : -1;
+      return at >= 0 ? this.#packed.mailboxAddress(at) : sender;
     });
     const entry: ListEntry = {
       address: l.address.toLowerCase(), ...(l.id !== undefined && { id: String(l.id) }),
       members, ...(logins.length > 0 && { senders: logins }),
     };
     this.#packed.list(entry, addressKey(addr));
-  }
-
-  #addressList(v: unknown, where: string): string[] | undefined {
-    if (!Array.isArray(v)) return void this.#problem(where, 'expected a list of addresses');
-    const out: string[] = [];
-    for (const [i, a] of v.entries()) {
-      if (typeof a !== 'string' || !parseAddress(a)) return void this.#problem(`${where}[${i}]`, `${JSON.stringify(a)} is not an e-mail address`);
-      out.push(a.toLowerCase());
-    }
-    return out;
   }
 }

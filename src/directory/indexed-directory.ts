@@ -1,7 +1,7 @@
 import { addressKey, domainOf, parseAddress } from './address.js';
 import { applyPatch, applyRecords, recordsBetween, stableJson, type DirectoryPatch } from './directory-changes.js';
 import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js';
-import { buildIndexes } from './directory-builder.js';
+import { buildIndexes, buildStoredIndexes, type StoredDirectory } from './directory-builder.js';
 import { forEachLiveEntry, LAYER_BITS, LAYER_MASK, MAX_LAYERS, remergeCatchAlls, type Layer } from './directory-layers.js';
 import { Directory, KEY_LIST } from './directory.js';
 import { diffEntryTexts, LIST_ENTRIES, MAILBOX_ENTRIES, type EntryKind } from './entry-diff.js';
@@ -20,6 +20,14 @@ const COMPACT_FRACTION = 0.1;
 /** Builds a snapshot from data read from Redis (written by a leader that validated it). */
 export function indexDirectory(data: DirectoryData): IndexedDirectory {
   return { directory: Directory.build(data, { strict: false, source: SOURCE }) };
+}
+
+/**
+ * Builds a snapshot from a directory as Redis stores it: the same snapshot (and problems) as
+ * {@link indexDirectory} of the parsed values, with canonical entries taken from their bytes.
+ */
+export function indexStoredDirectory(stored: StoredDirectory): IndexedDirectory {
+  return { directory: Directory.fromIndexes(buildStoredIndexes(stored)) };
 }
 
 /** Applies a patch to a snapshot; see {@link patchDirectory}. */

@@ -1,12 +1,18 @@
 import type { ListEntry, MailboxEntry } from './directory-data.js';
 import { ENABLED, KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, PackedIndex, PLAIN } from './packed-index.js';
+import { hashAscii, hashBytes } from './key-bytes.js';
 import { ByteTable, IntList } from './packed-tables.js';
+import type { EntryScan } from './stored-entry-scan.js';
+
+const AT = 0x40;
 
 /** Collects validated entries (from the directory builder) and packs them into a {@link PackedIndex}. */
 export class PackedBuilder {
   readonly keys = new ByteTable();
   readonly keyKind = new IntList();
   readonly keyTarget = new IntList();
+  /** {@link hashBytes} of each key's bytes, for the index's hash table. */
+  readonly keyHash = new IntList();
   readonly mailboxJson = new ByteTable();
   readonly mailboxKeys = new IntList();
   /** End of the last mailbox's keys (lists come after every mailbox). */
@@ -19,33 +25,81 @@ export class PackedBuilder {
   readonly listJson = new ByteTable();
   readonly listKey = new IntList();
 
-  /** Adds a canonical mailbox with its own key, its domain as written, and its accepted alias keys (`@domain` for a catch-all). */
-  mailbox(entry: MailboxEntry, key: string, domain: string, aliasKeys: readonly string[]): void {
-    if (this.listJson.count > 0) throw new Error('mailboxes must be added before lists');
-    const i = this.mailboxJson.count;
+  /** Adds a canonical mailbox with its own key, its domain as written, and its accepted alias keys (`@domain` for a catch-all); returns its index. */
+  mailbox(entry: MailboxEntry, key: string, domain: string, aliasKeys: readonly string[]): number {
+    const i = this.#startMailbox();
     this.mailboxJson.push(JSON.stringify(entry));
-    this.mailboxKeys.push(this.keys.count);
     this.#key(key, KEY_MAILBOX, i);
     for (const a of aliasKeys) this.#key(a, a.startsWith('@') ? KEY_CATCH_ALL : KEY_ALIAS, i);
+    const plain = entry.address === key && domain === key.slice(key.lastIndexOf('@') + 1);
+    if (entry.address !== key) this.addressOverrides.set(i, entry.address);
+    return this.#endMailbox(i, domain, (entry.enabled === false ? 0 : ENABLED) | (plain ? PLAIN : 0));
+  }
+
+  /**
+   * Adds a stored mailbox whose JSON `b` is canonical, with the keys `s` found in it, all accepted:
+   * its bytes are kept as they are. Its address is its key, in `domain`. Returns its index.
+   */
+  storedMailbox(b: Buffer, s: EntryScan, domain: string): number {
+    const i = this.#startMailbox();
+    this.mailboxJson.pushBytes(b, 0, b.length);
+    this.#keyBytes(b, s.from, s.to, s.hash, KEY_MAILBOX, i);
+    for (let j = 0; j < s.aliases; j++) this.#keyBytes(b, s.aliasFrom[j]!, s.aliasTo[j]!, s.aliasHash[j]!, b[s.aliasFrom[j]!] === AT ? KEY_CATCH_ALL : KEY_ALIAS, i);
+    return this.#endMailbox(i, domain, (s.enabled ? ENABLED : 0) | PLAIN);
+  }
+
+  #startMailbox(): number {
+    if (this.listJson.count > 0) throw new Error('mailboxes must be added before lists');
+    this.mailboxKeys.push(this.keys.count);
+    return this.mailboxJson.count;
+  }
+
+  #endMailbox(i: number, domain: string, flags: number): number {
     this.mailboxKeysEnd = this.keys.count;
     let d = this.#domainIds.get(domain);
     if (d === undefined) this.#domainIds.set(domain, (d = this.domainNames.push(domain) - 1));
     this.mailboxDomain.push(d);
-    const plain = entry.address === key && domain === key.slice(key.lastIndexOf('@') + 1);
-    this.mailboxFlags.push((entry.enabled === false ? 0 : ENABLED) | (plain ? PLAIN : 0));
-    if (entry.address !== key) this.addressOverrides.set(i, entry.address);
+    this.mailboxFlags.push(flags);
+    return i;
+  }
+
+  /** The canonical address of mailbox i. */
+  mailboxAddress(i: number): string {
+    return this.addressOverrides.get(i) ?? this.keys.text(this.mailboxKeys.at(i));
   }
 
   /** Adds a canonical list under its key. */
   list(entry: ListEntry, key: string): void {
-    const i = this.listJson.count;
-    this.listJson.push(JSON.stringify(entry));
     this.listKey.push(this.keys.count);
-    this.#key(key, KEY_LIST, i);
+    this.#key(key, KEY_LIST, this.listJson.count);
+    this.listJson.push(JSON.stringify(entry));
+  }
+
+  /** Adds a stored list whose JSON `b` is canonical, under the key `s` found in it. */
+  storedList(b: Buffer, s: EntryScan): void {
+    this.listKey.push(this.keys.count);
+    this.#keyBytes(b, s.from, s.to, s.hash, KEY_LIST, this.listJson.count);
+    this.listJson.pushBytes(b, 0, b.length);
   }
 
   #key(key: string, kind: number, target: number): void {
     this.keys.push(key);
+    let h = hashAscii(key);
+    if (h < 0) {
+      const bytes = Buffer.from(key, 'utf8');
+      h = hashBytes(bytes, 0, bytes.length);
+    }
+    this.#keyInfo(h, kind, target);
+  }
+
+  /** A key held in `b[from..to]`, whose hash the caller has. */
+  #keyBytes(b: Buffer, from: number, to: number, h: number, kind: number, target: number): void {
+    this.keys.pushBytes(b, from, to);
+    this.#keyInfo(h, kind, target);
+  }
+
+  #keyInfo(h: number, kind: number, target: number): void {
+    this.keyHash.push(h);
     this.keyKind.push(kind);
     this.keyTarget.push(target);
   }

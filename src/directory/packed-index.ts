@@ -84,9 +84,8 @@ export class PackedIndex {
     // Slot s is table[2s] (the key's hash) and table[2s + 1] (key index + 1; 0 is empty).
     this.#table = new Int32Array(2 * size);
     this.#mask = size - 1;
-    const rec = this.#keyRec;
     for (let k = 0; k < this.keyCount; k++) {
-      const h = hashBytes(this.#keyBytes, rec[REC * k]!, rec[REC * k + 1]!);
+      const h = b.keyHash.at(k);
       let slot = h & this.#mask;
       while (this.#table[2 * slot + 1] !== 0) slot = (slot + 1) & this.#mask;
       this.#table[2 * slot] = h;

@@ -56,19 +56,44 @@ export class ByteTable {
 
   push(s: string): void {
     // At most 3 bytes per UTF-16 unit.
-    if (this.#end + 3 * s.length > this.#buf.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(this.#end + 3 * s.length, this.#buf.length * 2));
-      this.#buf.copy(grown, 0, 0, this.#end);
-      this.#buf = grown;
-    }
+    this.#room(3 * s.length);
     this.#end += this.#buf.write(s, this.#end, 'utf8');
     this.#offsets.push(this.#end);
   }
 
+  /** Pushes the UTF-8 string held in `b[from..to]`. */
+  pushBytes(b: Buffer, from: number, to: number): void {
+    this.#room(to - from);
+    // Keys are a few bytes: a loop beats a native copy's call there; a whole entry is one set().
+    if (from === 0 && to === b.length) this.#buf.set(b, this.#end), (this.#end += to);
+    else for (let i = from; i < to; i++) this.#buf[this.#end++] = b[i]!;
+    this.#offsets.push(this.#end);
+  }
+
+  /** Makes room for `bytes` more at once (the caller knows how much is coming), so the table does not grow by copies. */
+  reserve(bytes: number): void {
+    this.#room(bytes);
+  }
+
+  /** String i. */
+  text(i: number): string {
+    return this.#buf.toString('utf8', this.#offsets.at(i), this.#offsets.at(i + 1));
+  }
+
+  #room(bytes: number): void {
+    if (this.#end + bytes <= this.#buf.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.#end + bytes, this.#buf.length * 2));
+    this.#buf.copy(grown, 0, 0, this.#end);
+    this.#buf = grown;
+  }
+
   /** Trims the spare room: the table is read-only from here on. */
   seal(): { bytes: Buffer; offsets: Int32Array } {
+    const offsets = this.#offsets.seal();
+    // Filled exactly as reserved: nothing to trim.
+    if (this.#end === this.#buf.length) return { bytes: this.#buf, offsets };
     const bytes = Buffer.allocUnsafeSlow(this.#end);
     this.#buf.copy(bytes, 0, 0, this.#end);
-    return { bytes, offsets: this.#offsets.seal() };
+    return { bytes, offsets };
   }
 }

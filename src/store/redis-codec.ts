@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DirectoryPatch } from '../directory/directory-changes.js';
-import type { DirectoryData, ListEntry, MailboxEntry } from '../directory/directory-data.js';
+import type { StoredDirectory } from '../directory/directory-builder.js';
+import type { ListEntry } from '../directory/directory-data.js';
 import type { Directory } from '../directory/directory.js';
 
 /** The meta hash fields, as read back. */
@@ -11,33 +12,26 @@ export interface StoredMeta {
 }
 
 /**
- * Reads the meta hash, the mailbox and list hash values (HVALS: each value holds its address) and
- * the records into canonical data; undefined when Redis holds none. The value arrays are parsed in
- * place. Entries keep the hashes' order: nothing depends on it (lookups go by key, diffs match by
- * key, sorted iteration sorts), and sorting a million addresses cost a second of a warm start.
+ * Reads the meta hash, the mailbox and list hash values (HVALS as Buffers: each value holds its
+ * address) and the records into a stored directory for buildStoredIndexes, which takes canonical
+ * values from their bytes unparsed; undefined when Redis holds none. Entries keep the hashes'
+ * order: nothing depends on it (lookups go by key, diffs match by key, sorted iteration sorts),
+ * and sorting a million addresses cost a second of a warm start.
  */
-export function decodeDirectory(
+export function decodeStoredDirectory(
   meta: Record<string, string>,
-  mailboxes: string[],
-  lists: string[],
+  mailboxes: Buffer[],
+  lists: Buffer[],
   records: Record<string, string> = {},
-): { meta: StoredMeta; data: DirectoryData } | undefined {
+): { meta: StoredMeta; stored: StoredDirectory } | undefined {
   if (!meta.epoch) return undefined;
-  const data: DirectoryData = {
-    ...(meta.domains ? { domains: JSON.parse(meta.domains) as string[] } : {}),
-    mailboxes: parseInPlace<MailboxEntry>(mailboxes),
-    lists: parseInPlace<ListEntry>(lists),
-  };
   const recordKeys = Object.keys(records).sort();
-  if (recordKeys.length > 0) data.records = Object.fromEntries(recordKeys.map((k) => [k, JSON.parse(records[k]!) as unknown]));
-  return { meta: decodeMeta(meta.epoch, meta.generation, meta.cursor)!, data };
-}
-
-/** Each JSON string replaced by its value, so every string can be freed once read. */
-function parseInPlace<T>(values: string[]): T[] {
-  const out = values as unknown[];
-  for (let i = 0; i < values.length; i++) out[i] = JSON.parse(values[i]!);
-  return out as T[];
+  const stored: StoredDirectory = {
+    ...(meta.domains ? { domains: JSON.parse(meta.domains) as unknown } : {}),
+    mailboxes, lists,
+    ...(recordKeys.length > 0 && { records: Object.fromEntries(recordKeys.map((k) => [k, JSON.parse(records[k]!) as unknown])) }),
+  };
+  return { meta: decodeMeta(meta.epoch, meta.generation, meta.cursor)!, stored };
 }
 
 /** Meta from its fields; undefined when there is no epoch (an empty Redis). */

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { isEmptyPatch, type DirectoryPatch } from '../directory/directory-changes.js';
 import type { Directory } from '../directory/directory.js';
-import { indexDirectory, patchBetweenDirectories, patchDirectory } from '../directory/indexed-directory.js';
+import { indexStoredDirectory, patchBetweenDirectories, patchDirectory } from '../directory/indexed-directory.js';
 import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
 import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConnectOptions } from './redis-connection.js';
 import type { RedisTarget } from './redis-url.js';
-import { decodeDirectory, decodeLogEntry, decodeMeta, writeArgs } from './redis-codec.js';
+import { decodeLogEntry, decodeStoredDirectory, decodeMeta, writeArgs } from './redis-codec.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { RedisLeaderLock } from './redis-lock.js';
 import { execAll, WRITE_SCRIPT, type RedisClient } from './redis-scripts.js';
@@ -159,13 +159,16 @@ export class RedisStore implements DirectoryStore {
     return true;
   }
 
-  /** Reads meta and every entry in one transaction, so the copy is one generation, whole. */
+  /**
+   * Reads meta and every entry in one transaction, so the copy is one generation, whole. Values
+   * come as Buffers: the build reads canonical entries from their bytes (no string per value).
+   */
   async #loadAll(): Promise<void> {
     const k = this.#keys;
-    const [meta, mailboxes, lists, records] = await execAll(this.#client.multi().hgetall(k.meta).hvals(k.mailboxes).hvals(k.lists).hgetall(k.records));
-    const decoded = decodeDirectory(meta as Record<string, string>, mailboxes as string[], lists as string[], records as Record<string, string>);
+    const [meta, mailboxes, lists, records] = await execAll(this.#client.multi().hgetall(k.meta).hvalsBuffer(k.mailboxes).hvalsBuffer(k.lists).hgetall(k.records));
+    const decoded = decodeStoredDirectory(meta as Record<string, string>, mailboxes as Buffer[], lists as Buffer[], records as Record<string, string>);
     if (!decoded) return this.#onLost('empty');
-    const directory = this.#checked(indexDirectory(decoded.data).directory);
+    const directory = this.#checked(indexStoredDirectory(decoded.stored).directory);
     this.#install({ directory, ...decoded.meta }, 'full read');
     releaseGarbageSoon(directory.mailboxCount);
   }

@@ -15,7 +15,7 @@ describe('claim table (which entry claimed an address during a build)', () => {
   });
 
   test('keys whose hashes collide stay apart', () => {
-    const t = new ClaimTable(() => 7);
+    const t = new ClaimTable(512, () => 7);
     assert.equal(t.claim('a@example.com', 1), -1);
     assert.equal(t.claim('b@example.com', 2), -1);
     assert.equal(t.claim('a@example.com', 3), 1);
