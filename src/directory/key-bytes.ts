@@ -109,3 +109,10 @@ export function sameBytes(a: Uint8Array, aFrom: number, aTo: number, b: Uint8Arr
   for (let i = aFrom; i < aTo; i++, bFrom++) if (a[i] !== b[bFrom]) return false;
   return true;
 }
+
+/** True when string `s` is exactly the ASCII bytes `b[from..to]` (a string with a non-ASCII character never is). */
+export function sameAscii(s: string, b: Uint8Array, from: number, to: number): boolean {
+  if (s.length !== to - from) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== b[from + i]) return false;
+  return true;
+}

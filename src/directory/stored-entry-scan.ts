@@ -1,4 +1,4 @@
-import { HASH_BASIS, scanDomain, scanKey, type KeyScan } from './key-bytes.js';
+import { HASH_BASIS, sameAscii, scanDomain, scanKey, type KeyScan } from './key-bytes.js';
 
 /**
  * Reads the keys of a stored entry (the JSON a leader wrote to Redis) straight from its bytes,
@@ -159,14 +159,9 @@ export class DomainNames {
   /** The (ASCII) domain in `b[from..to]`, whose `@domain` hashes to `h`. */
   name(b: Buffer, from: number, to: number, h: number): string {
     const known = this.#byHash.get(h);
-    if (known !== undefined && known.length === to - from && sameAscii(known, b, from)) return known;
+    if (known !== undefined && sameAscii(known, b, from, to)) return known;
     const made = b.toString('latin1', from, to);
     if (known === undefined) this.#byHash.set(h, made);
     return made;
   }
-}
-
-function sameAscii(s: string, b: Uint8Array, from: number): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== b[from + i]) return false;
-  return true;
 }
