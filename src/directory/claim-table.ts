@@ -1,5 +1,7 @@
 import { hashAscii, hashBytes, sameAscii, sameBytes } from './key-bytes.js';
 
+const NO_BYTES = new Uint8Array(0);
+
 /** Hash of a key given as UTF-8 bytes `b[from..to]`. */
 export type KeyHash = (b: Uint8Array, from: number, to: number) => number;
 
@@ -42,14 +44,14 @@ export class ClaimTable {
 
   /** The value claimed for `key`, or -1. */
   get(key: string): number {
-    const n = this.#slots[2 * this.#findString(key, this.#hashString(key)) + 1]!;
+    const n = this.#slots[2 * this.#find(this.#hashString(key), key, NO_BYTES, 0, 0) + 1]!;
     return n === 0 ? -1 : this.#values[n - 1]!;
   }
 
   /** Claims `key` for `value` (≥ 0) unless already claimed; returns the earlier value, or -1 when this claim won. */
   claim(key: string, value: number): number {
     const h = this.#hashString(key);
-    const slot = this.#findString(key, h);
+    const slot = this.#find(h, key, NO_BYTES, 0, 0);
     const n = this.#slots[2 * slot + 1]!;
     if (n !== 0) return this.#values[n - 1]!;
     this.#add(slot, h, value, key);
@@ -58,7 +60,7 @@ export class ClaimTable {
 
   /** {@link claim} for a key in canonical (lower-case ASCII) form held in `b[from..to]`, whose hash is `h`. */
   claimBytes(b: Uint8Array, from: number, to: number, h: number, value: number): number {
-    const slot = this.#findBytes(b, from, to, h);
+    const slot = this.#find(h, undefined, b, from, to);
     const n = this.#slots[2 * slot + 1]!;
     if (n !== 0) return this.#values[n - 1]!;
     if (this.#end + to - from > this.#bytes.length) {
@@ -95,36 +97,24 @@ export class ClaimTable {
     return this.#hash(bytes, 0, bytes.length);
   }
 
-  /** Slot holding `key`, or the empty slot where it would go. */
-  #findString(key: string, h: number): number {
+  /** Slot holding the key (`key`, or if undefined the bytes `b[from..to]`), or the empty slot where it would go. */
+  #find(h: number, key: string | undefined, b: Uint8Array, from: number, to: number): number {
     const slots = this.#slots;
     const mask = slots.length / 2 - 1;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const n = slots[2 * slot + 1]!;
       if (n === 0) return slot;
-      if (slots[2 * slot] !== (h | 0)) continue;
-      const s = this.#strings[n - 1];
-      if (s !== undefined ? s === key : this.#bytesAre(n - 1, key)) return slot;
+      if (slots[2 * slot] === (h | 0) && this.#same(n - 1, key, b, from, to)) return slot;
     }
   }
 
-  /** Slot holding the key in `b[from..to]`, or the empty slot where it would go. */
-  #findBytes(b: Uint8Array, from: number, to: number, h: number): number {
-    const slots = this.#slots;
-    const mask = slots.length / 2 - 1;
-    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const n = slots[2 * slot + 1]!;
-      if (n === 0) return slot;
-      if (slots[2 * slot] !== (h | 0)) continue;
-      const s = this.#strings[n - 1];
-      const start = this.#starts[n - 1]!;
-      if (s !== undefined ? sameAscii(s, b, from, to) : this.#ends[n - 1]! - start === to - from && sameBytes(b, from, to, this.#bytes, start)) return slot;
-    }
-  }
-
-  /** True when claim c, held as bytes (ASCII), is the string `key`. */
-  #bytesAre(c: number, key: string): boolean {
-    return sameAscii(key, this.#bytes, this.#starts[c]!, this.#ends[c]!);
+  /** True when claim c's key is the probed one (string keys and byte keys compare across). */
+  #same(c: number, key: string | undefined, b: Uint8Array, from: number, to: number): boolean {
+    const s = this.#strings[c];
+    const start = this.#starts[c]!;
+    const end = this.#ends[c]!;
+    if (key !== undefined) return s !== undefined ? s === key : sameAscii(key, this.#bytes, start, end);
+    return s !== undefined ? sameAscii(s, b, from, to) : end - start === to - from && sameBytes(b, from, to, this.#bytes, start);
   }
 
   #growEntries(): void {
