@@ -13,7 +13,6 @@ import { ProviderError } from './provider-error.js';
 import { ProviderFeatures, type ProviderStatus } from './provider-status.js';
 import type { DirectoryChange, DirectoryProvider } from './provider.js';
 
-type Json = Record<string, unknown>;
 
 /** Keycloak settings: base URL, realm and the service-account client (secret already read from its file). */
 export interface KeycloakOptions extends IdpOptions {

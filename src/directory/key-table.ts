@@ -1,0 +1,190 @@
+import { hashAscii, hashBytes, sameBytes } from './key-bytes.js';
+import type { PackedBuilder } from './packed-builder.js';
+
+/** What an index key names. */
+export const KEY_MAILBOX = 1;
+export const KEY_ALIAS = 2;
+export const KEY_LIST = 3;
+export const KEY_CATCH_ALL = 4;
+
+/** Mailbox flags. */
+export const ENABLED = 1;
+/** The mailbox's address is its key (lower-case ASCII, plain domain): replies are made from the key bytes. */
+export const PLAIN = 2;
+
+// Every key is a 16-byte header followed by its UTF-8 bytes (padded to 4) in one buffer, the
+// arena: the key's length, its info (kind in 3 bits, its target mailbox's ENABLED and PLAIN flags,
+// its target's index), the index of the key that names its reply (a mailbox's own key: the one an
+// alias answers with) and its own index. A table slot holds the key's hash and where its header
+// is, so a hit reads its slot and one stretch of the arena (header and bytes together), and a
+// mailbox's reply is copied from the bytes it just compared: two places in memory, which at a
+// million keys are two cache misses (there were three when headers lived apart from the bytes).
+const HEADER_WORDS = 4;
+const LENGTH = 0;
+const INFO = 1;
+const REPLY = 2;
+const INDEX = 3;
+const KIND_MASK = 7;
+const FLAGS_SHIFT = 3;
+const TARGET_SHIFT = 5;
+
+/**
+ * The index keys of one packed layer (mailbox, alias, list, `@domain` catch-all): their bytes,
+ * what each names, and an open-addressing hash table over them that keeps each key's hash beside
+ * it, so a probe reads a key's header and bytes only when the hashes match. Keys are numbered in
+ * the order they were added (a mailbox's keys are consecutive, its own key first).
+ */
+export class KeyTable {
+  readonly #arena: Buffer;
+  /** The arena as 32-bit words (headers are word-aligned). */
+  readonly #words: Int32Array;
+  /** Key index -> word offset of its header. */
+  readonly #keyAt: Int32Array;
+  readonly #table: Int32Array;
+  readonly #mask: number;
+  // The last key found and its header: the accessors a lookup calls next read the header it just
+  // compared, instead of going through #keyAt (a third place in memory).
+  #lastK = -1;
+  #lastAt = 0;
+
+  /** ENABLED and PLAIN of each mailbox by index; every key naming a mailbox carries them too. */
+  readonly mailboxFlags: Uint8Array;
+
+  constructor(b: PackedBuilder) {
+    const mailboxFlags = (this.mailboxFlags = Uint8Array.from(b.mailboxFlags.seal()));
+    const keys = b.keys.seal();
+    const ownKeys = b.mailboxKeys;
+    const count = b.keyKind.length;
+    let words = 0;
+    for (let k = 0; k < count; k++) words += HEADER_WORDS + ((keys.offsets[k + 1]! - keys.offsets[k]! + 3) >>> 2);
+    this.#arena = Buffer.alloc(4 * words);
+    this.#words = new Int32Array(this.#arena.buffer, this.#arena.byteOffset, words);
+    this.#keyAt = new Int32Array(count);
+    // A list key's flags stay 0 and it names itself; every other key names a mailbox, whose flags
+    // and own key it carries.
+    for (let k = 0, at = 0; k < count; k++) {
+      const kind = b.keyKind.at(k);
+      const target = b.keyTarget.at(k);
+      const list = kind === KEY_LIST;
+      const from = keys.offsets[k]!;
+      const len = keys.offsets[k + 1]! - from;
+      this.#keyAt[k] = at;
+      this.#words[at + LENGTH] = len;
+      this.#words[at + INFO] = (target << TARGET_SHIFT) | ((list ? 0 : mailboxFlags[target]!) << FLAGS_SHIFT) | kind;
+      this.#words[at + REPLY] = list ? k : ownKeys.at(target);
+      this.#words[at + INDEX] = k;
+      // Keys are a few dozen bytes: a JS loop beats a native copy per key.
+      for (let i = 0, o = 4 * (at + HEADER_WORDS); i < len; i++) this.#arena[o + i] = keys.bytes[from + i]!;
+      at += HEADER_WORDS + ((len + 3) >>> 2);
+    }
+    this.keyCount = count;
+    let size = 16;
+    while (size < count * 2) size *= 2;
+    // Slot s is table[2s] (the key's hash) and table[2s + 1] (its header's word offset + 1; 0 is empty).
+    this.#table = new Int32Array(2 * size);
+    this.#mask = size - 1;
+    for (let k = 0; k < count; k++) {
+      const h = b.keyHash.at(k);
+      let slot = h & this.#mask;
+      while (this.#table[2 * slot + 1] !== 0) slot = (slot + 1) & this.#mask;
+      this.#table[2 * slot] = h;
+      this.#table[2 * slot + 1] = this.#keyAt[k]! + 1;
+    }
+  }
+
+  /** Number of index keys. */
+  readonly keyCount: number;
+
+  /** Index of `key` among the keys, or -1. */
+  find(key: string): number {
+    const h = hashAscii(key);
+    if (h < 0) {
+      const bytes = Buffer.from(key, 'utf8');
+      return this.findHashed(bytes, 0, bytes.length, hashBytes(bytes, 0, bytes.length));
+    }
+    const arena = this.#arena;
+    const words = this.#words;
+    const table = this.#table;
+    const len = key.length;
+    for (let slot = h & this.#mask; ; slot = (slot + 1) & this.#mask) {
+      const e = table[2 * slot + 1]!;
+      if (e === 0) return -1;
+      if (table[2 * slot] !== (h | 0) || words[e - 1 + LENGTH] !== len) continue;
+      const from = 4 * (e - 1 + HEADER_WORDS);
+      let i = 0;
+      while (i < len && arena[from + i] === key.charCodeAt(i)) i++;
+      if (i === len) return this.#found(e - 1);
+    }
+  }
+
+  /** Index of the key held in `b[from..to]`, whose {@link hashBytes} is `h`, or -1. */
+  findHashed(b: Uint8Array, from: number, to: number, h: number): number {
+    const words = this.#words;
+    const table = this.#table;
+    const len = to - from;
+    for (let slot = h & this.#mask; ; slot = (slot + 1) & this.#mask) {
+      const e = table[2 * slot + 1]!;
+      if (e === 0) return -1;
+      if (table[2 * slot] !== (h | 0) || words[e - 1 + LENGTH] !== len) continue;
+      if (sameBytes(b, from, to, this.#arena, 4 * (e - 1 + HEADER_WORDS))) return this.#found(e - 1);
+    }
+  }
+
+  /** The index of the key whose header is at word `at`, remembered for the accessors that follow. */
+  #found(at: number): number {
+    this.#lastAt = at;
+    return (this.#lastK = this.#words[at + INDEX]!);
+  }
+
+  /** Word offset of key k's header. */
+  #at(k: number): number {
+    return k === this.#lastK ? this.#lastAt : this.#keyAt[k]!;
+  }
+
+  /** KEY_MAILBOX, KEY_ALIAS, KEY_LIST or KEY_CATCH_ALL: what key k names. */
+  kindOf(k: number): number {
+    return this.#words[this.#at(k) + INFO]! & KIND_MASK;
+  }
+
+  /** The mailbox or list index key k names. */
+  targetOf(k: number): number {
+    return this.#words[this.#at(k) + INFO]! >>> TARGET_SHIFT;
+  }
+
+  /** True when key k names a mailbox (its own key, an alias or a catch-all) that is enabled. */
+  targetEnabled(k: number): boolean {
+    return ((this.#words[this.#at(k) + INFO]! >>> FLAGS_SHIFT) & ENABLED) !== 0;
+  }
+
+  /** True when key k names a mailbox whose address is its own key (replies copied from key bytes). */
+  targetPlain(k: number): boolean {
+    return ((this.#words[this.#at(k) + INFO]! >>> FLAGS_SHIFT) & PLAIN) !== 0;
+  }
+
+  /** The key whose bytes make key k's reply: its mailbox's own key (a list key: itself). */
+  replyKey(k: number): number {
+    return this.#words[this.#at(k) + REPLY]!;
+  }
+
+  /** Index key k as a string (made on each call). */
+  key(k: number): string {
+    const start = this.keyStart(k);
+    return this.#arena.toString('utf8', start, start + this.#words[this.#at(k) + LENGTH]!);
+  }
+
+  /** The buffer every key's UTF-8 bytes are in; key k is `keyStart(k)..keyEnd(k)`. */
+  get keyBytes(): Buffer {
+    return this.#arena;
+  }
+
+  /** Where key k starts in {@link keyBytes}. */
+  keyStart(k: number): number {
+    return 4 * (this.#at(k) + HEADER_WORDS);
+  }
+
+  /** Where key k ends in {@link keyBytes}. */
+  keyEnd(k: number): number {
+    const at = this.#at(k);
+    return 4 * (at + HEADER_WORDS) + this.#words[at + LENGTH]!;
+  }
+}
