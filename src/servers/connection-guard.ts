@@ -61,6 +61,47 @@ export class RequestDeadline {
   }
 }
 
+/**
+ * A connection's idle timeout, checked every half timeout instead of re-armed on every read and
+ * every write as `socket.setTimeout` does (about 80 ns each, twice a request: a few percent of the
+ * server's CPU at full load). The connection calls {@link touch} whenever it makes progress (data
+ * read, a write drained); the second check in a row that finds no touch fires, so a connection
+ * that went quiet is closed between one and one and a half timeouts later. 0 disables it.
+ */
+export class IdleTimer {
+  readonly #onIdle: () => void;
+  #timer: NodeJS.Timeout | undefined;
+  #touched = true;
+  #quiet = 0;
+
+  constructor(ms: number, onIdle: () => void) {
+    this.#onIdle = onIdle;
+    if (ms <= 0) return;
+    this.#timer = setInterval(() => this.#check(), ms / 2);
+    this.#timer.unref();
+  }
+
+  /** The connection did something: it is not idle. */
+  touch(): void {
+    this.#touched = true;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #check(): void {
+    if (this.#touched) {
+      this.#touched = false;
+      this.#quiet = 0;
+    } else if (++this.#quiet >= 2) {
+      this.stop();
+      this.#onIdle();
+    }
+  }
+}
+
 /** What a protocol handler gives its listener for a graceful shutdown. */
 export interface ServedConnection {
   /** Stops reading, answers what was already received, then closes. */

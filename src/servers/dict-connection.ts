@@ -5,7 +5,7 @@ import { DictLineDecoder } from '../../protocol/dict-lines.js';
 import { DICT_ITER_END, formatDictCommitReply, formatDictIterRow, formatDictLookupReply } from '../../protocol/dict-replies.js';
 import { ProtocolError } from '../../protocol/protocol-error.js';
 import { loggableDictKey, PASSDB_PREFIX, READ_ONLY_REASON, USERDB_PREFIX, type DictLookup, type DictRow } from '../lookup/dict-lookup.js';
-import { endGracefully, RequestDeadline, REQUESTS_PER_TURN, type ServedConnection } from './connection-guard.js';
+import { endGracefully, IdleTimer, RequestDeadline, REQUESTS_PER_TURN, type ServedConnection } from './connection-guard.js';
 import { DICT_INTERNAL_ERROR_REPLY, toDictReply } from './replies.js';
 
 /** Where answered lookups and protocol errors are counted (the ops counters, when wired). */
@@ -51,6 +51,7 @@ class DictConnection implements ServedConnection {
   readonly #o: DictConnectionOptions;
   readonly #decoder: DictLineDecoder;
   readonly #deadline: RequestDeadline;
+  readonly #idle: IdleTimer;
   #yielded = false;
   #hello: DictHello | undefined;
   /** The iteration being streamed; later commands wait for it. */
@@ -75,6 +76,11 @@ class DictConnection implements ServedConnection {
       this.#failed = true;
       this.#finish();
     });
+    this.#idle = new IdleTimer(options.idleTimeoutMs, () => {
+      this.#log.debug({ commands: this.#commands }, 'idle timeout');
+      this.#failed = true;
+      this.#finish();
+    });
   }
 
   shutdown(): void {
@@ -85,6 +91,7 @@ class DictConnection implements ServedConnection {
   /** Ends our side after what is written; reading on lets the peer's FIN close the socket at once. */
   #finish(): void {
     this.#deadline.stop();
+    this.#idle.stop();
     this.#rows = undefined;
     endGracefully(this.#socket);
     this.#socket.resume();
@@ -95,11 +102,6 @@ class DictConnection implements ServedConnection {
     // We end our side ourselves, after the last reply: a client may send its commands and FIN
     // at once and still expect every answer (a long iteration included).
     socket.allowHalfOpen = true;
-    socket.setTimeout(this.#o.idleTimeoutMs, () => {
-      this.#log.debug({ commands: this.#commands }, 'idle timeout');
-      this.#failed = true;
-      this.#finish();
-    });
     socket.on('data', (chunk: Buffer) => {
       if (this.#failed || this.#peerEnded) return;
       this.#decoder.push(chunk);
@@ -113,6 +115,7 @@ class DictConnection implements ServedConnection {
     });
     socket.on('close', () => {
       this.#deadline.stop();
+      this.#idle.stop();
       this.#rows = undefined;
       this.#log.debug({ commands: this.#commands }, 'dict connection closed');
     });
@@ -125,6 +128,7 @@ class DictConnection implements ServedConnection {
   #pump(): void {
     const socket = this.#socket;
     if (this.#failed || socket.destroyed) return;
+    this.#idle.touch();
     let more = false;
     socket.cork();
     try {

@@ -5,7 +5,7 @@ import { ProtocolError } from '../../protocol/protocol-error.js';
 import { parseSocketmapRequest } from '../../protocol/socketmap.js';
 import { WrittenReply, type SocketmapAnswers } from '../lookup/socketmap-lookup.js';
 import type { LookupCounters } from '../ops/lookup-counters.js';
-import { endGracefully, REPLY_BYTES_PER_TURN, RequestDeadline, REQUESTS_PER_TURN, type ServedConnection } from './connection-guard.js';
+import { endGracefully, IdleTimer, REPLY_BYTES_PER_TURN, RequestDeadline, REQUESTS_PER_TURN, type ServedConnection } from './connection-guard.js';
 import { INTERNAL_ERROR_FRAME } from './replies.js';
 import { ReplyWriter } from './reply-writer.js';
 
@@ -48,6 +48,7 @@ class SocketmapConnection implements ServedConnection {
   readonly #o: SocketmapConnectionOptions;
   readonly #decoder: NetstringDecoder;
   readonly #deadline: RequestDeadline;
+  readonly #idle: IdleTimer;
   /** Decoded frames not answered yet, oldest first from `#head`. */
   #pending: Buffer[] = [];
   #head = 0;
@@ -67,6 +68,7 @@ class SocketmapConnection implements ServedConnection {
     // While we paused reading (backpressure) the partial request is our delay, not the client's.
     this.#deadline = new RequestDeadline(options.requestTimeoutMs, () =>
       this.#socket.isPaused() ? this.#deadline.update(true) : this.#close('request not completed in time; closing connection', 'warn'));
+    this.#idle = new IdleTimer(options.idleTimeoutMs, () => this.#close('idle timeout', 'debug'));
   }
 
   start(): void {
@@ -74,7 +76,6 @@ class SocketmapConnection implements ServedConnection {
     // We end our side ourselves, after the last reply owed: a client may pipeline and FIN at once.
     socket.allowHalfOpen = true;
     socket.setNoDelay(true);
-    socket.setTimeout(this.#o.idleTimeoutMs, () => this.#close('idle timeout', 'debug'));
     socket.on('data', (chunk: Buffer) => this.#guarded(() => this.#read(chunk)));
     socket.on('drain', () => this.#guarded(() => this.#pump()));
     socket.on('end', () => this.#guarded(() => {
@@ -85,6 +86,7 @@ class SocketmapConnection implements ServedConnection {
     socket.on('close', () => {
       this.#closed = true;
       this.#deadline.stop();
+      this.#idle.stop();
       this.#pending = [];
     });
   }
@@ -121,6 +123,7 @@ class SocketmapConnection implements ServedConnection {
   #pump(): void {
     const socket = this.#socket;
     if (this.#closed || socket.destroyed) return;
+    this.#idle.touch();
     // Checked once per batch: a reload may change the level, never within one turn.
     const debug = this.#log.isLevelEnabled('debug');
     let answered = 0;
@@ -195,6 +198,7 @@ class SocketmapConnection implements ServedConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.#deadline.stop();
+    this.#idle.stop();
     this.#pending = [];
     if (reason) this.#log[level]({ requests: this.#requests }, reason);
     endGracefully(this.#socket);

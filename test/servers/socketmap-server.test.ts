@@ -106,7 +106,20 @@ describe('socketmap server over TCP and UNIX', () => {
   test('closes an idle connection after idleTimeoutMs', async () => {
     const c = await socketmapClient(tcp);
     assert.equal(await c.query('domain', 'example.com'), 'OK example.com');
+    const quietSince = Date.now();
     await c.closed();
+    // Checked every half timeout: closed between one and one and a half timeouts after the last reply.
+    const after = Date.now() - quietSince;
+    assert.ok(after >= 1400 && after < 4000, `closed ${after} ms after the last reply (idleTimeoutMs 1500)`);
+  });
+
+  test('keeps a connection that asks now and then for longer than idleTimeoutMs', async () => {
+    const c = await socketmapClient(tcp);
+    for (let i = 0; i < 8; i++) {
+      assert.equal(await c.query('domain', 'example.com'), 'OK example.com');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    c.close();
   });
 
   test('survives random bytes on many connections and keeps answering', async () => {
