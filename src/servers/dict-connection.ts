@@ -2,10 +2,12 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { DictCommandChar, parseDictCommand, parseDictHello, type DictCommand, type DictHello } from '../../protocol/dict.js';
 import { DictLineDecoder } from '../../protocol/dict-lines.js';
-import { DICT_ITER_END, formatDictCommitReply, formatDictIterRow, formatDictLookupReply } from '../../protocol/dict-replies.js';
+import { formatDictCommitReply, formatDictLookupReply } from '../../protocol/dict-replies.js';
 import { ProtocolError } from '../../protocol/protocol-error.js';
 import { loggableDictKey, PASSDB_PREFIX, READ_ONLY_REASON, USERDB_PREFIX, type DictLookup, type DictRow } from '../lookup/dict-lookup.js';
 import { endGracefully, IdleTimer, RequestDeadline, REQUESTS_PER_TURN, type ServedConnection } from './connection-guard.js';
+import { streamRows } from './dict-rows.js';
+import { DictTransactions } from './dict-transactions.js';
 import { DICT_INTERNAL_ERROR_REPLY, toDictReply } from './replies.js';
 
 /** Where answered lookups and protocol errors are counted (the ops counters, when wired). */
@@ -24,12 +26,6 @@ export interface DictConnectionOptions {
   readonly counters?: DictCounters;
 }
 
-/** Rows per socket write while iterating: large enough to amortise syscalls, small enough to stream. */
-const ROW_BATCH_CHARS = 32 * 1024;
-/** Open transactions tracked per connection (only to log what a client tried to write). */
-const MAX_TRACKED_TRANSACTIONS = 64;
-/** Keys of a refused transaction named in its log line; the rest are only counted. */
-const LOGGED_KEYS = 5;
 
 /** Serves one Dovecot dict connection; the returned handle lets the listener shut it down gracefully. */
 export function serveDict(socket: Socket, log: Logger, options: DictConnectionOptions): ServedConnection {
@@ -61,8 +57,7 @@ class DictConnection implements ServedConnection {
   #peerEnded = false;
   /** A malformed line was seen: nothing more is read or answered. */
   #failed = false;
-  /** Transaction id -> the first keys it tried to change and how many (never values: they may be secrets). */
-  readonly #transactions = new Map<number, { keys: string[]; changes: number }>();
+  readonly #transactions = new DictTransactions();
 
   constructor(socket: Socket, log: Logger, options: DictConnectionOptions) {
     this.#socket = socket;
@@ -133,7 +128,10 @@ class DictConnection implements ServedConnection {
     socket.cork();
     try {
       for (let handled = 0; ; handled++) {
-        if (this.#rows && !this.#streamRows()) break;
+        if (this.#rows) {
+          if (!streamRows(this.#rows, socket, this.#log)) break;
+          this.#rows = undefined;
+        }
         if (socket.writableNeedDrain) break;
         if (handled >= REQUESTS_PER_TURN) {
           more = true;
@@ -201,15 +199,11 @@ class DictConnection implements ServedConnection {
         return this.#iterate(cmd);
       // B/S/U/A/T/V are never answered; we only note which keys a client tried to change.
       case DictCommandChar.Begin:
-        if (this.#transactions.size < MAX_TRACKED_TRANSACTIONS) this.#transactions.set(cmd.id, { keys: [], changes: 0 });
-        return;
+        return this.#transactions.begin(cmd.id);
       case DictCommandChar.Set:
       case DictCommandChar.Unset:
-      case DictCommandChar.AtomicInc: {
-        const t = this.#transactions.get(cmd.id);
-        if (t && t.changes++ < LOGGED_KEYS) t.keys.push(cmd.key);
-        return;
-      }
+      case DictCommandChar.AtomicInc:
+        return this.#transactions.change(cmd.id, cmd.key);
       case DictCommandChar.Timestamp:
       case DictCommandChar.HideLogValues:
         return;
@@ -219,8 +213,7 @@ class DictConnection implements ServedConnection {
         return this.#refuseCommit(cmd.id, cmd.cmd === DictCommandChar.CommitAsync);
       // R<id> is silent.
       case DictCommandChar.Rollback:
-        this.#transactions.delete(cmd.id);
-        return;
+        return void this.#transactions.end(cmd.id);
     }
   }
 
@@ -233,9 +226,8 @@ class DictConnection implements ServedConnection {
   }
 
   #refuseCommit(id: number, async: boolean): void {
-    const t = this.#transactions.get(id);
-    this.#transactions.delete(id);
-    this.#log.warn({ id, keys: t?.keys ?? [], changes: t?.changes ?? 0 }, 'dict write refused: mailroster is read-only');
+    const { keys, changes } = this.#transactions.end(id);
+    this.#log.warn({ id, keys, changes }, 'dict write refused: mailroster is read-only');
     this.#socket.write(formatDictCommitReply(id, { kind: 'fail', reason: READ_ONLY_REASON }, async));
   }
 
@@ -251,29 +243,5 @@ class DictConnection implements ServedConnection {
       this.#log.error({ err, key: loggableDictKey(key) }, 'dict lookup failed');
       return DICT_INTERNAL_ERROR_REPLY;
     }
-  }
-
-  /** Writes rows until the iteration ends (true) or the socket needs to drain first (false). */
-  #streamRows(): boolean {
-    const rows = this.#rows!;
-    let batch = '';
-    try {
-      for (let r = rows.next(); !r.done; r = rows.next()) {
-        batch += formatDictIterRow(r.value[0], r.value[1]);
-        if (batch.length >= ROW_BATCH_CHARS) {
-          const more = this.#socket.write(batch);
-          batch = '';
-          if (!more) return false;
-        }
-      }
-      batch += DICT_ITER_END;
-    } catch (err) {
-      // An F line ends an iteration for the client just as the empty line does.
-      this.#log.error({ err }, 'dict iteration failed');
-      batch += formatDictLookupReply(DICT_INTERNAL_ERROR_REPLY);
-    }
-    this.#rows = undefined;
-    this.#socket.write(batch);
-    return true;
   }
 }
