@@ -1,10 +1,11 @@
 import { DirectoryError, type DirectoryProblem } from '../errors.js';
 import { addressKey, domainOf, lookupKey, normalizeDomain, parseAddress } from './address.js';
 import { BuildContext, ClaimKind } from './build-context.js';
-import { parseQuota, type ListEntry, type MailboxEntry } from './directory-data.js';
+import { parseQuota, type ListEntry, type MailboxEntry, type RecordSet } from './directory-data.js';
 import type { DirectoryIndexes } from './directory-indexes.js';
 import { addressList, checkMailboxFields, NO_PASSWORDS } from './entry-fields.js';
 import { EntryList, NOT_JSON } from './entry-list.js';
+import { LayeredMap } from './layered-map.js';
 import { PackedBuilder } from './packed-builder.js';
 import type { MailboxPasswords } from './passwords.js';
 import { StoredBuild } from './stored-build.js';
@@ -34,7 +35,7 @@ export interface StoredDirectory {
   readonly domains?: unknown;
   readonly mailboxes: readonly Buffer[];
   readonly lists: readonly Buffer[];
-  readonly records?: Record<string, unknown>;
+  readonly records?: RecordSet;
 }
 
 /**
@@ -97,12 +98,16 @@ class IndexBuilder {
     if (v !== undefined && v !== null && !Array.isArray(v)) this.#ctx.problem(name, 'expected a list');
   }
 
-  /** Records pass through unchanged: only their shape (an object of JSON values) is checked. */
-  #readRecords(): Readonly<Record<string, unknown>> | undefined {
+  /**
+   * Records are kept, not read: a RecordSet (a snapshot's, patched) as it is, a plain object (a
+   * file, a provider) as a RecordSet of its entries; only the shape (an object) is checked.
+   */
+  #readRecords(): RecordSet | undefined {
     const r = this.#raw.records;
     if (r === undefined || r === null) return undefined;
+    if (r instanceof LayeredMap) return r;
     if (typeof r !== 'object' || Array.isArray(r)) return void this.#ctx.problem('records', 'expected an object');
-    return r as Record<string, unknown>;
+    return LayeredMap.fromObject(r as Record<string, unknown>);
   }
 
   #readDomains(): void {

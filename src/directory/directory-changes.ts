@@ -1,5 +1,6 @@
 import type { DirectoryChange } from './directory-change.js';
-import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js';
+import type { DirectoryData, ListEntry, MailboxEntry, RecordSet } from './directory-data.js';
+import { LayeredMap } from './layered-map.js';
 
 /**
  * A change set keyed by canonical (lower-case) address: what a store writes and replays. Unlike
@@ -89,16 +90,23 @@ export function applyPatch(data: DirectoryData, patch: DirectoryPatch): Director
   for (const a of patch.lists.del) lists.delete(a);
   for (const l of patch.lists.put) lists.put(l);
   const domains = patch.domains === undefined ? data.domains : (patch.domains ?? undefined);
-  return withRecords(withDomains({ mailboxes: mailboxes.entries(), lists: lists.entries() }, domains), applyRecords(data.records, patch.records));
+  const records = patch.records ? applyRecords(data.records && LayeredMap.fromObject(data.records), patch.records)?.toObject() : data.records;
+  return withRecords(withDomains({ mailboxes: mailboxes.entries(), lists: lists.entries() }, domains), records);
 }
 
-/** Records after a records patch (undefined when none are left); the input is not modified. */
-export function applyRecords(records: Readonly<Record<string, unknown>> | undefined, patch: DirectoryPatch['records']): Record<string, unknown> | undefined {
-  if (!patch) return records as Record<string, unknown> | undefined;
-  const next: Record<string, unknown> = { ...records };
-  for (const k of patch.del) delete next[k];
-  Object.assign(next, patch.put);
-  return Object.keys(next).length > 0 ? next : undefined;
+/** Records after a records patch (undefined when none are left), in time proportional to the patch; the input is not modified. */
+export function applyRecords(records: RecordSet | undefined, patch: DirectoryPatch['records']): RecordSet | undefined {
+  if (!patch) return records;
+  const next = patchRecords(records ?? LayeredMap.EMPTY, patch);
+  return next.size > 0 ? next : undefined;
+}
+
+/** A record set with a records patch applied: its deletions first, then its puts (as Object.assign would). */
+export function patchRecords(records: RecordSet, patch: NonNullable<DirectoryPatch['records']>): RecordSet {
+  const edit = records.edit();
+  for (const k of patch.del) edit.delete(k);
+  for (const [k, v] of Object.entries(patch.put)) edit.set(k, v);
+  return edit.done();
 }
 
 function withRecords(data: DirectoryData, records: DirectoryData['records']): DirectoryData {
@@ -146,7 +154,7 @@ export function patchBetween(before: DirectoryData, after: DirectoryData): Direc
   const m = diffEntries(before.mailboxes, after.mailboxes);
   const l = diffEntries(before.lists ?? [], after.lists ?? []);
   const domainsChanged = stableJson(before.domains ?? null) !== stableJson(after.domains ?? null);
-  const records = recordsBetween(before.records ?? {}, after.records ?? {});
+  const records = recordsBetween(before.records && LayeredMap.fromObject(before.records), after.records && LayeredMap.fromObject(after.records));
   return {
     mailboxes: { put: [...m.added, ...m.changed.map((c) => c.after)], del: m.removed.map((e) => e.address.toLowerCase()) },
     lists: { put: [...l.added, ...l.changed.map((c) => c.after)], del: l.removed.map((e) => e.address.toLowerCase()) },
@@ -155,13 +163,30 @@ export function patchBetween(before: DirectoryData, after: DirectoryData): Direc
   };
 }
 
-/** The records patch between two record sets; undefined when they are equal. Same object: unchanged. */
-export function recordsBetween(before: Record<string, unknown>, after: Record<string, unknown>): DirectoryPatch['records'] {
+/**
+ * The records patch between two record sets; undefined when they are equal. Same object: unchanged.
+ * Sets from the same base are compared on the keys either changed since, not every key.
+ */
+export function recordsBetween(before: RecordSet | undefined, after: RecordSet | undefined): DirectoryPatch['records'] {
   if (before === after) return undefined;
+  const [from, to] = [before ?? LayeredMap.EMPTY, after ?? LayeredMap.EMPTY];
+  const keys = to.keysChangedSince(from) ?? allKeys(to, from);
   const put: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(after)) if (before[k] !== v && stableJson(before[k]) !== stableJson(v)) put[k] = v;
-  const del = Object.keys(before).filter((k) => !(k in after));
+  const del: string[] = [];
+  for (const k of keys) {
+    const [was, is] = [from.get(k), to.get(k)];
+    if (!to.has(k)) {
+      if (from.has(k)) del.push(k);
+    } else if (was !== is && stableJson(was) !== stableJson(is)) put[k] = is;
+  }
   return Object.keys(put).length + del.length > 0 ? { put, del } : undefined;
+}
+
+/** Every key of either set, `first`'s in its order (a patch's puts follow the set it leads to). */
+function allKeys(first: RecordSet, second: RecordSet): Set<string> {
+  const keys = new Set<string>();
+  for (const set of [first, second]) for (const [k] of set) keys.add(k);
+  return keys;
 }
 
 /** JSON with object keys sorted, so field order never makes two equal entries differ. */

@@ -1,3 +1,11 @@
+import type { LayeredMap } from './layered-map.js';
+
+/**
+ * A push provider's documents as a snapshot holds them (DirectoryData.records as a persistent
+ * map): a write patches them in time proportional to what it changes, old snapshots keep theirs.
+ */
+export type RecordSet = LayeredMap<unknown>;
+
 /** One mailbox as providers deliver it and as it is stored (plain JSON, no indexes). */
 export interface MailboxEntry {
   /** Primary address, the login name and the canonical delivery target. */

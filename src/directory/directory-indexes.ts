@@ -1,4 +1,5 @@
 import { normalizeDomain } from './address.js';
+import type { RecordSet } from './directory-data.js';
 import type { PackedIndex } from './packed-index.js';
 import { indexAppPasswords } from './passwords.js';
 
@@ -47,8 +48,8 @@ export interface DirectoryIndexes {
   /** The explicit domain list as written, when the data had one (else domains follow the mailboxes). */
   readonly explicitDomains: readonly string[] | undefined;
   readonly packed: PackedIndex;
-  /** A push provider's documents (DirectoryData.records), passed through unchanged. */
-  readonly records?: Readonly<Record<string, unknown>>;
+  /** A push provider's documents (DirectoryData.records), as given or made a RecordSet. */
+  readonly records?: RecordSet;
 }
 
 /** Mailbox i of a packed layer as a whole object (made on each call). */

@@ -1,4 +1,4 @@
-import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js';
+import type { DirectoryData, ListEntry, MailboxEntry, RecordSet } from './directory-data.js';
 import { addressKey, parseAddress } from './address.js';
 import { buildIndexes } from './directory-builder.js';
 import type { DirectoryProblem } from '../errors.js';
@@ -23,7 +23,7 @@ export interface DirectoryParts {
   readonly mailboxCount: number;
   readonly problems?: readonly DirectoryProblem[];
   /** A push provider's documents kept with the entries (DirectoryData.records). */
-  readonly records?: Readonly<Record<string, unknown>>;
+  readonly records?: RecordSet;
 }
 
 /**
@@ -84,7 +84,7 @@ export class Directory {
     forEachLiveEntry(this.#layers, true, (p, i) => lists.push(p.listEntry(i)));
     const explicit = this.#p.explicitDomains;
     const records = this.#p.records;
-    const data: DirectoryData = { ...(explicit && { domains: [...explicit] }), mailboxes, lists, ...(records && { records: records as Record<string, unknown> }) };
+    const data: DirectoryData = { ...(explicit && { domains: [...explicit] }), mailboxes, lists, ...(records && { records: records.toObject() }) };
     this.#data = new WeakRef(data);
     return data;
   }
@@ -107,7 +107,7 @@ export class Directory {
   }
 
   /** The push provider's documents (SCIM resources), without materialising {@link data}. */
-  get records(): Readonly<Record<string, unknown>> | undefined {
+  get records(): RecordSet | undefined {
     return this.#p.records;
   }
 
@@ -251,4 +251,4 @@ export class Directory {
   }
 }
 
-export type { DirectoryData, ListEntry, MailboxEntry };
+export type { DirectoryData, ListEntry, MailboxEntry, RecordSet };

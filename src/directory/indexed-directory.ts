@@ -177,7 +177,7 @@ export function patchBetweenDirectories(before: Directory, after: Directory): Di
     };
   };
   const domainsChanged = stableJson(before.explicitDomains ?? null) !== stableJson(after.explicitDomains ?? null);
-  const records = recordsBetween(before.records ?? {}, after.records ?? {});
+  const records = recordsBetween(before.records, after.records);
   return {
     mailboxes: changed<MailboxEntry>(MAILBOX_ENTRIES),
     lists: changed<ListEntry>(LIST_ENTRIES),

@@ -1,5 +1,5 @@
 import type { DirectoryChange } from '../directory/directory-change.js';
-import { applyChanges, type DirectoryPatch } from '../directory/directory-changes.js';
+import { applyChanges } from '../directory/directory-changes.js';
 import type { DirectoryData } from '../directory/directory-data.js';
 import { lookupKey } from '../directory/address.js';
 import { Directory, KEY_LIST, KEY_MAILBOX } from '../directory/directory.js';
@@ -38,7 +38,7 @@ export function editForDraft(base: Directory, draft: ScimDraft, mapping: ScimMap
     if (owner !== undefined && owner !== id && !draft.touchedUsers.has(owner)) return undefined;
     changes.push({ op: 'upsert-mailbox', mailbox });
   }
-  return editSnapshot(base, changes, recordsPatch(draft));
+  return editSnapshot(base, changes, draft.recordsPatch());
 }
 
 /** The id of the mailbox or list whose own address is exactly `address`, as buildForDraft's owners have it. */
@@ -102,17 +102,6 @@ export function buildForDraft(data: DirectoryData | undefined, draft: ScimDraft,
     const detail = err.problems.map((p) => `${p.where}: ${p.reason}`).join('; ');
     throw new ScimError(clash ? 409 : 400, `change refused, nothing written: ${detail}`, clash ? 'uniqueness' : 'invalidValue');
   }
-}
-
-/** The draft's resource changes as a records patch. */
-function recordsPatch(draft: ScimDraft): NonNullable<DirectoryPatch['records']> {
-  const put: Record<string, unknown> = {};
-  const del: string[] = [];
-  for (const [key, value] of draft.changes) {
-    if (value === null) del.push(key);
-    else put[key] = value;
-  }
-  return { put, del };
 }
 
 /** The address a stored user maps to; undefined if it no longer maps (the full build decides then). */

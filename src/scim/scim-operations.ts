@@ -76,7 +76,7 @@ export class ScimOperations {
   /** GET the collection: filter, then the 1-based page [startIndex, startIndex + count). */
   list(kind: ResourceKind, q: ListQuery, base: string): Record<string, unknown> {
     const state = this.#store.read();
-    const all = [...(kind === 'User' ? state.users : state.groups).values()];
+    const all = state.resources(kind);
     const matches = q.filter ? all.filter(compileFilter(q.filter)) : all;
     const startIndex = Math.max(1, intParam(q.startIndex, 'startIndex') ?? 1);
     const count = Math.min(this.#maxResults, Math.max(0, intParam(q.count, 'count') ?? this.#maxResults));

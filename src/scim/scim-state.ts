@@ -1,3 +1,6 @@
+import { patchRecords, type DirectoryPatch } from '../directory/directory-changes.js';
+import type { RecordSet } from '../directory/directory-data.js';
+import { LayeredMap, type MapEdit } from '../directory/layered-map.js';
 import type { Resource, ResourceKind } from './scim-resources.js';
 
 /** One pushed removal held back by the deletion guard, applied by `mailroster sync --confirm-deletions`. */
@@ -21,81 +24,134 @@ export const recordKey = (kind: ResourceKind, id: string): string => `${kind}/${
 export const GUARD_KEY = 'Guard/deletions';
 
 const EMPTY_GUARD: GuardState = { removals: [], pending: [] };
-const EMPTY_RECORDS: Readonly<Record<string, unknown>> = Object.freeze({});
-const cache = new WeakMap<object, ScimState>();
+const cache = new WeakMap<RecordSet, ScimState>();
 
-/** The SCIM resources of one directory snapshot, indexed; built once per snapshot and cached. */
+/**
+ * The SCIM resources of one directory snapshot, indexed; built once per snapshot and cached. The
+ * resources are read from the snapshot's record set itself; the indexes beside it (userNames,
+ * group membership) are persistent maps, so the next request's state is derived from this one in
+ * time proportional to what a write changed.
+ */
 export class ScimState {
-  readonly records: Readonly<Record<string, unknown>>;
-  readonly users: Map<string, Resource>;
-  readonly groups: Map<string, Resource>;
+  readonly records: RecordSet;
   /** Lower-case userName -> User id. */
-  readonly userNames: Map<string, string>;
+  readonly userNames: LayeredMap<string>;
   readonly guard: GuardState;
+  /** Member value (a user id) -> ids of the groups that list it, sorted. */
+  readonly #memberOf: LayeredMap<readonly string[]>;
+  /** Number of User records. */
+  readonly #users: number;
 
-  private constructor(records: Readonly<Record<string, unknown>>, from?: ScimState) {
+  private constructor(records: RecordSet, userNames: LayeredMap<string>, memberOf: LayeredMap<readonly string[]>, users: number) {
     this.records = records;
-    this.users = new Map(from?.users);
-    this.groups = new Map(from?.groups);
-    this.userNames = new Map(from?.userNames);
-    if (!from) for (const [key, value] of Object.entries(records)) this.#set(key, value as Resource);
-    this.guard = (records[GUARD_KEY] as GuardState | undefined) ?? EMPTY_GUARD;
+    this.userNames = userNames;
+    this.#memberOf = memberOf;
+    this.#users = users;
+    this.guard = (records.get(GUARD_KEY) as GuardState | undefined) ?? EMPTY_GUARD;
   }
 
-  /** The state of a snapshot's records (cached by the records object). */
-  static of(held: Readonly<Record<string, unknown>> | undefined): ScimState {
-    const records = held ?? EMPTY_RECORDS;
+  /** The state of a snapshot's records (cached by the record set). */
+  static of(held: RecordSet | undefined): ScimState {
+    const records = held ?? LayeredMap.EMPTY;
     let state = cache.get(records);
-    if (!state) cache.set(records, (state = new ScimState(records)));
+    if (!state) cache.set(records, (state = ScimState.#index(records)));
     return state;
+  }
+
+  /** Indexes every record (a snapshot this server did not derive: a start, a read from Redis). */
+  static #index(records: RecordSet): ScimState {
+    const names = new Map<string, string>();
+    const memberOf = new Map<string, string[]>();
+    let users = 0;
+    for (const [key, value] of records) {
+      const { kind, id } = splitKey(key);
+      if (kind === 'User') users++, names.set(userNameOf(value as Resource), id);
+      else if (kind === 'Group') for (const member of memberIds(value as Resource)) (memberOf.get(member) ?? memberOf.set(member, []).get(member)!).push(id);
+    }
+    for (const groups of memberOf.values()) groups.sort();
+    return new ScimState(records, LayeredMap.of(names), LayeredMap.of(memberOf), users);
   }
 
   /**
    * Caches the state of `records`, the record set a written `draft` left, from the draft's own base:
-   * its maps copied and the draft's changes applied, instead of indexing every record again (at
-   * 100k users that was a fifth of each pushed write). Not when a userName is shared: which user
-   * it names then follows the records' order, which only a full index sees.
+   * its indexes edited with the draft's changes, instead of indexing every record again (at 100k
+   * users that was a fifth of each pushed write). Not when a userName is shared: which user it
+   * names then follows the records' order, which only a full index sees.
    */
-  static after(draft: ScimDraft, records: Readonly<Record<string, unknown>>): void {
-    if (cache.has(records) || draft.base.users.size !== draft.base.userNames.size) return;
-    const state = new ScimState(records, draft.base);
+  static after(draft: ScimDraft, records: RecordSet): void {
+    const base = draft.base;
+    if (cache.has(records) || base.#users !== base.userNames.size) return;
+    const names = base.userNames.edit();
+    const memberOf = base.#memberOf.edit();
+    let users = base.#users;
     for (const [key, value] of draft.changes) {
-      const user = value as Resource | null;
-      if (user && key.startsWith('User/')) {
-        const holder = state.userNames.get(String(user.userName).toLowerCase());
-        if (holder !== undefined && recordKey('User', holder) !== key) return;
+      const { kind, id } = splitKey(key);
+      const next = (value as Resource | null) ?? undefined;
+      if (kind === 'Group') moveMemberships(memberOf, id, base.get('Group', id), next);
+      if (kind !== 'User') continue;
+      if (next) {
+        const holder = names.get(userNameOf(next));
+        if (holder !== undefined && holder !== id) return;
       }
-      state.#set(key, user);
+      const prior = base.get('User', id);
+      if (prior && names.get(userNameOf(prior)) === id) names.delete(userNameOf(prior));
+      if (next) names.set(userNameOf(next), id);
+      users += Number(next !== undefined) - Number(prior !== undefined);
     }
-    cache.set(records, state);
-  }
-
-  /** Indexes record `key` as `value` (null: deleted). */
-  #set(key: string, value: Resource | null): void {
-    const slash = key.indexOf('/');
-    const kind = key.slice(0, slash);
-    const id = key.slice(slash + 1);
-    if (kind === 'User') {
-      const prior = this.users.get(id);
-      if (prior && this.userNames.get(String(prior.userName).toLowerCase()) === id) this.userNames.delete(String(prior.userName).toLowerCase());
-      if (value === null) this.users.delete(id);
-      else this.users.set(id, value), this.userNames.set(String(value.userName).toLowerCase(), id);
-    } else if (kind === 'Group') {
-      if (value === null) this.groups.delete(id);
-      else this.groups.set(id, value);
-    }
+    cache.set(records, new ScimState(records, names.done(), memberOf.done(), users));
   }
 
   /** The stored resource of a kind by id. */
   get(kind: ResourceKind, id: string): Resource | undefined {
-    return (kind === 'User' ? this.users : this.groups).get(id);
+    return this.records.get(recordKey(kind, id)) as Resource | undefined;
   }
 
-  /** Groups that list `userId` among their members. */
-  groupsWith(userId: string): string[] {
-    const out: string[] = [];
-    for (const [id, g] of this.groups) if (((g.members as { value: string }[] | undefined) ?? []).some((m) => m.value === userId)) out.push(id);
+  /** Every stored resource of a kind, in the records' order. */
+  resources(kind: ResourceKind): Resource[] {
+    const prefix = `${kind}/`;
+    const out: Resource[] = [];
+    for (const [key, value] of this.records) if (key.startsWith(prefix)) out.push(value as Resource);
     return out;
+  }
+
+  /** Groups that list `userId` among their members, by id. */
+  groupsWith(userId: string): readonly string[] {
+    return this.#memberOf.get(userId) ?? [];
+  }
+}
+
+/** A record key's kind and id (the id may hold further slashes). */
+function splitKey(key: string): { kind: string; id: string } {
+  const slash = key.indexOf('/');
+  return { kind: key.slice(0, slash), id: key.slice(slash + 1) };
+}
+
+function userNameOf(user: Resource): string {
+  return String(user.userName).toLowerCase();
+}
+
+/** The member values of a group, each once. */
+function memberIds(group: Resource | undefined): Set<string> {
+  const ids = new Set<string>();
+  for (const m of (group?.members as { value: unknown }[] | undefined) ?? []) if (typeof m.value === 'string') ids.add(m.value);
+  return ids;
+}
+
+/** Updates the membership index for group `id` going from `before` to `after` (undefined: absent). */
+function moveMemberships(memberOf: MapEdit<readonly string[]>, id: string, before: Resource | undefined, after: Resource | undefined): void {
+  const [was, is] = [memberIds(before), memberIds(after)];
+  for (const member of was) {
+    if (is.has(member)) continue;
+    const left = (memberOf.get(member) ?? []).filter((g) => g !== id);
+    if (left.length > 0) memberOf.set(member, left);
+    else memberOf.delete(member);
+  }
+  for (const member of is) {
+    if (was.has(member)) continue;
+    const groups = [...(memberOf.get(member) ?? [])];
+    const at = groups.findIndex((g) => g > id);
+    groups.splice(at < 0 ? groups.length : at, 0, id);
+    memberOf.set(member, groups);
   }
 }
 
@@ -147,12 +203,18 @@ export class ScimDraft {
   }
 
   /** The record set after this draft. */
-  records(): Record<string, unknown> {
-    const next: Record<string, unknown> = { ...this.base.records };
-    for (const [k, v] of this.changes) {
-      if (v === null) delete next[k];
-      else next[k] = v;
+  records(): RecordSet {
+    return patchRecords(this.base.records, this.recordsPatch());
+  }
+
+  /** This draft's changes as a records patch. */
+  recordsPatch(): NonNullable<DirectoryPatch['records']> {
+    const put: Record<string, unknown> = {};
+    const del: string[] = [];
+    for (const [key, value] of this.changes) {
+      if (value === null) del.push(key);
+      else put[key] = value;
     }
-    return next;
+    return { put, del };
   }
 }

@@ -3,6 +3,7 @@ import type { DirectoryPatch } from '../directory/directory-changes.js';
 import type { StoredDirectory } from '../directory/directory-builder.js';
 import type { ListEntry } from '../directory/directory-data.js';
 import type { Directory } from '../directory/directory.js';
+import { LayeredMap } from '../directory/layered-map.js';
 
 /** The meta hash fields, as read back. */
 export interface StoredMeta {
@@ -29,7 +30,7 @@ export function decodeStoredDirectory(
   const stored: StoredDirectory = {
     ...(meta.domains ? { domains: JSON.parse(meta.domains) as unknown } : {}),
     mailboxes, lists,
-    ...(recordKeys.length > 0 && { records: Object.fromEntries(recordKeys.map((k) => [k, JSON.parse(records[k]!) as unknown])) }),
+    ...(recordKeys.length > 0 && { records: LayeredMap.of(recordKeys.map((k) => [k, JSON.parse(records[k]!) as unknown])) }),
   };
   return { meta: decodeMeta(meta.epoch, meta.generation, meta.cursor)!, stored };
 }
@@ -92,8 +93,8 @@ function patchArgs(patch: DirectoryPatch): string[] {
  */
 function fullArgs(dir: Directory): string[] {
   const { mailboxes, lists } = dir.entryTexts();
-  const records = Object.entries(dir.records ?? {});
-  const out = [String(mailboxes.size), '0', String(lists.size), '0', String(records.length), '0'];
+  const records = dir.records ?? LayeredMap.EMPTY;
+  const out = [String(mailboxes.size), '0', String(lists.size), '0', String(records.size), '0'];
   // Mailboxes are held by their canonical address; lists by key, so their field comes from the entry (an IDN list's address is not its key).
   for (const [address, json] of mailboxes) out.push(address, json);
   for (const json of lists.values()) out.push((JSON.parse(json) as ListEntry).address.toLowerCase(), json);

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Directory } from '../../src/directory/directory.js';
 import { indexDirectory, indexStoredDirectory } from '../../src/directory/indexed-directory.js';
+import { LayeredMap } from '../../src/directory/layered-map.js';
 
 // A warm start builds the snapshot from the values stored in Redis, taking canonical ones from
 // their bytes unparsed. For the same values it must give exactly what the build of the parsed
@@ -64,7 +65,7 @@ function layout(dir: Directory): unknown {
   const lists = Array.from({ length: p.listCount }, (_, i) => [p.listText(i), p.listKey[i]]);
   return {
     layers: dir.parts.layers.length, keys, mailboxes, lists, ends: p.mailboxKeys[p.mailboxCount], domains: [...dir.parts.domains], explicit: dir.explicitDomains ?? null,
-    counts: dir.parts.domainCounts && [...dir.parts.domainCounts], problems: dir.problems, records: dir.records ?? null,
+    counts: dir.parts.domainCounts && [...dir.parts.domainCounts], problems: dir.problems, records: dir.records ? [...dir.records] : null,
   };
 }
 
@@ -83,7 +84,7 @@ function storedValues(d: typeof data extends fc.Arbitrary<infer T> ? T : never):
 function bothBuilds(domainList: readonly string[] | undefined, mailboxes: string[], lists: string[], records?: Record<string, unknown>): [unknown, unknown] {
   const parsed = indexDirectory({ ...(domainList && { domains: [...domainList] }), mailboxes: mailboxes.map((v) => JSON.parse(v)), lists: lists.map((v) => JSON.parse(v)), ...(records && { records }) });
   const bytes = (values: string[]) => values.map((v) => Buffer.from(v, 'utf8'));
-  const stored = indexStoredDirectory({ ...(domainList && { domains: domainList }), mailboxes: bytes(mailboxes), lists: bytes(lists), ...(records && { records }) });
+  const stored = indexStoredDirectory({ ...(domainList && { domains: domainList }), mailboxes: bytes(mailboxes), lists: bytes(lists), ...(records && { records: LayeredMap.fromObject(records) }) });
   return [layout(stored.directory), layout(parsed.directory)];
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Directory } from '../../src/directory/directory.js';
+import { LayeredMap } from '../../src/directory/layered-map.js';
 import { buildForDraft, editForDraft } from '../../src/scim/scim-edit.js';
 import { ScimMapping } from '../../src/scim/scim-mapping.js';
 import { ScimDraft, ScimState } from '../../src/scim/scim-state.js';
@@ -17,21 +18,22 @@ const mapping = new ScimMapping(DOMAINS);
 
 const local = fc.constantFrom('a', 'b', 'c', 'sales', 'team');
 const address = fc.tuple(local, fc.constantFrom('example.com', 'example.org', 'elsewhere.net')).map(([l, d]) => `${l}@${d}`);
-const user = (id: string) => fc.record({
-  userName: address,
-  emails: fc.array(address.map((value) => ({ value })), { maxLength: 2 }),
+const user = (id: string, addresses = address) => fc.record({
+  userName: addresses,
+  emails: fc.array(addresses.map((value) => ({ value })), { maxLength: 2 }),
   active: fc.boolean(),
-  aliases: fc.array(address, { maxLength: 1 }),
+  aliases: fc.array(addresses, { maxLength: 1 }),
 }).map((u) => ({ schemas: [USER, MAIL], id, userName: u.userName, emails: u.emails, active: u.active, [MAIL]: { aliases: u.aliases } }));
 const ids = fc.constantFrom('u0', 'u1', 'u2', 'u3', 'u4');
-const group = fc.record({ name: address, members: fc.uniqueArray(ids, { maxLength: 3 }) })
-  .map((g) => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], id: 'g0', displayName: g.name, members: g.members.map((value) => ({ value })) }));
-/** One step of a draft: put a user, delete one, or (rarely) put the group. */
+const group = fc.record({ id: fc.constantFrom('g0', 'g1'), name: address, members: fc.uniqueArray(ids, { maxLength: 3 }) })
+  .map((g) => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], id: g.id, displayName: g.name, members: g.members.map((value) => ({ value })) }));
+/** One step of a draft: put a user, delete one, or (rarely) put a group or the guard. */
 const step = (what: string, run: (d: ScimDraft) => void) => Object.assign(run, { toString: () => what });
 const op = fc.oneof(
   { weight: 4, arbitrary: ids.chain((id) => user(id)).map((u) => step(`put ${JSON.stringify(u)}`, (d) => d.put('User', u))) },
   { weight: 2, arbitrary: ids.map((id) => step(`delete ${id}`, (d) => d.delete('User', id))) },
   { weight: 1, arbitrary: group.map((g) => step(`put ${JSON.stringify(g)}`, (d) => d.put('Group', g))) },
+  { weight: 1, arbitrary: fc.nat(9).map((n) => step(`guard ${n}`, (d) => d.setGuard({ removals: [n], pending: [] }))) },
 );
 
 /** The full build's answer: a directory, or the error a client gets. */
@@ -72,7 +74,7 @@ describe('pushed writes edited in place', () => {
       // Entries in any order (an edit puts them in a layer on top); no records left is the same
       // whether it is written {} or left out.
       const byAddress = <T extends { address: string }>(xs: readonly T[]) => [...xs].sort((a, b) => (a.address < b.address ? -1 : 1));
-      const entries = (d: Directory) => ({ ...d.data, mailboxes: byAddress(d.data.mailboxes), lists: byAddress(d.data.lists ?? []), records: d.records ?? {} });
+      const entries = (d: Directory) => ({ ...d.data, mailboxes: byAddress(d.data.mailboxes), lists: byAddress(d.data.lists ?? []), records: d.records?.toObject() ?? {} });
       assert.deepEqual(entries(edit.directory), entries(expected));
       assert.deepEqual(edit.directory.problems, []);
     }), { numRuns: 400 });
@@ -86,14 +88,72 @@ describe('pushed writes edited in place', () => {
       const draft = draftOn(base, steps);
       const after = full(base, draft);
       if (after instanceof Error || !after.records) return;
-      // A copy of the records is a cache miss: indexed from scratch.
-      const scratch = ScimState.of({ ...after.records });
       ScimState.after(draft, after.records);
-      const derived = ScimState.of(after.records);
-      assert.deepEqual([...derived.users].sort(), [...scratch.users].sort());
-      assert.deepEqual([...derived.groups].sort(), [...scratch.groups].sort());
-      assert.deepEqual([...derived.userNames].sort(), [...scratch.userNames].sort());
-      assert.deepEqual(derived.guard, scratch.guard);
+      assertIndexedAsFromScratch(ScimState.of(after.records));
     }), { numRuns: 300 });
+  });
+});
+
+/** Holds a state to the one indexed from scratch from a copy of its records (a copy is a cache miss). */
+function assertIndexedAsFromScratch(state: ScimState): void {
+  const scratch = ScimState.of(LayeredMap.of(state.records));
+  assert.deepEqual(state.resources('User'), scratch.resources('User'));
+  assert.deepEqual(state.resources('Group'), scratch.resources('Group'));
+  assert.deepEqual([...state.userNames].sort(), [...scratch.userNames].sort());
+  for (const id of [...state.records].flatMap(([, r]) => [(r as { id?: string }).id, ...((r as { members?: { value: string }[] }).members ?? []).map((m) => m.value)])) {
+    if (id !== undefined) assert.deepEqual(state.groupsWith(id), scratch.groupsWith(id), `groups with ${id}`);
+  }
+  assert.deepEqual(state.guard, scratch.guard);
+}
+
+describe('a long run of pushed writes', () => {
+  // Each write goes where ScimStore sends it (the edit, else the full build) on the snapshot the
+  // last one left, over enough users that the record sets and indexes compact along the way.
+  const many = fc.integer({ min: 0, max: 89 }).map((n) => `u${n}`);
+  // Mostly an address of the user's own, sometimes one the others may hold.
+  const own = (id: string) => fc.oneof({ weight: 4, arbitrary: fc.constantFrom(`${id}@example.com`, `${id}.x@example.org`) }, { weight: 1, arbitrary: address });
+  const bigOp = fc.oneof(
+    { weight: 4, arbitrary: many.chain((id) => user(id, own(id))).map((u) => step(`put ${JSON.stringify(u)}`, (d) => d.put('User', u))) },
+    { weight: 2, arbitrary: many.map((id) => step(`delete ${id}`, (d) => d.delete('User', id))) },
+    { weight: 1, arbitrary: fc.tuple(group, fc.uniqueArray(many, { maxLength: 6 })).map(([g, extra]) => ({ ...g, members: [...g.members, ...extra.map((value) => ({ value }))] }))
+      .map((g) => step(`put ${JSON.stringify(g)}`, (d) => d.put('Group', g))) },
+  );
+
+  test('each step equals the full build, its records a plain object given the same changes, its index one built from scratch', () => {
+    let compactions = 0;
+    let edited = 0;
+    let written = 0;
+    fc.assert(fc.property(fc.array(fc.array(bigOp, { minLength: 1, maxLength: 3 }), { minLength: 250, maxLength: 250 }), (writes) => {
+      let dir: Directory | undefined;
+      let model: Record<string, unknown> = {};
+      for (const steps of writes) {
+        const draft = draftOn(dir, steps);
+        const expected = full(dir, draft);
+        let edit;
+        try {
+          edit = dir && editForDraft(dir, draft, mapping, DOMAINS);
+        } catch {
+          edit = undefined;
+        }
+        if (expected instanceof Error) continue;
+        const next = edit?.directory ?? expected;
+        written++;
+        if (edit) edited++;
+        const byAddress = <T extends { address: string }>(xs: readonly T[]) => [...xs].sort((a, b) => (a.address < b.address ? -1 : 1));
+        assert.deepEqual(byAddress(next.data.mailboxes), byAddress(expected.data.mailboxes));
+        model = { ...model };
+        for (const [k, v] of draft.changes) {
+          if (v === null) delete model[k];
+          else model[k] = v;
+        }
+        assert.deepEqual([...(next.records ?? [])], Object.entries(model));
+        if (dir?.records && next.records && dir.records.keysChangedSince(next.records) === undefined) compactions++;
+        if (next.records) ScimState.after(draft, next.records);
+        assertIndexedAsFromScratch(ScimState.of(next.records));
+        dir = next;
+      }
+    }), { numRuns: 10 });
+    assert.ok(compactions > 5, `only ${compactions} record sets compacted`);
+    assert.ok(edited > written / 2, `only ${edited} of ${written} writes took the edit path`);
   });
 });
