@@ -112,8 +112,14 @@ export class LayeredMap<V> {
       layers.push(mergeInto(new Map(layers.pop()!), newer));
     }
     const overlay = layers.reduce((n, l) => n + l.size, 0);
-    const next = new LayeredMap(this.#base, layers, size);
-    return overlay > Math.max(COMPACT_MIN, this.#base.size * COMPACT_FRACTION) ? LayeredMap.of(next) : next;
+    if (overlay <= Math.max(COMPACT_MIN, this.#base.size * COMPACT_FRACTION)) return new LayeredMap(this.#base, layers, size);
+    // A new base: one native copy of the old (faster than visiting every entry), the overlay applied in its order.
+    const base = new Map(this.#base);
+    for (const [key, slot] of mergeAll(layers)) {
+      if (slot === GONE || slot.moved) base.delete(key);
+      if (slot !== GONE) base.set(key, slot.value);
+    }
+    return new LayeredMap(base, [], size);
   }
 }
 
