@@ -137,11 +137,6 @@ export class MapEdit<V> {
     this.#size = from.size;
   }
 
-  /** Number of keys with the changes so far. */
-  get size(): number {
-    return this.#size;
-  }
-
   /** The value under `key` with the changes so far. */
   get(key: string): V | undefined {
     const slot = this.#layer.get(key);
@@ -156,7 +151,7 @@ export class MapEdit<V> {
   }
 
   /** Puts `value` under `key`: in place when the key is there, else last. */
-  set(key: string, value: V): this {
+  set(key: string, value: V): void {
     const slot = this.#layer.get(key);
     if (slot === GONE) this.#layer.delete(key);
     if (slot !== undefined && slot !== GONE) this.#layer.set(key, { value, moved: slot.moved });
@@ -165,7 +160,6 @@ export class MapEdit<V> {
       this.#layer.set(key, { value, moved: !there });
       if (!there) this.#size++;
     }
-    return this;
   }
 
   /** Deletes `key` (nothing when it is not there). */
