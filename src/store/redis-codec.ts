@@ -48,8 +48,22 @@ export function decodeMeta(epoch: string | null | undefined, generation: string 
  */
 const MAX_LOG_ENTRY_BYTES = 1024 * 1024;
 
-/** What one write needs: a patch, or the whole directory into emptied hashes. */
-export type WriteRequest = WriteCommon & ({ readonly mode: 'patch'; readonly patch: DirectoryPatch } | { readonly mode: 'full'; readonly directory: Directory });
+/** Fields a staged full write added to each staging hash (HSET's replies, summed). */
+export interface StagedCounts {
+  readonly mailboxes: number;
+  readonly lists: number;
+  readonly records: number;
+}
+
+/**
+ * What one write needs: a patch, the whole directory into emptied hashes, or the commit of a
+ * directory already in staging hashes (redis-staging.ts).
+ */
+export type WriteRequest = WriteCommon & (
+  | { readonly mode: 'patch'; readonly patch: DirectoryPatch }
+  | { readonly mode: 'full'; readonly directory: Directory }
+  | { readonly mode: 'staged'; readonly directory: Directory; readonly staged: StagedCounts }
+);
 
 /** What every write needs besides its data. */
 interface WriteCommon {
@@ -70,6 +84,7 @@ export function writeArgs(w: WriteRequest): (string | number)[] {
     w.mode, w.base?.epoch ?? '', w.base?.generation ?? 0, w.token, randomUUID(), domainsArg(domains), w.cursor ?? '-',
     Buffer.byteLength(json) <= MAX_LOG_ENTRY_BYTES ? json : '', w.logLength, w.channel, Date.now(),
   ];
+  if (w.mode === 'staged') return [...head, w.staged.mailboxes, 0, w.staged.lists, 0, w.staged.records, 0];
   // Pushed, never spread: a full write of a big directory has millions of arguments.
   for (const a of w.mode === 'patch' ? patchArgs(w.patch) : fullArgs(w.directory)) head.push(a);
   return head;
@@ -95,11 +110,19 @@ function fullArgs(dir: Directory): string[] {
   const { mailboxes, lists } = dir.entryTexts();
   const records = dir.records ?? LayeredMap.EMPTY;
   const out = [String(mailboxes.size), '0', String(lists.size), '0', String(records.size), '0'];
-  // Mailboxes are held by their canonical address; lists by key, so their field comes from the entry (an IDN list's address is not its key).
   for (const [address, json] of mailboxes) out.push(address, json);
-  for (const json of lists.values()) out.push((JSON.parse(json) as ListEntry).address.toLowerCase(), json);
+  for (const json of lists.values()) out.push(listField(json), json);
   for (const [k, v] of records) out.push(k, JSON.stringify(v));
   return out;
+}
+
+/**
+ * The lists hash field of a list's canonical JSON: its address in lower case, as patches address
+ * it. Mailboxes are held by that very address, but lists by key, and an IDN list's key is not its
+ * address, so it comes from the entry.
+ */
+export function listField(json: string): string {
+  return (JSON.parse(json) as ListEntry).address.toLowerCase();
 }
 
 /** The domains argument of WRITE_SCRIPT: "-" keeps, "" clears, else JSON. */

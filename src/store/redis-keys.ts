@@ -19,6 +19,18 @@ export interface RedisKeys {
   readonly channel: string;
 }
 
+/**
+ * The hashes one staged full write fills before WRITE_SCRIPT renames them over the live ones:
+ * named by a random id per write, so two writers never fill the same keys and a dead writer's
+ * leftovers are never taken for the next write's. Same hash tag, so a Cluster keeps them in the
+ * directory's slot (RENAME needs both keys on one node).
+ */
+export interface StagingKeys {
+  readonly mailboxes: string;
+  readonly lists: string;
+  readonly records: string;
+}
+
 /** Keys for a prefix (`store.keyPrefix`); the prefix must not contain braces. */
 export function redisKeys(prefix: string): RedisKeys {
   const tag = `{${prefix}}`;
@@ -31,4 +43,10 @@ export function redisKeys(prefix: string): RedisKeys {
     leader: `${tag}:leader`,
     channel: `${tag}:changed`,
   };
+}
+
+/** Staging hashes of the full write `id` under a prefix. */
+export function stagingKeys(prefix: string, id: string): StagingKeys {
+  const stage = `{${prefix}}:staging:${id}`;
+  return { mailboxes: `${stage}:mailboxes`, lists: `${stage}:lists`, records: `${stage}:records` };
 }

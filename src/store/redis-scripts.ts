@@ -43,13 +43,17 @@ export class LuaScript {
  * change log and the notification. Nothing is written unless the caller's view is current, so two
  * writers can never interleave and a reader never sees half of a sync.
  *
- * KEYS: meta, mailboxes, lists, log, leader, records
- * ARGV: mode ("patch" | "full"), expected epoch, expected generation, leader token ("" = not
- *   fenced), new epoch (full), domains ("-" keep, "" none, JSON), cursor ("-" keep), log entry
- *   JSON ("" = none: followers then reload in full), log length, channel, now (ms), then six
- *   counts and the data: mailbox field/value pairs, mailbox fields to delete, list pairs, list
- *   fields to delete, record pairs, record fields to delete.
- * Returns {"ok", epoch, generation} or {"conflict", epoch, generation} or {"not-leader"}.
+ * KEYS: meta, mailboxes, lists, log, leader, records, and for "staged" the staging mailboxes,
+ *   lists and records (redis-keys.ts stagingKeys)
+ * ARGV: mode ("patch" | "full" | "staged"), expected epoch, expected generation, leader token
+ *   ("" = not fenced), new epoch (full, staged), domains ("-" keep, "" none, JSON), cursor ("-"
+ *   keep), log entry JSON ("" = none: followers then reload in full), log length, channel, now
+ *   (ms), then six counts and the data: mailbox field/value pairs, mailbox fields to delete, list
+ *   pairs, list fields to delete, record pairs, record fields to delete. "staged" sends no data:
+ *   its three put counts are the fields the writer added to the staging hashes, which replace the
+ *   live ones by RENAME.
+ * Returns {"ok", epoch, generation} or {"conflict", epoch, generation} or {"not-leader"} or
+ * {"incomplete"} (staged: a staging hash lacks fields, it expired under a slow writer).
  */
 export const WRITE_SCRIPT = new LuaScript(`
 local mode, expEpoch, expGen, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
@@ -59,7 +63,7 @@ local gen = tonumber(redis.call('HGET', KEYS[1], 'generation') or '0')
 if mode == 'patch' then
   if epoch ~= expEpoch or gen ~= expGen then return {'conflict', epoch or '', tostring(gen)} end
 else
-  -- full: into an empty Redis, or over an older copy of our own data (a restart from old files)
+  -- full, staged: into an empty Redis, or over an older copy of our own data (a restart from old files)
   if epoch and not (epoch == expEpoch and gen <= expGen) then return {'conflict', epoch, tostring(gen)} end
 end
 local nMbPut, nMbDel, nLsPut, nLsDel = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15])
@@ -74,17 +78,31 @@ local function each(cmd, key, from, count, step)
   end
   return last + 1
 end
-if mode == 'full' then
-  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[6])
+if mode == 'staged' and (redis.call('HLEN', KEYS[7]) ~= nMbPut or redis.call('HLEN', KEYS[8]) ~= nLsPut or redis.call('HLEN', KEYS[9]) ~= nRcPut) then
+  return {'incomplete'}
+end
+if mode ~= 'patch' then
+  -- UNLINK: the old hashes are freed in the background, so this step stays short at any size
+  redis.call('UNLINK', KEYS[2], KEYS[3], KEYS[4], KEYS[6])
   epoch = ARGV[5]
 end
-local at = 18
-at = each('HSET', KEYS[2], at, nMbPut, 2)
-at = each('HDEL', KEYS[2], at, nMbDel, 1)
-at = each('HSET', KEYS[3], at, nLsPut, 2)
-at = each('HDEL', KEYS[3], at, nLsDel, 1)
-at = each('HSET', KEYS[6], at, nRcPut, 2)
-at = each('HDEL', KEYS[6], at, nRcDel, 1)
+if mode == 'staged' then
+  -- RENAME keeps the staging TTL: PERSIST, or the live directory would expire with it
+  for i, live in ipairs({KEYS[2], KEYS[3], KEYS[6]}) do
+    if redis.call('EXISTS', KEYS[6 + i]) == 1 then
+      redis.call('RENAME', KEYS[6 + i], live)
+      redis.call('PERSIST', live)
+    end
+  end
+else
+  local at = 18
+  at = each('HSET', KEYS[2], at, nMbPut, 2)
+  at = each('HDEL', KEYS[2], at, nMbDel, 1)
+  at = each('HSET', KEYS[3], at, nLsPut, 2)
+  at = each('HDEL', KEYS[3], at, nLsDel, 1)
+  at = each('HSET', KEYS[6], at, nRcPut, 2)
+  each('HDEL', KEYS[6], at, nRcDel, 1)
+end
 local newGen = math.max(gen, expGen) + 1
 redis.call('HSET', KEYS[1], 'epoch', epoch, 'generation', newGen, 'writtenAt', ARGV[11], 'mailboxes', redis.call('HLEN', KEYS[2]))
 if ARGV[6] ~= '-' then redis.call('HSET', KEYS[1], 'domains', ARGV[6]) end

@@ -5,12 +5,13 @@ import { indexStoredDirectory, patchBetweenDirectories, patchDirectory } from '.
 import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
 import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConnectOptions } from './redis-connection.js';
 import type { RedisTarget } from './redis-url.js';
-import { decodeLogEntry, decodeStoredDirectory, decodeMeta, writeArgs } from './redis-codec.js';
+import { decodeLogEntry, decodeStoredDirectory, decodeMeta } from './redis-codec.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { RedisLeaderLock } from './redis-lock.js';
-import { execAll, WRITE_SCRIPT, type RedisClient } from './redis-scripts.js';
+import { execAll, type RedisClient } from './redis-scripts.js';
+import { DEFAULT_FULL_WRITE_BATCH, RedisWriter } from './redis-writer.js';
 import { Replica, type ReplicaSnapshot } from './replica.js';
-import { StoreConflictError, StoreUnavailableError } from './store-errors.js';
+import { StoreConflictError } from './store-errors.js';
 import { SerialQueue } from '../sync/serial-queue.js';
 import { releaseGarbageSoon } from '../ops/heap-release.js';
 
@@ -28,6 +29,8 @@ export interface RedisStoreOptions {
   readonly logLength: number;
   /** Sync lock lifetime; undefined takes no part in leadership (one-shot CLI runs). */
   readonly lockTtlMs?: number;
+  /** Entries per staging command of a full write. @default DEFAULT_FULL_WRITE_BATCH */
+  readonly fullWriteBatch?: number;
   readonly logger: Logger;
 }
 
@@ -46,6 +49,7 @@ export class RedisStore implements DirectoryStore {
   readonly #lock: RedisLeaderLock | undefined;
   readonly #client: RedisClient;
   readonly #subscriber: RedisClient;
+  readonly #writer: RedisWriter;
   #connected = false;
   /** Redis is reachable but lacks our directory (restarted empty, or from older files). */
   #lost: 'empty' | 'behind' | undefined;
@@ -59,6 +63,10 @@ export class RedisStore implements DirectoryStore {
     this.#client = createRedisClient(options.target, options.connect, 'command');
     this.#subscriber = createRedisClient(options.target, options.connect, 'subscriber');
     for (const c of [this.#client, this.#subscriber]) c.on('error', () => undefined); // reported by #refresh
+    this.#writer = new RedisWriter({
+      client: this.#client, keys: this.#keys, keyPrefix: options.keyPrefix, logLength: options.logLength,
+      fullWriteBatch: options.fullWriteBatch ?? DEFAULT_FULL_WRITE_BATCH, commandTimeoutMs: options.connect.commandTimeoutMs,
+    });
     if (options.lockTtlMs !== undefined) {
       this.#lock = new RedisLeaderLock({ client: this.#client, key: this.#keys.leader, ttlMs: options.lockTtlMs, logger: options.logger });
       this.#lock.onChange((held) => void (held && this.refresh()));
@@ -226,25 +234,16 @@ export class RedisStore implements DirectoryStore {
   }
 
   /**
-   * Writes `patch` (undefined: the whole `directory`, into emptied hashes) in one script run,
+   * Writes `patch` (undefined: the whole `directory`, into emptied hashes; see RedisWriter),
    * checked against the generation the replica holds and fenced by the leader lock; the replica
    * takes the new directory at once.
    */
   async #write(base: ReplicaSnapshot | undefined, directory: Directory, patch: DirectoryPatch | undefined, cursor: string | undefined, fenced = true): Promise<void> {
-    const k = this.#keys;
-    const common = { base, token: fenced ? (this.#lock?.token ?? '') : '', cursor, logLength: this.#o.logLength, channel: k.channel };
-    const args = writeArgs(patch ? { ...common, mode: 'patch', patch } : { ...common, mode: 'full', directory });
-    let reply: string[];
-    try {
-      reply = (await WRITE_SCRIPT.run(this.#client, [k.meta, k.mailboxes, k.lists, k.log, k.leader, k.records], args)) as string[];
-    } catch (err) {
-      throw new StoreUnavailableError(`redis write failed: ${(err as Error).message}`, { cause: scrubRedisError(err) });
-    }
-    if (reply[0] === 'not-leader') throw new StoreConflictError('not written: this server no longer holds the sync lock');
-    if (reply[0] === 'conflict') throw new StoreConflictError(`not written: redis moved to ${reply[1]}:${reply[2]} meanwhile`);
+    const token = fenced ? (this.#lock?.token ?? '') : '';
+    const { epoch, generation } = await this.#writer.write({ base, directory, patch, token, cursor });
     const kept = cursor ?? base?.cursor;
     // The directory just written: any snapshot takes later patches, so a demoted leader replays without a rebuild.
-    this.#install({ directory, epoch: reply[1]!, generation: Number(reply[2]), ...(kept !== undefined && { cursor: kept }) }, 'own write');
+    this.#install({ directory, epoch, generation, ...(kept !== undefined && { cursor: kept }) }, 'own write');
   }
 
   #setConnected(connected: boolean, err?: unknown): void {
