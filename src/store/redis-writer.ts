@@ -56,7 +56,10 @@ export class RedisWriter {
     this.#ttlMs = Math.max(MIN_STAGING_TTL_MS, 2 * options.commandTimeoutMs);
   }
 
-  /** Writes `w`; returns the epoch and generation Redis holds now. Throws StoreConflictError when refused. */
+  /**
+   * Writes `w`; returns the epoch and generation Redis holds now. Throws StoreConflictError when
+   * refused and StoreUnavailableError when Redis failed; either way nothing went live.
+   */
   async write(w: RedisWrite): Promise<{ epoch: string; generation: number }> {
     const { keys: k, logLength, fullWriteBatch: batch } = this.#o;
     const common = { base: w.base, token: w.token, cursor: w.cursor, logLength, channel: k.channel };

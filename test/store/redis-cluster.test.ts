@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Cluster } from 'ioredis';
+import { Directory } from '../../src/directory/directory.js';
 import { missingBinaries } from '../helpers/binaries.js';
 import { waitFor } from '../helpers/net.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-server.js';
-import { directoryYaml, startPair, type Node, type NodePair } from './redis-fixtures.js';
+import { directoryYaml, redisStore, startPair, type Node, type NodePair } from './redis-fixtures.js';
 
 const skip = missingBinaries('redis-server', 'redis-cli');
 
@@ -49,6 +50,21 @@ describe('Redis Cluster (three masters on loopback)', { skip }, () => {
       assert.equal(await c.hlen('{mailroster}:mailboxes'), 3);
     } finally {
       c.disconnect();
+    }
+  });
+
+  test('a chunked full write stages and renames within the directory\'s slot', async () => {
+    const writer = redisStore(cluster.url, { leader: true, keyPrefix: 'staged', fullWriteBatch: 2 });
+    const reader = redisStore(cluster.url, { keyPrefix: 'staged' });
+    try {
+      await writer.start();
+      await writer.replace(Directory.build({ mailboxes: Array.from({ length: 9 }, (_, i) => ({ address: `user${i}@example.com` })), lists: [{ address: 'team@example.com', members: ['user0@example.com'] }] }, { strict: true, source: 'test' }));
+      await reader.start();
+      assert.equal(reader.current()?.mailboxCount, 9);
+      assert.deepEqual(reader.current()?.list('team@example.com')?.members, ['user0@example.com']);
+    } finally {
+      await reader.close();
+      await writer.close();
     }
   });
 });
