@@ -23,16 +23,16 @@ export function editForDraft(base: Directory, draft: ScimDraft, mapping: ScimMap
   const changes: DirectoryChange[] = [];
   for (const id of draft.touchedUsers) {
     const user = draft.get('User', id);
+    const mailbox = user && mapping.mailbox(user);
     // A group maps its members to their addresses: a member that comes, goes or moves changes a list.
     if (draft.base.groupsWith(id).length > 0) {
       const before = draft.base.get('User', id);
-      if (!user || !before || addressOf(mapping, before) !== mapping.mailbox(user).address) return undefined;
+      if (!mailbox || !before || addressOf(mapping, before) !== mailbox.address) return undefined;
     }
-    if (!user) {
+    if (!mailbox) {
       changes.push({ op: 'remove-mailbox', id });
       continue;
     }
-    const mailbox = mapping.mailbox(user);
     // An address another resource holds is refused (409) by the full build; an edit would take it over.
     const owner = ownerOf(base, mailbox.address);
     if (owner !== undefined && owner !== id && !draft.touchedUsers.has(owner)) return undefined;
