@@ -62,9 +62,14 @@ class IndexBuilder {
     this.#ctx = new BuildContext(mailboxes, lists);
     this.#packedAt = new Int32Array(mailboxes.length).fill(-1);
     this.#stored = new StoredBuild(this.#ctx, this.#packed);
-    // Stored entries are mostly kept as they are: their JSON tables need about their size.
-    this.#packed.mailboxJson.reserve(mailboxes.storedBytes());
-    this.#packed.listJson.reserve(lists.storedBytes());
+    // Stored entries are mostly kept as they are: their JSON tables need about their size. Parsed
+    // ones need at least the characters of their addresses, plus the JSON around them.
+    const m = mailboxes.sizeHint();
+    const l = lists.sizeHint();
+    this.#packed.reserve({
+      mailboxes: mailboxes.length, lists: lists.length, keys: m.keys + l.keys, keyBytes: m.keyChars + l.keyChars,
+      mailboxBytes: mailboxes.storedBytes() || 2 * m.textChars + 32 * mailboxes.length, listBytes: lists.storedBytes() || l.textChars + 32 * lists.length,
+    });
   }
 
   build(): BuiltIndexes {

@@ -28,6 +28,26 @@ export class EntryList {
     return new EntryList(undefined, values);
   }
 
+  /**
+   * About what these entries put in a packed layer, to reserve its tables up front: index keys
+   * (own addresses and aliases) with their characters, and the characters of every address they
+   * hold (a floor for their JSON). Stored entries count one key each and no characters.
+   */
+  sizeHint(): { keys: number; keyChars: number; textChars: number } {
+    if (!this.#values) return { keys: this.length, keyChars: 0, textChars: 0 };
+    let keys = 0;
+    let keyChars = 0;
+    let textChars = 0;
+    for (const v of this.#values) {
+      const e = v as { address?: unknown; aliases?: unknown; members?: unknown } | null;
+      keys++;
+      if (typeof e?.address === 'string') keyChars += e.address.length;
+      if (Array.isArray(e?.aliases)) for (const a of e.aliases) (keys++), (keyChars += typeof a === 'string' ? a.length : 0);
+      if (Array.isArray(e?.members)) for (const m of e.members) textChars += typeof m === 'string' ? m.length + 3 : 0;
+    }
+    return { keys, keyChars, textChars: textChars + keyChars };
+  }
+
   /** The stored JSON of entry i; undefined when the entries were given as values. */
   stored(i: number): Buffer | undefined {
     return this.#stored?.[i];

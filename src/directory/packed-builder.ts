@@ -25,6 +25,24 @@ export class PackedBuilder {
   readonly listJson = new ByteTable();
   readonly listKey = new IntList();
 
+  /**
+   * Reserves every table for about this many entries at once. Growing by doubling leaves the
+   * smaller copies behind, and glibc keeps such freed blocks resident: at 1M mailboxes about
+   * 65 MB after the build, and the start took 15% longer.
+   */
+  reserve(n: { mailboxes: number; lists: number; keys: number; keyBytes: number; mailboxBytes: number; listBytes: number }): void {
+    // What the index keeps is reserved on its own; what it only reads while it is made, together.
+    IntList.reserveDropped([this.keyKind, this.keyTarget, this.keyHash], n.keys);
+    IntList.reserveDropped([this.mailboxFlags], n.mailboxes);
+    this.mailboxDomain.reserve(n.mailboxes);
+    // Sealed with one slot more: the end of the last mailbox's keys.
+    this.mailboxKeys.reserve(n.mailboxes + 1);
+    this.listKey.reserve(n.lists);
+    this.keys.reserve(n.keyBytes, n.keys);
+    this.mailboxJson.reserve(n.mailboxBytes, n.mailboxes);
+    this.listJson.reserve(n.listBytes, n.lists);
+  }
+
   /** Adds a canonical mailbox with its own key, its domain as written, and its accepted alias keys (`@domain` for a catch-all); returns its index. */
   mailbox(entry: MailboxEntry, key: string, domain: string, aliasKeys: readonly string[]): number {
     const i = this.#startMailbox();

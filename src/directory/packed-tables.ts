@@ -4,6 +4,9 @@
  * copy and mark as it grows: only the entries being read are heap objects.
  */
 
+/** Int32 values in 32 MB, glibc's largest mmap threshold: a block this big is always mapped. */
+const MMAPPED_INTS = (32 << 20) / 4;
+
 /** Int32 values appended one by one, in a typed array that doubles when full. */
 export class IntList {
   // Small to start: a follower builds a layer of a handful of entries per change, and a few more
@@ -28,8 +31,28 @@ export class IntList {
     return this.#values[i]!;
   }
 
+  /** Makes room for `n` values in all, at once, so a big build does not grow by copies. */
+  reserve(n: number, room: Int32Array<ArrayBuffer> = new Int32Array(n)): void {
+    if (n <= this.#values.length) return;
+    room.set(this.#values.subarray(0, this.#length));
+    this.#values = room;
+  }
+
+  /**
+   * {@link reserve} for lists that are dropped together after a build, as views of one block of
+   * at least 32 MB (glibc's largest mmap threshold; pages never touched cost nothing), which glibc
+   * maps and returns to the system when they go: blocks of a few MB each stayed in its heap.
+   */
+  static reserveDropped(lists: readonly IntList[], n: number): void {
+    if (lists.every((l) => n <= l.#values.length)) return;
+    const block = new Int32Array(Math.max(lists.length * n, n >= 1 << 16 ? MMAPPED_INTS : 0));
+    lists.forEach((l, i) => l.reserve(n, block.subarray(i * n, (i + 1) * n)));
+  }
+
   /** The values, trimmed to their length, with `extra` zeroed slots after them. */
   seal(extra = 0): Int32Array {
+    // Reserved exactly: the values are the table, with no copy left behind.
+    if (this.#values.length === this.#length + extra) return this.#values.fill(0, this.#length);
     const out = new Int32Array(this.#length + extra);
     out.set(this.#values.subarray(0, this.#length));
     return out;
@@ -55,8 +78,9 @@ export class ByteTable {
   }
 
   push(s: string): void {
-    // At most 3 bytes per UTF-16 unit.
-    this.#room(3 * s.length);
+    // At most 3 bytes per UTF-16 unit; near the end of the room, count them (a reserved table is
+    // filled to the byte).
+    if (this.#end + 3 * s.length > this.#buf.length) this.#room(Buffer.byteLength(s, 'utf8'));
     this.#end += this.#buf.write(s, this.#end, 'utf8');
     this.#offsets.push(this.#end);
   }
@@ -70,9 +94,10 @@ export class ByteTable {
     this.#offsets.push(this.#end);
   }
 
-  /** Makes room for `bytes` more at once (the caller knows how much is coming), so the table does not grow by copies. */
-  reserve(bytes: number): void {
+  /** Makes room for `bytes` more in `strings` more strings at once (the caller knows about how much is coming), so the table does not grow by copies. */
+  reserve(bytes: number, strings = 0): void {
     this.#room(bytes);
+    this.#offsets.reserve(this.#offsets.length + strings);
   }
 
   /** String i. */
