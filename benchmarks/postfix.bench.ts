@@ -104,8 +104,14 @@ const bench: Benchmark = async ({ quick }) => {
       virtual_alias_maps: `lmdb:${lmdb.aliases}`, smtpd_sender_login_maps: '',
     };
     const total = messages * rcpts;
-    const sFloor = await smtpRun(socketmapMaps(floor.tcp), sessions, messages, rcpts);
-    const sMr = await smtpRun(socketmapMaps(mr.tcp), sessions, messages, rcpts);
+    // Alternately, best of two each, as for postmap: single runs of the same pair read 0.93x and
+    // 1.46x in two quiet full runs, the floor itself moving from 3,800 to 4,900 RCPT/s.
+    let sFloor = Infinity;
+    let sMr = Infinity;
+    for (let round = 0; round < 2; round++) {
+      sFloor = Math.min(sFloor, await smtpRun(socketmapMaps(floor.tcp), sessions, messages, rcpts));
+      sMr = Math.min(sMr, await smtpRun(socketmapMaps(mr.tcp), sessions, messages, rcpts));
+    }
     const sLmdb = await smtpRun(lmdbMain, sessions, messages, rcpts);
     rows.push({ name: `smtp-source, ${sessions} sessions, ${total} RCPTs, validated through mailroster`, value: total / sMr, unit: 'RCPT/s', ratio: { value: sMr / sFloor, against: `time through the floor (${(total / sFloor).toFixed(0)} RCPT/s)` } });
     rows.push({ name: `smtp-source, ${sessions} sessions, ${total} RCPTs, through Postfix's own lmdb: maps`, value: total / sLmdb, unit: 'RCPT/s', ratio: { value: sLmdb / sFloor, against: 'time through the floor' } });
