@@ -1,6 +1,5 @@
 import type { Directory } from './directory.js';
 import { LAYER_BITS, LAYER_MASK } from './directory-layers.js';
-import type { PackedIndex } from './packed-index.js';
 
 /**
  * An answer before framing: a number for the answers that never depend on the query (a mailbox's
@@ -42,7 +41,7 @@ export function mailboxAnswer(ref: number, which: 0 | 1): number {
  * when its address is that key (read from the key's record, no mailbox array), else by mailbox.
  */
 export function keyAnswer(dir: Directory, keyRef: number, which: 0 | 1): number {
-  const p = layerOf(dir, keyRef);
+  const p = dir.layerIndex(keyRef);
   const k = keyRef >>> LAYER_BITS;
   const l = keyRef & LAYER_MASK;
   return p.targetPlain(k) ? ((p.replyKey(k) << LAYER_BITS) | l) * 4 + which * 2 + 2 : mailboxAnswer((p.targetOf(k) << LAYER_BITS) | l, which);
@@ -52,7 +51,7 @@ export function keyAnswer(dir: Directory, keyRef: number, which: 0 | 1): number 
 export function answerValue(dir: Directory, answer: Answer): string | undefined {
   if (typeof answer !== 'number') return answer;
   const ref = refOf(answer);
-  const p = layerOf(dir, ref);
+  const p = dir.layerIndex(ref);
   const i = ref >>> LAYER_BITS;
   if (byKey(answer)) {
     const key = p.key(i);
@@ -67,7 +66,7 @@ export function answerValue(dir: Directory, answer: Answer): string | undefined 
  */
 export function writeAnswerBytes(dir: Directory, answer: number, out: KeyBytesSink): boolean {
   const ref = refOf(answer);
-  const p = layerOf(dir, ref);
+  const p = dir.layerIndex(ref);
   const i = ref >>> LAYER_BITS;
   const keyNamed = byKey(answer);
   if (!keyNamed && !p.plain(i)) return false;
@@ -77,9 +76,6 @@ export function writeAnswerBytes(dir: Directory, answer: number, out: KeyBytesSi
   return true;
 }
 
-function layerOf(dir: Directory, ref: number): PackedIndex {
-  return dir.parts.layers[ref & LAYER_MASK]!.index;
-}
 
 const refOf = (answer: number): number => Math.floor((answer - 1) / 4);
 const whichOf = (answer: number): 0 | 1 => (Math.floor((answer - 1) / 2) % 2) as 0 | 1;

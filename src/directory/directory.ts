@@ -188,26 +188,27 @@ export class Directory {
     return this.#catchAlls.get(asciiDomain) ?? -1;
   }
 
-  #index(ref: number): PackedIndex {
+  /** The packed layer a ref (key, mailbox or list) is in; its index there is `ref >>> LAYER_BITS`. */
+  layerIndex(ref: number): PackedIndex {
     return this.#layers[ref & LAYER_MASK]!.index;
   }
 
   enabled(mailboxRef: number): boolean {
-    return this.#index(mailboxRef).enabled(mailboxRef >>> LAYER_BITS);
+    return this.layerIndex(mailboxRef).enabled(mailboxRef >>> LAYER_BITS);
   }
 
   mailboxAddress(mailboxRef: number): string {
-    return this.#index(mailboxRef).mailboxAddress(mailboxRef >>> LAYER_BITS);
+    return this.layerIndex(mailboxRef).mailboxAddress(mailboxRef >>> LAYER_BITS);
   }
 
   /** The whole mailbox behind a ref (made on each call). */
   mailboxAt(ref: number): Mailbox {
-    return mailboxOf(this.#index(ref), ref >>> LAYER_BITS);
+    return mailboxOf(this.layerIndex(ref), ref >>> LAYER_BITS);
   }
 
   /** The whole list behind a ref (made on each call). */
   listAt(ref: number): MailList {
-    return listOf(this.#index(ref), ref >>> LAYER_BITS);
+    return listOf(this.layerIndex(ref), ref >>> LAYER_BITS);
   }
 
   /** The mailbox at exactly this key (extension not stripped). */

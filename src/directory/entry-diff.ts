@@ -72,7 +72,7 @@ const CHANGED = 2;
  * so that is tried before a key lookup.
  */
 export function diffEntryTexts(before: Directory | undefined, after: Directory, kind: EntryKind): EntryRefs {
-  const textOf = (dir: Directory, ref: number): string => kind.text(dir.parts.layers[ref & LAYER_MASK]!.index, ref >>> LAYER_BITS);
+  const textOf = (dir: Directory, ref: number): string => kind.text(dir.layerIndex(ref), ref >>> LAYER_BITS);
   const out = { added: [] as number[], removed: [] as number[], changed: [] as number[], textOf };
   const old = before?.parts.layers ?? [];
   const state = old.map((l) => new Uint8Array(kind.count(l.index)));

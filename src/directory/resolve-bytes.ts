@@ -1,6 +1,6 @@
 import { hashBytes, HASH_BASIS, scanDomain, scanKey, type KeyScan } from './key-bytes.js';
 import { keyAnswer, SLOW, SUFFIXED, type Answer, type KeyBytesSink } from './answers.js';
-import { LAYER_BITS, LAYER_MASK } from './directory-layers.js';
+import { LAYER_BITS } from './directory-layers.js';
 import { KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, type Directory } from './directory.js';
 import type { AddressResolver, AddressRules } from './resolve.js';
 import { SOCKETMAP_MAX_REPLY_BYTES } from '../../protocol/socketmap.js';
@@ -89,7 +89,7 @@ export class KeyBytesResolver {
   /** Writes the {@link SUFFIXED} answer just returned: the target's address with the extension inserted. */
   writeSuffixed(out: KeyBytesSink): void {
     const k = this.#suffixKey;
-    const p = this.#dir.parts.layers[k & LAYER_MASK]!.index;
+    const p = this.#dir.layerIndex(k);
     const own = p.replyKey(k >>> LAYER_BITS);
     out.okSuffixed(p.keyBytes, p.keyStart(own), p.keyEnd(own), this.#suffixOf, this.#suffixFrom, this.#suffixTo);
   }
@@ -102,7 +102,7 @@ export class KeyBytesResolver {
   #extended(k: number, b: Buffer, d: number, at: number): Answer {
     const dir = this.#dir;
     if (!this.#rules.propagateExtension) return keyAnswer(dir, k, 1);
-    const p = dir.parts.layers[k & LAYER_MASK]!.index;
+    const p = dir.layerIndex(k);
     const i = k >>> LAYER_BITS;
     if (!p.targetPlain(i) || !this.#asciiDelimiters) return SLOW;
     const own = p.replyKey(i);

@@ -138,7 +138,7 @@ function sectionOf<T>(before: Directory | undefined, after: Directory, refs: Ent
 
 /** Aliases of the mailbox behind a ref, from its packed keys (its own key first, then one per alias). */
 function aliasCount(dir: Directory, ref: number): number {
-  const p = dir.parts.layers[ref & LAYER_MASK]!.index;
+  const p = dir.layerIndex(ref);
   const i = ref >>> LAYER_BITS;
   return p.mailboxKeys[i + 1]! - p.mailboxKeys[i]! - 1;
 }
