@@ -104,6 +104,13 @@ export function scanDomain(b: Uint8Array, from: number, to: number, h: number, s
 /** The hash a key's bytes start from (for {@link scanDomain} on a bare domain). */
 export const HASH_BASIS = FNV_BASIS;
 
+/** Offset of the last '@' of the address bytes `b[from..to]` (`from` when there is none). */
+export function lastAtSign(b: Uint8Array, from: number, to: number): number {
+  let at = to - 1;
+  while (at > from && b[at] !== AT) at--;
+  return at;
+}
+
 /** True when `a[aFrom..aTo]` equals the bytes of `b` from `bFrom` on (the caller checked the lengths). */
 export function sameBytes(a: Uint8Array, aFrom: number, aTo: number, b: Uint8Array, bFrom: number): boolean {
   for (let i = aFrom; i < aTo; i++, bFrom++) if (a[i] !== b[bFrom]) return false;

@@ -1,4 +1,4 @@
-import { hashBytes, HASH_BASIS, scanDomain, scanKey, type KeyScan } from './key-bytes.js';
+import { hashBytes, HASH_BASIS, lastAtSign, scanDomain, scanKey, type KeyScan } from './key-bytes.js';
 import { keyAnswer, SLOW, SUFFIXED, type Answer, type KeyBytesSink } from './answers.js';
 import { LAYER_BITS } from './directory-layers.js';
 import { KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, type Directory } from './directory.js';
@@ -7,7 +7,6 @@ import { SOCKETMAP_MAX_REPLY_BYTES } from '../../protocol/socketmap.js';
 
 /** Longest `base@domain` (a key with its extension cut out) looked up from the bytes. */
 const BASE_MAX = 512;
-const AT = 0x40;
 
 /**
  * The socketmap answers of one snapshot straight from the request bytes, for keys that already
@@ -107,9 +106,7 @@ export class KeyBytesResolver {
     if (!p.targetPlain(i) || !this.#asciiDelimiters) return SLOW;
     const own = p.replyKey(i);
     const bytes = p.keyBytes;
-    let targetAt = p.keyEnd(own) - 1;
-    while (bytes[targetAt] !== AT) targetAt--;
-    if (this.#delimiterAt(bytes, p.keyStart(own), targetAt) >= 0) return keyAnswer(dir, k, 1);
+    if (this.#delimiterAt(bytes, p.keyStart(own), lastAtSign(bytes, p.keyStart(own), p.keyEnd(own))) >= 0) return keyAnswer(dir, k, 1);
     // `OK ` and the address with the extension: past Postfix's limit the string path answers TEMP.
     if (3 + p.keyEnd(own) - p.keyStart(own) + at - d > SOCKETMAP_MAX_REPLY_BYTES) return SLOW;
     this.#suffixKey = k;

@@ -1,3 +1,5 @@
+import { lastAtSign } from '../directory/key-bytes.js';
+
 /** Bytes of one slab: many batches of replies before a new one is allocated. */
 const SLAB_BYTES = 64 * 1024;
 /**
@@ -9,7 +11,6 @@ const SHARED_FRAME_BYTES = 1024;
 const COLON = 0x3a;
 const COMMA = 0x2c;
 const SLASH = 0x2f;
-const AT = 0x40;
 /** `OK ` */
 const OK = [0x4f, 0x4b, 0x20] as const;
 
@@ -50,8 +51,7 @@ export class ReplyWriter {
 
   /** Appends `<len>:OK domain/local/,` for the address key `b[from..to]` (virtual_mailbox_maps). */
   okMailbox(b: Buffer, from: number, to: number): void {
-    let at = to - 1;
-    while (at > from && b[at] !== AT) at--;
+    const at = lastAtSign(b, from, to);
     this.#ensure(to - from + 13);
     this.#head(to - from + 4);
     const buf = this.#buf;
@@ -64,8 +64,7 @@ export class ReplyWriter {
 
   /** Appends `<len>:OK <b[from..at]><s[sFrom..sTo]><b[at..to]>,` where `at` is the address's last '@'. */
   okSuffixed(b: Buffer, from: number, to: number, s: Buffer, sFrom: number, sTo: number): void {
-    let at = to - 1;
-    while (at > from && b[at] !== AT) at--;
+    const at = lastAtSign(b, from, to);
     const payload = to - from + sTo - sFrom + 3;
     this.#ensure(payload + 9);
     this.#head(payload);
