@@ -1,4 +1,4 @@
-import { hashAscii, hashBytes, sameAscii, sameBytes } from './key-bytes.js';
+import { hashBytes, hashString, sameAscii, sameBytes } from './key-bytes.js';
 
 const NO_BYTES = new Uint8Array(0);
 
@@ -91,8 +91,7 @@ export class ClaimTable {
 
   /** The hash of a string key's UTF-8 bytes (ASCII keys, nearly all, are hashed as they are). */
   #hashString(key: string): number {
-    const h = this.#hash === hashBytes ? hashAscii(key) : -1;
-    if (h >= 0) return h;
+    if (this.#hash === hashBytes) return hashString(key);
     const bytes = Buffer.from(key, 'utf8');
     return this.#hash(bytes, 0, bytes.length);
   }

@@ -29,6 +29,14 @@ export function hashAscii(s: string): number {
   return h >>> 0;
 }
 
+/** {@link hashBytes} of a string's UTF-8 bytes, encoding them only when it is not ASCII. */
+export function hashString(s: string): number {
+  const h = hashAscii(s);
+  if (h >= 0) return h;
+  const bytes = Buffer.from(s, 'utf8');
+  return hashBytes(bytes, 0, bytes.length);
+}
+
 // Byte classes. A local part takes printable ASCII except upper case and `"<>(),;:\@` (the
 // characters parseAddress refuses, and '@'); a plain domain takes lower-case LDH and dots.
 const LOCAL = 1;
