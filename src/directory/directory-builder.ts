@@ -9,6 +9,7 @@ import { LayeredMap } from './layered-map.js';
 import { PackedBuilder } from './packed-builder.js';
 import type { MailboxPasswords } from './passwords.js';
 import { StoredBuild } from './stored-build.js';
+import { ENTRY_STEP, LIST_STEP, runSteps, type Steps } from './build-steps.js';
 
 /** What a build returns: the indexes and every problem found. */
 export type BuiltIndexes = DirectoryIndexes & { problems: DirectoryProblem[] };
@@ -20,12 +21,17 @@ export type BuiltIndexes = DirectoryIndexes & { problems: DirectoryProblem[] };
  * reports them in `problems` (providers: one broken user must not stop everyone's mail).
  */
 export function buildIndexes(input: unknown, options: { strict: boolean; source: string }): BuiltIndexes {
+  return runSteps(buildIndexSteps(input, options));
+}
+
+/** {@link buildIndexes} as steps (build-steps.ts), for a build that must not hold the event loop. */
+export function* buildIndexSteps(input: unknown, options: { strict: boolean; source: string }): Steps<BuiltIndexes> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new DirectoryError(options.source, [{ where: '(top level)', reason: 'expected an object with "mailboxes"' }]);
   }
   const raw = input as Record<string, unknown>;
   const entries = (name: string): EntryList => EntryList.parsed(Array.isArray(raw[name]) ? raw[name] : []);
-  const built = new IndexBuilder(raw, entries('mailboxes'), entries('lists')).build();
+  const built = yield* new IndexBuilder(raw, entries('mailboxes'), entries('lists')).steps();
   if (built.problems.length > 0 && options.strict) throw new DirectoryError(options.source, built.problems);
   return built;
 }
@@ -44,8 +50,13 @@ export interface StoredDirectory {
  * (stored-entry-scan.ts), and one that is not JSON is reported and skipped.
  */
 export function buildStoredIndexes(stored: StoredDirectory): BuiltIndexes {
+  return runSteps(buildStoredIndexSteps(stored));
+}
+
+/** {@link buildStoredIndexes} as steps (build-steps.ts). */
+export function buildStoredIndexSteps(stored: StoredDirectory): Steps<BuiltIndexes> {
   const raw = { ...(stored.domains !== undefined && { domains: stored.domains }), ...(stored.records && { records: stored.records }) };
-  return new IndexBuilder(raw, EntryList.stored(stored.mailboxes), EntryList.stored(stored.lists)).build();
+  return new IndexBuilder(raw, EntryList.stored(stored.mailboxes), EntryList.stored(stored.lists)).steps();
 }
 
 /** One build: its passes over the mailboxes and lists (see BuildContext for what they share). */
@@ -62,39 +73,58 @@ class IndexBuilder {
     this.#ctx = new BuildContext(mailboxes, lists);
     this.#packedAt = new Int32Array(mailboxes.length).fill(-1);
     this.#stored = new StoredBuild(this.#ctx, this.#packed);
+  }
+
+  /** The build's passes, yielding every {@link ENTRY_STEP} entries. */
+  *steps(): Steps<BuiltIndexes> {
+    const ctx = this.#ctx;
+    const explicitDomains = this.#raw.domains !== undefined;
+    yield* this.#reserve();
+    this.#readDomains();
+    this.#checkShape('mailboxes');
+    const accepted = { indexes: [] as number[], keys: [] as (string | undefined)[], passwords: new Map<number, MailboxPasswords>() };
+    for (let i = 0; i < ctx.mailboxes.length; i++) {
+      this.#claimMailbox(i, explicitDomains, accepted);
+      if (i % ENTRY_STEP === ENTRY_STEP - 1) yield;
+    }
+    for (let a = 0; a < accepted.indexes.length; a++) {
+      const i = accepted.indexes[a]!;
+      const key = accepted.keys[a];
+      if (key !== undefined) this.#addMailbox(ctx.mailboxes.value(i) as MailboxEntry, accepted.passwords.get(i) ?? NO_PASSWORDS, key, i, undefined);
+      else this.#addStoredMailbox(i);
+      if (a % ENTRY_STEP === ENTRY_STEP - 1) yield;
+    }
+    this.#checkShape('lists');
+    for (let i = 0; i < ctx.lists.length; i++) {
+      if (!this.#stored.addList(i)) this.#addList(i);
+      if (i % LIST_STEP === LIST_STEP - 1) yield;
+    }
+    const records = this.#readRecords();
+    const packed = yield* this.#packed.finishSteps();
+    return {
+      domains: ctx.domains, explicitDomains: explicitDomains ? [...ctx.domains.values()] : undefined, packed,
+      ...(records && { records }), problems: ctx.problems,
+    };
+  }
+
+  /** Reserves the packed tables at about their final size (see PackedBuilder.reserve). */
+  *#reserve(): Steps<void> {
+    const { mailboxes, lists } = this.#ctx;
     // Stored entries are mostly kept as they are: their JSON tables need about their size. Parsed
     // ones need at least the characters of their addresses, plus the JSON around them.
-    const m = mailboxes.sizeHint();
-    const l = lists.sizeHint();
+    const m = yield* mailboxes.sizeHintSteps();
+    const l = yield* lists.sizeHintSteps();
     this.#packed.reserve({
       mailboxes: mailboxes.length, lists: lists.length, keys: m.keys + l.keys, keyBytes: m.keyChars + l.keyChars,
       mailboxBytes: mailboxes.storedBytes() || 2 * m.textChars + 32 * mailboxes.length, listBytes: lists.storedBytes() || l.textChars + 32 * lists.length,
     });
   }
 
-  build(): BuiltIndexes {
-    const ctx = this.#ctx;
-    const explicitDomains = this.#raw.domains !== undefined;
-    this.#readDomains();
-    const accepted = this.#claimMailboxes(explicitDomains);
-    for (let a = 0; a < accepted.indexes.length; a++) {
-      const i = accepted.indexes[a]!;
-      const key = accepted.keys[a];
-      const mb = (): MailboxEntry => ctx.mailboxes.value(i) as MailboxEntry;
-      if (key !== undefined) this.#addMailbox(mb(), accepted.passwords.get(i) ?? NO_PASSWORDS, key, i, undefined);
-      else {
-        const added = this.#stored.addMailbox(i);
-        if (typeof added === 'number') this.#packedAt[i] = added;
-        else this.#addMailbox(mb(), NO_PASSWORDS, this.#stored.mailboxKey(i), i, added);
-      }
-    }
-    this.#checkShape('lists');
-    for (let i = 0; i < ctx.lists.length; i++) if (!this.#stored.addList(i)) this.#addList(i);
-    const records = this.#readRecords();
-    return {
-      domains: ctx.domains, explicitDomains: explicitDomains ? [...ctx.domains.values()] : undefined, packed: this.#packed.finish(),
-      ...(records && { records }), problems: ctx.problems,
-    };
+  /** Second pass for a canonical stored mailbox: packed from its bytes, or rebuilt without a refused alias. */
+  #addStoredMailbox(i: number): void {
+    const added = this.#stored.addMailbox(i);
+    if (typeof added === 'number') this.#packedAt[i] = added;
+    else this.#addMailbox(this.#ctx.mailboxes.value(i) as MailboxEntry, NO_PASSWORDS, this.#stored.mailboxKey(i), i, added);
   }
 
   /** Entries given as something other than a list are a problem (and read as none). */
@@ -126,45 +156,34 @@ class IndexBuilder {
   }
 
   /**
-   * First pass: every mailbox address, so aliases and lists can be checked against all of them.
-   * Returns the accepted mailboxes as input indexes with their keys (no object per mailbox: at a
-   * million they outlived the young generation and kept the collector busy; no key for a
-   * canonical stored one, which the second pass scans again), and the passwords of the few that
-   * have any.
+   * First pass, mailbox i: every mailbox address is claimed before any alias or list, so those
+   * can be checked against all of them. An accepted mailbox is kept as its input index with its
+   * key (no object per mailbox: at a million they outlived the young generation and kept the
+   * collector busy; no key for a canonical stored one, which the second pass scans again), plus
+   * its passwords when it has any.
    */
-  #claimMailboxes(explicitDomains: boolean): { indexes: number[]; keys: (string | undefined)[]; passwords: Map<number, MailboxPasswords> } {
-    const accepted = { indexes: [] as number[], keys: [] as (string | undefined)[], passwords: new Map<number, MailboxPasswords>() };
-    this.#checkShape('mailboxes');
+  #claimMailbox(i: number, explicitDomains: boolean, accepted: { indexes: number[]; keys: (string | undefined)[]; passwords: Map<number, MailboxPasswords> }): void {
     const ctx = this.#ctx;
-    for (let i = 0; i < ctx.mailboxes.length; i++) {
-      const stored = this.#stored.claimMailbox(i, explicitDomains);
-      if (stored !== undefined) {
-        if (stored) accepted.indexes.push(i), accepted.keys.push(undefined);
-        continue;
-      }
-      const where = (): string => ctx.where('mailboxes', i);
-      const entry = ctx.mailboxes.value(i) as MailboxEntry;
-      if (entry === (NOT_JSON as unknown)) {
-        ctx.problem(where(), 'stored value is not JSON');
-        continue;
-      }
-      // The key straight from the address: no parsed object, and the address string itself when it is canonical.
-      const key = typeof entry?.address === 'string' ? lookupKey(entry.address) : undefined;
-      if (key === undefined) {
-        ctx.problem(where(), 'address is missing or not an e-mail address');
-        continue;
-      }
-      const passwords = checkMailboxFields(entry, where, (w, r) => ctx.problem(w, r));
-      if (!passwords) continue;
-      const domain = key.slice(key.lastIndexOf('@') + 1);
-      if (!ctx.claim(key, ClaimKind.Mailbox, i, where)) continue;
-      // After the claim: a refused duplicate must not change how its domain is written.
-      if (!explicitDomains) ctx.domains.set(domain, domainOf(entry.address));
-      accepted.indexes.push(i);
-      accepted.keys.push(key);
-      if (passwords !== NO_PASSWORDS) accepted.passwords.set(i, passwords);
+    const stored = this.#stored.claimMailbox(i, explicitDomains);
+    if (stored !== undefined) {
+      if (stored) accepted.indexes.push(i), accepted.keys.push(undefined);
+      return;
     }
-    return accepted;
+    const where = (): string => ctx.where('mailboxes', i);
+    const entry = ctx.mailboxes.value(i) as MailboxEntry;
+    if (entry === (NOT_JSON as unknown)) return ctx.problem(where(), 'stored value is not JSON');
+    // The key straight from the address: no parsed object, and the address string itself when it is canonical.
+    const key = typeof entry?.address === 'string' ? lookupKey(entry.address) : undefined;
+    if (key === undefined) return ctx.problem(where(), 'address is missing or not an e-mail address');
+    const passwords = checkMailboxFields(entry, where, (w, r) => ctx.problem(w, r));
+    if (!passwords) return;
+    const domain = key.slice(key.lastIndexOf('@') + 1);
+    if (!ctx.claim(key, ClaimKind.Mailbox, i, where)) return;
+    // After the claim: a refused duplicate must not change how its domain is written.
+    if (!explicitDomains) ctx.domains.set(domain, domainOf(entry.address));
+    accepted.indexes.push(i);
+    accepted.keys.push(key);
+    if (passwords !== NO_PASSWORDS) accepted.passwords.set(i, passwords);
   }
 
   /** Second pass for a parsed mailbox (`aliases`: its accepted alias texts, when already claimed). */

@@ -1,4 +1,4 @@
-import { KEY_CATCH_ALL, type PackedIndex } from './packed-index.js';
+import type { PackedIndex } from './packed-index.js';
 
 /** Bits of a ref that name the layer (so at most 8 layers; see indexed-directory.ts). */
 export const LAYER_BITS = 3;
@@ -50,7 +50,5 @@ export function remergeCatchAlls(catchAlls: Map<string, number>, layers: readonl
 }
 
 function addCatchAlls(out: Map<string, number>, { index: p, dead }: Layer, l: number): void {
-  for (let k = 0; k < p.keyCount; k++) {
-    if (p.kindOf(k) === KEY_CATCH_ALL && !dead?.has(k)) out.set(p.key(k).slice(1), (p.targetOf(k) << LAYER_BITS) | l);
-  }
+  for (const k of p.catchAllKeys) if (!dead?.has(k)) out.set(p.key(k).slice(1), (p.targetOf(k) << LAYER_BITS) | l);
 }

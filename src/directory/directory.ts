@@ -1,6 +1,7 @@
 import type { DirectoryData, ListEntry, MailboxEntry, RecordSet } from './directory-data.js';
 import { addressKey, parseAddress } from './address.js';
-import { buildIndexes } from './directory-builder.js';
+import { buildIndexSteps } from './directory-builder.js';
+import { runSteps, type Steps } from './build-steps.js';
 import type { DirectoryProblem } from '../errors.js';
 import { listOf, mailboxesPerDomain, mailboxOf, type DirectoryIndexes, type MailList, type Mailbox } from './directory-indexes.js';
 import { KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, type PackedIndex } from './packed-index.js';
@@ -50,7 +51,12 @@ export class Directory {
 
   /** Builds a snapshot from plain data; problems are collected (strict) or reported and skipped. */
   static build(data: unknown, options: { strict: boolean; source: string }): Directory {
-    return Directory.fromIndexes(buildIndexes(data, options));
+    return runSteps(Directory.buildSteps(data, options));
+  }
+
+  /** {@link build} as steps (build-steps.ts): a large build run in slices leaves lookups free meanwhile. */
+  static *buildSteps(data: unknown, options: { strict: boolean; source: string }): Steps<Directory> {
+    return Directory.fromIndexes(yield* buildIndexSteps(data, options));
   }
 
   /** A single-layer snapshot from one build. */

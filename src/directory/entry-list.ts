@@ -1,3 +1,5 @@
+import { ENTRY_STEP, type Steps } from './build-steps.js';
+
 /** What a stored entry that is not JSON at all reads as (the build reports and skips it). */
 export const NOT_JSON: unique symbol = Symbol('not JSON');
 
@@ -29,23 +31,18 @@ export class EntryList {
   }
 
   /**
-   * About what these entries put in a packed layer, to reserve its tables up front: index keys
+   * As steps (build-steps.ts): about what these entries put in a packed layer, to reserve its tables up front: index keys
    * (own addresses and aliases) with their characters, and the characters of every address they
    * hold (a floor for their JSON). Stored entries count one key each and no characters.
    */
-  sizeHint(): { keys: number; keyChars: number; textChars: number } {
+  *sizeHintSteps(): Steps<{ keys: number; keyChars: number; textChars: number }> {
     if (!this.#values) return { keys: this.length, keyChars: 0, textChars: 0 };
-    let keys = 0;
-    let keyChars = 0;
-    let textChars = 0;
-    for (const v of this.#values) {
-      const e = v as { address?: unknown; aliases?: unknown; members?: unknown } | null;
-      keys++;
-      if (typeof e?.address === 'string') keyChars += e.address.length;
-      if (Array.isArray(e?.aliases)) for (const a of e.aliases) (keys++), (keyChars += typeof a === 'string' ? a.length : 0);
-      if (Array.isArray(e?.members)) for (const m of e.members) textChars += typeof m === 'string' ? m.length + 3 : 0;
+    const n = { keys: 0, keyChars: 0, textChars: 0 };
+    for (let from = 0; from < this.#values.length; from += ENTRY_STEP) {
+      countSizes(this.#values, from, Math.min(this.#values.length, from + ENTRY_STEP), n);
+      yield;
     }
-    return { keys, keyChars, textChars: textChars + keyChars };
+    return { ...n, textChars: n.textChars + n.keyChars };
   }
 
   /** The stored JSON of entry i; undefined when the entries were given as values. */
@@ -73,5 +70,16 @@ export class EntryList {
     }
     this.#parsed.set(i, v);
     return v;
+  }
+}
+
+/** Adds the index keys, key characters and member characters of `values[from..to]` to `n`. */
+function countSizes(values: readonly unknown[], from: number, to: number, n: { keys: number; keyChars: number; textChars: number }): void {
+  for (let i = from; i < to; i++) {
+    const e = values[i] as { address?: unknown; aliases?: unknown; members?: unknown } | null;
+    n.keys++;
+    if (typeof e?.address === 'string') n.keyChars += e.address.length;
+    if (Array.isArray(e?.aliases)) for (const a of e.aliases) (n.keys++), (n.keyChars += typeof a === 'string' ? a.length : 0);
+    if (Array.isArray(e?.members)) for (const m of e.members) n.textChars += typeof m === 'string' ? m.length + 3 : 0;
   }
 }

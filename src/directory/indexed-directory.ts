@@ -93,9 +93,7 @@ export function patchDirectory(dir: Directory, patch: DirectoryPatch): Directory
     const l = layers.length;
     layers.push({ index: layer, dead: undefined, live: layer.mailboxCount + layer.listCount });
     mailboxCount += layer.mailboxCount;
-    for (let k = 0; k < layer.keyCount; k++) {
-      if (layer.kindOf(k) === KEY_CATCH_ALL) catchAlls.set(layer.key(k).slice(1), (layer.targetOf(k) << LAYER_BITS) | l);
-    }
+    for (const k of layer.catchAllKeys) catchAlls.set(layer.key(k).slice(1), (layer.targetOf(k) << LAYER_BITS) | l);
     if (counts) for (let i = 0; i < layer.mailboxCount; i++) count(counts, domains, layer.mailboxKey(i), layer.domainNames[layer.mailboxDomain[i]!]!);
   }
   const merged = mergeSmallLayers(layers, [...domains.values()]);

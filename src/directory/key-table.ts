@@ -1,5 +1,7 @@
 import { hashAscii, hashBytes, sameBytes } from './key-bytes.js';
 import type { PackedBuilder } from './packed-builder.js';
+import { KEY_STEP, type Steps } from './build-steps.js';
+import type { SealedBytes } from './packed-tables.js';
 
 /** What an index key names. */
 export const KEY_MAILBOX = 1;
@@ -50,46 +52,14 @@ export class KeyTable {
   /** ENABLED and PLAIN of each mailbox by index; every key naming a mailbox carries them too. */
   readonly mailboxFlags: Uint8Array;
 
-  constructor(b: PackedBuilder) {
-    const mailboxFlags = (this.mailboxFlags = Uint8Array.from(b.mailboxFlags.seal()));
-    const keys = b.keys.seal();
-    const ownKeys = b.mailboxKeys;
-    const count = b.keyKind.length;
-    let words = 0;
-    for (let k = 0; k < count; k++) words += HEADER_WORDS + ((keys.offsets[k + 1]! - keys.offsets[k]! + 3) >>> 2);
-    this.#arena = Buffer.alloc(4 * words);
-    this.#words = new Int32Array(this.#arena.buffer, this.#arena.byteOffset, words);
-    this.#keyAt = new Int32Array(count);
-    // A list key's flags stay 0 and it names itself; every other key names a mailbox, whose flags
-    // and own key it carries.
-    for (let k = 0, at = 0; k < count; k++) {
-      const kind = b.keyKind.at(k);
-      const target = b.keyTarget.at(k);
-      const list = kind === KEY_LIST;
-      const from = keys.offsets[k]!;
-      const len = keys.offsets[k + 1]! - from;
-      this.#keyAt[k] = at;
-      this.#words[at + LENGTH] = len;
-      this.#words[at + INFO] = (target << TARGET_SHIFT) | ((list ? 0 : mailboxFlags[target]!) << FLAGS_SHIFT) | kind;
-      this.#words[at + REPLY] = list ? k : ownKeys.at(target);
-      this.#words[at + INDEX] = k;
-      // Keys are a few dozen bytes: a JS loop beats a native copy per key.
-      for (let i = 0, o = 4 * (at + HEADER_WORDS); i < len; i++) this.#arena[o + i] = keys.bytes[from + i]!;
-      at += HEADER_WORDS + ((len + 3) >>> 2);
-    }
-    this.keyCount = count;
-    let size = 16;
-    while (size < count * 2) size *= 2;
-    // Slot s is table[2s] (the key's hash) and table[2s + 1] (its header's word offset + 1; 0 is empty).
-    this.#table = new Int32Array(2 * size);
-    this.#mask = size - 1;
-    for (let k = 0; k < count; k++) {
-      const h = b.keyHash.at(k);
-      let slot = h & this.#mask;
-      while (this.#table[2 * slot + 1] !== 0) slot = (slot + 1) & this.#mask;
-      this.#table[2 * slot] = h;
-      this.#table[2 * slot + 1] = this.#keyAt[k]! + 1;
-    }
+  constructor(parts: KeyTableParts) {
+    this.mailboxFlags = parts.mailboxFlags;
+    this.#arena = parts.arena;
+    this.#words = parts.words;
+    this.#keyAt = parts.keyAt;
+    this.#table = parts.table;
+    this.#mask = parts.table.length / 2 - 1;
+    this.keyCount = parts.keyAt.length;
   }
 
   /** Number of index keys. */
@@ -186,5 +156,77 @@ export class KeyTable {
   keyEnd(k: number): number {
     const at = this.#at(k);
     return 4 * (at + HEADER_WORDS) + this.#words[at + LENGTH]!;
+  }
+}
+
+/** What a {@link KeyTable} is made of; {@link keyTableSteps} fills it. */
+export interface KeyTableParts {
+  readonly mailboxFlags: Uint8Array;
+  readonly arena: Buffer;
+  readonly words: Int32Array;
+  readonly keyAt: Int32Array;
+  readonly table: Int32Array;
+}
+
+/** Packs a builder's keys into an arena and hashes them into the table, {@link KEY_STEP} keys a step. */
+export function* keyTableSteps(b: PackedBuilder): Steps<KeyTableParts> {
+  const flags = b.mailboxFlags.seal();
+  const mailboxFlags = new Uint8Array(flags.length);
+  mailboxFlags.set(flags);
+  // Read once, into the arena: no need to trim it first.
+  const keys = b.keys.view();
+  const count = b.keyKind.length;
+  let words = 0;
+  for (let k = 0; k < count; k++) words += HEADER_WORDS + ((keys.offsets[k + 1]! - keys.offsets[k]! + 3) >>> 2);
+  // Zeroed by calloc: pages are touched (and paid for) as the steps fill them.
+  const arena = Buffer.alloc(4 * words);
+  let size = 16;
+  while (size < count * 2) size *= 2;
+  const parts = { mailboxFlags, arena, words: new Int32Array(arena.buffer, arena.byteOffset, words), keyAt: new Int32Array(count), table: new Int32Array(2 * size) };
+  for (let k = 0, at = 0; k < count; k += KEY_STEP) {
+    at = fillKeys(parts, b, keys, k, Math.min(count, k + KEY_STEP), at);
+    yield;
+  }
+  for (let k = 0; k < count; k += KEY_STEP) {
+    hashKeys(parts, b, k, Math.min(count, k + KEY_STEP));
+    yield;
+  }
+  return parts;
+}
+
+/** Writes the headers and bytes of keys `from..to` from word `at` on; returns where the next goes. */
+function fillKeys(parts: KeyTableParts, b: PackedBuilder, keys: SealedBytes, from: number, to: number, at: number): number {
+  const { arena, words, keyAt, mailboxFlags } = parts;
+  // A list key's flags stay 0 and it names itself; every other key names a mailbox, whose flags
+  // and own key it carries.
+  for (let k = from; k < to; k++) {
+    const kind = b.keyKind.at(k);
+    const target = b.keyTarget.at(k);
+    const list = kind === KEY_LIST;
+    const start = keys.offsets[k]!;
+    const len = keys.offsets[k + 1]! - start;
+    keyAt[k] = at;
+    words[at + LENGTH] = len;
+    words[at + INFO] = (target << TARGET_SHIFT) | ((list ? 0 : mailboxFlags[target]!) << FLAGS_SHIFT) | kind;
+    words[at + REPLY] = list ? k : b.mailboxKeys.at(target);
+    words[at + INDEX] = k;
+    // Keys are a few dozen bytes: a JS loop beats a native copy per key.
+    for (let i = 0, o = 4 * (at + HEADER_WORDS); i < len; i++) arena[o + i] = keys.bytes[start + i]!;
+    at += HEADER_WORDS + ((len + 3) >>> 2);
+  }
+  return at;
+}
+
+/** Enters keys `from..to` in the open-addressing table. */
+function hashKeys(parts: KeyTableParts, b: PackedBuilder, from: number, to: number): void {
+  const { table, keyAt } = parts;
+  const mask = table.length / 2 - 1;
+  // Slot s is table[2s] (the key's hash) and table[2s + 1] (its header's word offset + 1; 0 is empty).
+  for (let k = from; k < to; k++) {
+    const h = b.keyHash.at(k);
+    let slot = h & mask;
+    while (table[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+    table[2 * slot] = h;
+    table[2 * slot + 1] = keyAt[k]! + 1;
   }
 }

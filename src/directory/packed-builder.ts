@@ -1,6 +1,8 @@
 import type { ListEntry, MailboxEntry } from './directory-data.js';
 import { ENABLED, KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, PackedIndex, PLAIN } from './packed-index.js';
 import { hashString } from './key-bytes.js';
+import { runSteps, type Steps } from './build-steps.js';
+import { keyTableSteps } from './key-table.js';
 import { ByteTable, IntList } from './packed-tables.js';
 import type { EntryScan } from './stored-entry-scan.js';
 
@@ -24,6 +26,8 @@ export class PackedBuilder {
   readonly addressOverrides = new Map<number, string>();
   readonly listJson = new ByteTable();
   readonly listKey = new IntList();
+  /** Key index of every `@domain` catch-all key (a handful), so no one scans all keys for them. */
+  readonly catchAllKeys: number[] = [];
 
   /**
    * Reserves every table for about this many entries at once. Growing by doubling leaves the
@@ -113,12 +117,22 @@ export class PackedBuilder {
   }
 
   #keyInfo(h: number, kind: number, target: number): void {
+    if (kind === KEY_CATCH_ALL) this.catchAllKeys.push(this.keyKind.length);
     this.keyHash.push(h);
     this.keyKind.push(kind);
     this.keyTarget.push(target);
   }
 
+  /** The packed layer of everything added. */
   finish(): PackedIndex {
-    return new PackedIndex(this);
+    return runSteps(this.finishSteps());
+  }
+
+  /** {@link finish} as steps (build-steps.ts): the keys are packed and hashed a slice at a time. */
+  *finishSteps(): Steps<PackedIndex> {
+    const keys = yield* keyTableSteps(this);
+    const mailboxJson = yield* this.mailboxJson.sealSteps();
+    const listJson = yield* this.listJson.sealSteps();
+    return new PackedIndex(this, keys, mailboxJson, listJson);
   }
 }

@@ -1,6 +1,7 @@
 import type { ListEntry, MailboxEntry } from './directory-data.js';
-import { ENABLED, KeyTable, PLAIN } from './key-table.js';
+import { ENABLED, KeyTable, PLAIN, type KeyTableParts } from './key-table.js';
 import type { PackedBuilder } from './packed-builder.js';
+import type { SealedBytes } from './packed-tables.js';
 
 export { ENABLED, KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, PLAIN } from './key-table.js';
 
@@ -13,7 +14,7 @@ export { ENABLED, KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, PLAIN } from 
  *   needs the whole entry (dict values, iteration, diffs).
  */
 export class PackedIndex extends KeyTable {
-  readonly #mailboxJson: { readonly bytes: Buffer; readonly offsets: Int32Array };
+  readonly #mailboxJson: SealedBytes;
   /** Keys of mailbox i are keys[mailboxKeys[i]] .. keys[mailboxKeys[i + 1] - 1]; the first is its own. */
   readonly mailboxKeys: Int32Array;
   /** Index into `domainNames` of each mailbox's domain as written. */
@@ -21,13 +22,18 @@ export class PackedIndex extends KeyTable {
   readonly domainNames: readonly string[];
   /** Addresses that differ from their key (an IDN domain), by mailbox index. */
   readonly addressOverrides: ReadonlyMap<number, string>;
-  readonly #listJson: { readonly bytes: Buffer; readonly offsets: Int32Array };
+  readonly #listJson: SealedBytes;
   /** Key index of each list. */
   readonly listKey: Int32Array;
 
-  constructor(b: PackedBuilder) {
-    super(b);
-    this.#mailboxJson = b.mailboxJson.seal();
+  /** Key index of every `@domain` catch-all key. */
+  readonly catchAllKeys: readonly number[];
+
+  /** The layer of what `b` collected, its keys and JSON tables sealed (PackedBuilder.finishSteps). */
+  constructor(b: PackedBuilder, keys: KeyTableParts, mailboxJson: SealedBytes, listJson: SealedBytes) {
+    super(keys);
+    this.#mailboxJson = mailboxJson;
+    this.catchAllKeys = b.catchAllKeys;
     this.mailboxKeys = b.mailboxKeys.seal(1);
     this.mailboxKeys[b.mailboxKeys.length] = b.mailboxKeysEnd;
     this.mailboxCount = b.mailboxJson.count;
@@ -35,7 +41,7 @@ export class PackedIndex extends KeyTable {
     this.mailboxDomain = b.mailboxDomain.seal();
     this.domainNames = b.domainNames;
     this.addressOverrides = b.addressOverrides;
-    this.#listJson = b.listJson.seal();
+    this.#listJson = listJson;
     this.listKey = b.listKey.seal();
   }
 
@@ -102,7 +108,7 @@ export class PackedIndex extends KeyTable {
 }
 
 /** Indexes of the entries of a packed JSON table whose text contains `text`, in order. */
-function entriesContaining(table: { readonly bytes: Buffer; readonly offsets: Int32Array }, count: number, text: string): number[] {
+function entriesContaining(table: SealedBytes, count: number, text: string): number[] {
   const { bytes, offsets } = table;
   const needle = Buffer.from(text, 'utf8');
   const found: number[] = [];

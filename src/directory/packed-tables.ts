@@ -4,6 +4,11 @@
  * copy and mark as it grows: only the entries being read are heap objects.
  */
 
+import type { Steps } from './build-steps.js';
+
+/** Bytes a sealing step copies: a few milliseconds of memcpy. */
+const COPY_STEP = 8 << 20;
+
 /** Int32 values in 32 MB, glibc's largest mmap threshold: a block this big is always mapped. */
 const MMAPPED_INTS = (32 << 20) / 4;
 
@@ -112,13 +117,30 @@ export class ByteTable {
     this.#buf = grown;
   }
 
-  /** Trims the spare room: the table is read-only from here on. */
-  seal(): { bytes: Buffer; offsets: Int32Array } {
+  /** The strings as they are, spare room included: for a table read once and dropped. */
+  view(): SealedBytes {
+    return { bytes: this.#buf, offsets: this.#offsets.seal() };
+  }
+
+  /**
+   * Trims the spare room: the table is read-only from here on. The copy goes {@link COPY_STEP}
+   * bytes a step (at a million entries it is about a hundred megabytes).
+   */
+  *sealSteps(): Steps<SealedBytes> {
     const offsets = this.#offsets.seal();
     // Filled exactly as reserved: nothing to trim.
     if (this.#end === this.#buf.length) return { bytes: this.#buf, offsets };
     const bytes = Buffer.allocUnsafeSlow(this.#end);
-    this.#buf.copy(bytes, 0, 0, this.#end);
+    for (let at = 0; at < this.#end; at += COPY_STEP) {
+      this.#buf.copy(bytes, at, at, Math.min(this.#end, at + COPY_STEP));
+      yield;
+    }
     return { bytes, offsets };
   }
+}
+
+/** A sealed {@link ByteTable}: string i is `bytes[offsets[i]..offsets[i + 1]]`. */
+export interface SealedBytes {
+  readonly bytes: Buffer;
+  readonly offsets: Int32Array;
 }
