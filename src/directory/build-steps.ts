@@ -28,13 +28,15 @@ export function runSteps<T>(steps: Steps<T>): T {
  * Runs a build's steps in slices of about {@link SLICE_MS}, yielding to the event loop after
  * each (setImmediate: after the poll phase, so lookups that arrived meanwhile are read and
  * answered from the snapshot still served). A step can overrun its slice by its own length.
+ * An aborted `signal` (shutdown) stops the build between slices with the signal's reason.
  */
-export async function runSliced<T>(steps: Steps<T>, sliceMs = SLICE_MS): Promise<T> {
-  for (let until = performance.now() + sliceMs; ; ) {
+export async function runSliced<T>(steps: Steps<T>, signal?: AbortSignal): Promise<T> {
+  for (let until = performance.now() + SLICE_MS; ; ) {
     const r = steps.next();
     if (r.done) return r.value;
     if (performance.now() < until) continue;
     await new Promise<void>((resolve) => setImmediate(resolve));
-    until = performance.now() + sliceMs;
+    signal?.throwIfAborted();
+    until = performance.now() + SLICE_MS;
   }
 }

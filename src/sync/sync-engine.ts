@@ -114,12 +114,13 @@ export class SyncEngine {
       const changes = await provider.fetchUser(id, this.#abort.signal);
       if (changes === undefined) return void this.syncChanges(), 0;
       if (changes.length === 0) return 0;
-      const { directory, patch } = this.#writer.applied(base, changes);
+      const { directory, patch } = await this.#writer.applied(base, changes, this.#abort.signal);
       const outcome = await this.#writer.write(directory, {}, { ...(patch && { patch }) });
       if (outcome.status === 'refused') return 0;
       this.stats.changesApplied += changes.length;
       return changes.length;
     } catch (err) {
+      if (this.#abort.signal.aborted) return 0;
       logger.error({ err, user: id }, 're-reading one user failed; the next full sync reconciles');
       return 0;
     }
@@ -167,7 +168,7 @@ export class SyncEngine {
       // A getter: materialising every entry costs seconds at a million, and most providers never look.
       const held = store.lastGood?.() ?? store.current();
       const data = await provider.fetchDirectory(this.#abort.signal, held && { get known() { return held.data; } });
-      const directory = this.#writer.build(data);
+      const directory = await this.#writer.build(data, this.#abort.signal);
       const outcome = await this.#writer.write(directory, request, { fullSync: true, ...(this.#cursor !== undefined && { cursor: this.#cursor }) });
       releaseGarbageSoon(directory.mailboxCount);
       this.#failures = 0;
@@ -192,7 +193,7 @@ export class SyncEngine {
     try {
       const { changes, cursor } = await provider.fetchChanges(this.#cursor, this.#abort.signal);
       if (changes.length > 0) {
-        const { directory, patch } = this.#writer.applied(base, changes);
+        const { directory, patch } = await this.#writer.applied(base, changes, this.#abort.signal);
         const outcome = await this.#writer.write(directory, {}, { cursor, ...(patch && { patch }) });
         // A refused batch keeps the old cursor: the changes stay pending until forced or reverted.
         if (outcome.status === 'refused') return 0;
@@ -201,6 +202,7 @@ export class SyncEngine {
       this.#cursor = cursor;
       return changes.length;
     } catch (err) {
+      if (this.#abort.signal.aborted) return 0;
       logger.error({ err }, 'applying provider changes failed; the next full sync reconciles');
       return 0;
     }

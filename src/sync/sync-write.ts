@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { DirectoryChange } from '../directory/directory-change.js';
 import { applyChanges, type DirectoryPatch } from '../directory/directory-changes.js';
+import { runSliced } from '../directory/build-steps.js';
 import { Directory } from '../directory/directory.js';
 import type { DirectoryData } from '../directory/directory-data.js';
 import { editSnapshot } from '../directory/snapshot-edit.js';
@@ -58,14 +59,18 @@ export class SyncWriter {
    * The directory after a batch of changes, with the patch from `base` when the snapshot could be
    * edited in place (time proportional to the batch, no full build); else built whole.
    */
-  applied(base: Directory, changes: readonly DirectoryChange[]): { directory: Directory; patch?: DirectoryPatch } {
-    return editSnapshot(base, changes) ?? { directory: this.build(applyChanges(base.data, changes)) };
+  async applied(base: Directory, changes: readonly DirectoryChange[], signal?: AbortSignal): Promise<{ directory: Directory; patch?: DirectoryPatch }> {
+    return editSnapshot(base, changes) ?? { directory: await this.build(applyChanges(base.data, changes), signal) };
   }
 
-  /** A snapshot of the provider's data, each skipped entry logged. */
-  build(data: DirectoryData): Directory {
+  /**
+   * A snapshot of the provider's data, each skipped entry logged. Built in slices (build-steps.ts):
+   * at a million entries the build takes seconds, which lookups would otherwise wait through.
+   * An aborted `signal` (shutdown) stops it.
+   */
+  async build(data: DirectoryData, signal?: AbortSignal): Promise<Directory> {
     const { provider, logger } = this.#options();
-    const directory = Directory.build(data, { strict: provider.strict, source: provider.source ?? provider.name });
+    const directory = await runSliced(Directory.buildSteps(data, { strict: provider.strict, source: provider.source ?? provider.name }), signal);
     for (const p of directory.problems) logger.warn({ where: p.where, reason: p.reason }, 'directory entry skipped');
     return directory;
   }
