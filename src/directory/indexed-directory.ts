@@ -1,11 +1,12 @@
-import { addressKey, domainOf, parseAddress } from './address.js';
-import { applyPatch, applyRecords, recordsBetween, stableJson, type DirectoryPatch } from './directory-changes.js';
+import { ENTRY_STEP, runSteps, type Steps } from './build-steps.js';
+import { buildLayerSteps, keyOf, layerOf, mergeSmallLayersSteps, rebuildSteps } from './layer-builds.js';
+import { applyRecords, recordsBetween, stableJson, type DirectoryPatch } from './directory-changes.js';
 import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js';
-import { buildIndexes, buildStoredIndexes, type StoredDirectory } from './directory-builder.js';
-import { forEachLiveEntry, LAYER_BITS, LAYER_MASK, MAX_LAYERS, remergeCatchAlls, type Layer } from './directory-layers.js';
+import { LAYER_BITS, LAYER_MASK, remergeCatchAlls } from './directory-layers.js';
+import { buildStoredIndexes, type StoredDirectory } from './directory-builder.js';
 import { Directory, KEY_LIST } from './directory.js';
 import { diffEntryTexts, LIST_ENTRIES, MAILBOX_ENTRIES, type EntryKind } from './entry-diff.js';
-import { KEY_CATCH_ALL, type PackedIndex } from './packed-index.js';
+import { KEY_CATCH_ALL } from './packed-index.js';
 
 /** A snapshot as a store keeps it (kept as a wrapper so stores can carry more beside it). */
 export interface IndexedDirectory {
@@ -13,7 +14,7 @@ export interface IndexedDirectory {
 }
 
 const SOURCE = 'redis';
-/** Patched entries (plus dead base keys) beyond which the next patch rebuilds everything at once. */
+/** Patched entries (plus dead base keys) beyond which the next patch rebuilds the whole directory. */
 const COMPACT_MIN = 20_000;
 const COMPACT_FRACTION = 0.1;
 
@@ -25,6 +26,7 @@ export function indexDirectory(data: DirectoryData): IndexedDirectory {
 /**
  * Builds a snapshot from a directory as Redis stores it: the same snapshot (and problems) as
  * {@link indexDirectory} of the parsed values, with canonical entries taken from their bytes.
+ * (The store runs the same build in slices: buildStoredIndexSteps.)
  */
 export function indexStoredDirectory(stored: StoredDirectory): IndexedDirectory {
   return { directory: Directory.fromIndexes(buildStoredIndexes(stored)) };
@@ -45,9 +47,14 @@ export function patchIndexed(base: IndexedDirectory, patch: DirectoryPatch): Ind
  * reports a problem, or the explicit domain list changes, the patch falls back to a full build.
  */
 export function patchDirectory(dir: Directory, patch: DirectoryPatch): Directory {
+  return runSteps(patchSteps(dir, patch));
+}
+
+/** {@link patchDirectory} as steps (build-steps.ts): its builds, merges and rebuild run in slices. */
+export function* patchSteps(dir: Directory, patch: DirectoryPatch): Steps<Directory> {
   const parts = dir.parts;
   const patched = parts.layers.reduce((n, l, i) => n + (i === 0 ? (l.dead?.size ?? 0) : l.live), 0);
-  if (patch.domains !== undefined || patched > Math.max(COMPACT_MIN, parts.layers[0]!.live * COMPACT_FRACTION)) return rebuild(dir, patch);
+  if (patch.domains !== undefined || patched > Math.max(COMPACT_MIN, parts.layers[0]!.live * COMPACT_FRACTION)) return yield* rebuildSteps(dir, patch);
   const layers = parts.layers.map((l) => ({ ...l }));
   const deadCopies = new Map<number, Set<number>>();
   const domains = new Map(parts.domains);
@@ -69,7 +76,10 @@ export function patchDirectory(dir: Directory, patch: DirectoryPatch): Directory
     layers[l] = { ...layer, dead, live: layer.live - 1 };
   };
   const seen = new Set<number>();
-  for (const address of [...patch.mailboxes.del, ...patch.mailboxes.put.map((m) => m.address)]) {
+  const addresses = [...patch.mailboxes.del, ...patch.mailboxes.put.map((m) => m.address)];
+  for (let j = 0; j < addresses.length; j++) {
+    if (j % ENTRY_STEP === ENTRY_STEP - 1) yield;
+    const address = addresses[j]!;
     const ref = dir.mailboxRef(keyOf(address) ?? '');
     if (ref < 0 || seen.has(ref)) continue;
     seen.add(ref);
@@ -88,28 +98,22 @@ export function patchDirectory(dir: Directory, patch: DirectoryPatch): Directory
 
   const put = patch.mailboxes.put;
   if (put.length + patch.lists.put.length > 0) {
-    const layer = buildLayer([...domains.values()], put, patch.lists.put);
-    if (!layer) return rebuild(dir, patch);
+    const layer = yield* buildLayerSteps([...domains.values()], put, patch.lists.put);
+    if (!layer) return yield* rebuildSteps(dir, patch);
     const l = layers.length;
-    layers.push({ index: layer, dead: undefined, live: layer.mailboxCount + layer.listCount });
+    layers.push(layerOf(layer));
     mailboxCount += layer.mailboxCount;
     for (const k of layer.catchAllKeys) catchAlls.set(layer.key(k).slice(1), (layer.targetOf(k) << LAYER_BITS) | l);
     if (counts) for (let i = 0; i < layer.mailboxCount; i++) count(counts, domains, layer.mailboxKey(i), layer.domainNames[layer.mailboxDomain[i]!]!);
   }
-  const merged = mergeSmallLayers(layers, [...domains.values()]);
-  if (!merged) return rebuild(dir, patch);
+  const merged = yield* mergeSmallLayersSteps(layers, [...domains.values()]);
+  if (!merged) return yield* rebuildSteps(dir, patch);
   if (merged !== layers) remergeCatchAlls(catchAlls, merged, merged.length - 1);
   const records = applyRecords(parts.records, patch.records);
   return new Directory(
     { layers: merged, domains, explicitDomains: parts.explicitDomains, domainCounts: counts, mailboxCount, ...(records && { records }) },
     catchAlls,
   );
-}
-
-/** The index key of an address, or undefined. */
-function keyOf(address: string): string | undefined {
-  const parsed = parseAddress(address);
-  return parsed && addressKey(parsed);
 }
 
 function count(counts: Map<string, number>, domains: Map<string, string>, key: string, written: string): void {
@@ -126,39 +130,6 @@ function uncount(counts: Map<string, number>, domains: Map<string, string>, key:
   counts.delete(ascii);
   domains.delete(ascii);
 }
-
-/** A packed layer of already validated entries, or undefined if any is refused. */
-function buildLayer(hosted: string[], mailboxes: readonly MailboxEntry[], lists: readonly ListEntry[]): PackedIndex | undefined {
-  const domains = [...new Set([...hosted, ...mailboxes.map((m) => domainOf(m.address))])];
-  const built = buildIndexes({ domains, mailboxes, lists }, { strict: false, source: SOURCE });
-  return built.problems.length > 0 ? undefined : built.packed;
-}
-
-/**
- * Merges the newest layer into the one below while that one is at most twice its size (the base
- * is never merged here), and always when the ref bits would run out. Returns `layers` itself when
- * nothing was merged, undefined when a merged layer could not be built.
- */
-function mergeSmallLayers(layers: Layer[], hosted: string[]): Layer[] | undefined {
-  let out = layers;
-  while (out.length > 2 && (out.length > MAX_LAYERS || out[out.length - 2]!.live <= 2 * out[out.length - 1]!.live)) {
-    const [older, newer] = [out[out.length - 2]!, out[out.length - 1]!];
-    const mailboxes: MailboxEntry[] = [];
-    const lists: ListEntry[] = [];
-    forEachLiveEntry([older, newer], false, (p, i) => mailboxes.push(p.mailboxEntry(i)));
-    forEachLiveEntry([older, newer], true, (p, i) => lists.push(p.listEntry(i)));
-    const index = buildLayer(hosted, mailboxes, lists);
-    if (!index) return undefined;
-    out = [...out.slice(0, -2), { index, dead: undefined, live: index.mailboxCount + index.listCount }];
-  }
-  return out;
-}
-
-/** The fallback: the patched data, built whole. */
-function rebuild(dir: Directory, patch: DirectoryPatch): Directory {
-  return Directory.build(applyPatch(dir.data, patch), { strict: false, source: SOURCE });
-}
-
 
 /**
  * The patch that turns `before` into `after`, as patchBetween(before.data, after.data) would give,

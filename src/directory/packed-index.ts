@@ -78,6 +78,18 @@ export class PackedIndex extends KeyTable {
     return bytes.toString('utf8', offsets[i]!, offsets[i + 1]!);
   }
 
+  /** Mailbox i's canonical JSON as a view of the layer's bytes (no copy; valid while the layer is). */
+  mailboxBytes(i: number): Buffer {
+    const { bytes, offsets } = this.#mailboxJson;
+    return bytes.subarray(offsets[i]!, offsets[i + 1]!);
+  }
+
+  /** List i's canonical JSON as a view of the layer's bytes. */
+  listBytes(i: number): Buffer {
+    const { bytes, offsets } = this.#listJson;
+    return bytes.subarray(offsets[i]!, offsets[i + 1]!);
+  }
+
   /** List i's canonical JSON, unparsed. */
   listText(i: number): string {
     const { bytes, offsets } = this.#listJson;

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { isEmptyPatch, type DirectoryPatch } from '../directory/directory-changes.js';
-import type { Directory } from '../directory/directory.js';
-import { indexStoredDirectory, patchBetweenDirectories, patchDirectory } from '../directory/indexed-directory.js';
+import { Directory } from '../directory/directory.js';
+import { runSliced } from '../directory/build-steps.js';
+import { buildStoredIndexSteps } from '../directory/directory-builder.js';
+import { patchBetweenDirectories, patchSteps } from '../directory/indexed-directory.js';
 import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
 import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConnectOptions } from './redis-connection.js';
 import type { RedisTarget } from './redis-url.js';
@@ -161,8 +163,10 @@ export class RedisStore implements DirectoryStore {
     const log = entries.map(decodeLogEntry);
     const contiguous = log.every((e, i) => e.generation === snap.generation + 1 + i);
     if (!stored || stored.epoch !== snap.epoch || !contiguous || log.at(-1)?.generation !== stored.generation) return false;
-    // Each patch costs what it changes (see patchDirectory), so replaying a backlog is cheap too.
-    const directory = log.reduce((d, e) => patchDirectory(d, e.patch), snap.directory);
+    // Each patch costs what it changes (see patchDirectory), so replaying a backlog is cheap too;
+    // a merge or rebuild one of them sets off runs in slices, the replica serving meanwhile.
+    let directory = snap.directory;
+    for (const e of log) directory = await runSliced(patchSteps(directory, e.patch));
     this.#install({ directory: this.#checked(directory), epoch: stored.epoch, generation: stored.generation, ...(stored.cursor && { cursor: stored.cursor }) }, 'log');
     return true;
   }
@@ -176,7 +180,8 @@ export class RedisStore implements DirectoryStore {
     const [meta, mailboxes, lists, records] = await execAll(this.#client.multi().hgetall(k.meta).hvalsBuffer(k.mailboxes).hvalsBuffer(k.lists).hgetall(k.records));
     const decoded = decodeStoredDirectory(meta as Record<string, string>, mailboxes as Buffer[], lists as Buffer[], records as Record<string, string>);
     if (!decoded) return this.#onLost('empty');
-    const directory = this.#checked(indexStoredDirectory(decoded.stored).directory);
+    // In slices: a leader's full write makes every follower read it all again while it serves.
+    const directory = this.#checked(Directory.fromIndexes(await runSliced(buildStoredIndexSteps(decoded.stored))));
     this.#install({ directory, ...decoded.meta }, 'full read');
     releaseGarbageSoon(directory.mailboxCount);
   }
