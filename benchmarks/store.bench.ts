@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { ResolverCache } from '../src/lookup/resolver-cache.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import { redisStore } from '../test/store/redis-fixtures.js';
 import type { Benchmark, BenchResult } from './bench-api.js';
+import { message } from './child-messages.js';
 import { syntheticDirectory } from './synthetic-directory.js';
 
 /** MAILROSTER_BENCH_MAILBOXES=1000000 checks the follower rows at a million (a few minutes). */
@@ -151,14 +152,6 @@ async function forkedFollower(url: string, leader: ReturnType<typeof redisStore>
   } finally {
     child.send({ stop: true });
     await once(child, 'exit');
-  }
-}
-
-/** The next message from the child that has `field`. */
-async function message(child: ChildProcess, field: string): Promise<Record<string, unknown>> {
-  for (;;) {
-    const [m] = (await once(child, 'message')) as [Record<string, unknown>];
-    if (field in m) return m;
   }
 }
 

@@ -10,6 +10,8 @@ export type Steps<T> = Generator<void, T, void>;
 export const ENTRY_STEP = 256;
 /** Lists a build step checks before it yields: a list can have hundreds of members, each parsed. */
 export const LIST_STEP = 16;
+/** Entries a scan step reads (a diff comparing texts, the bytes a rebuild collects): about a millisecond. */
+export const SCAN_STEP = 4096;
 /** Keys a packing step fills or hashes before it yields (each costs tens of nanoseconds). */
 export const KEY_STEP = 16_384;
 

@@ -1,3 +1,4 @@
+import { runSteps, SCAN_STEP, type Steps } from './build-steps.js';
 import type { PackedIndex } from './packed-index.js';
 
 /** Bits of a ref that name the layer (so at most 8 layers; see indexed-directory.ts). */
@@ -23,12 +24,22 @@ export interface Layer {
  * oldest layer first; layers flagged in `skip` are left out.
  */
 export function forEachLiveEntry(layers: readonly Layer[], lists: boolean, fn: (p: PackedIndex, i: number, ref: number) => void, skip?: readonly boolean[]): void {
-  layers.forEach(({ index: p, dead }, l) => {
-    if (skip?.[l] === true) return;
+  runSteps(liveEntrySteps(layers, lists, fn, skip));
+}
+
+/** {@link forEachLiveEntry} as steps (build-steps.ts), {@link SCAN_STEP} entries a step. */
+export function* liveEntrySteps(layers: readonly Layer[], lists: boolean, fn: (p: PackedIndex, i: number, ref: number) => void, skip?: readonly boolean[]): Steps<void> {
+  for (let l = 0; l < layers.length; l++) {
+    if (skip?.[l] === true) continue;
+    const { index: p, dead } = layers[l]!;
     const keys = lists ? p.listKey : p.mailboxKeys;
     const n = lists ? p.listCount : p.mailboxCount;
-    for (let i = 0; i < n; i++) if (dead === undefined || !dead.has(keys[i]!)) fn(p, i, (i << LAYER_BITS) | l);
-  });
+    for (let from = 0; from < n; from += SCAN_STEP) {
+      const to = Math.min(n, from + SCAN_STEP);
+      for (let i = from; i < to; i++) if (dead === undefined || !dead.has(keys[i]!)) fn(p, i, (i << LAYER_BITS) | l);
+      yield;
+    }
+  }
 }
 
 /** ASCII domain -> mailbox ref of its catch-all owner, over all layers (later ones win). */

@@ -5,7 +5,7 @@ import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js
 import { LAYER_BITS, LAYER_MASK, remergeCatchAlls } from './directory-layers.js';
 import { buildStoredIndexes, type StoredDirectory } from './directory-builder.js';
 import { Directory, KEY_LIST } from './directory.js';
-import { diffEntryTexts, LIST_ENTRIES, MAILBOX_ENTRIES, type EntryKind } from './entry-diff.js';
+import { diffEntryTextSteps, LIST_ENTRIES, MAILBOX_ENTRIES, type EntryKind } from './entry-diff.js';
 import { KEY_CATCH_ALL } from './packed-index.js';
 
 /** A snapshot as a store keeps it (kept as a wrapper so stores can carry more beside it). */
@@ -137,19 +137,25 @@ function uncount(counts: Map<string, number>, domains: Map<string, string>, key:
  * entry: only the entries that differ are parsed.
  */
 export function patchBetweenDirectories(before: Directory, after: Directory): DirectoryPatch {
-  const changed = <T extends { address: string }>(kind: EntryKind): { put: T[]; del: string[] } => {
-    const refs = diffEntryTexts(before, after, kind);
+  return runSteps(patchBetweenSteps(before, after));
+}
+
+/** {@link patchBetweenDirectories} as steps (build-steps.ts). */
+export function* patchBetweenSteps(before: Directory, after: Directory): Steps<DirectoryPatch> {
+  function* changed<T extends { address: string }>(kind: EntryKind): Steps<{ put: T[]; del: string[] }> {
+    const refs = yield* diffEntryTextSteps(before, after, kind);
     const parse = (dir: Directory, ref: number): T => JSON.parse(refs.textOf(dir, ref)) as T;
     return {
       put: [...refs.added.map((r) => parse(after, r)), ...refs.changed.filter((_r, j) => j % 2 === 1).map((r) => parse(after, r))],
       del: refs.removed.map((r) => parse(before, r).address.toLowerCase()),
     };
-  };
+  }
+  const mailboxes = yield* changed<MailboxEntry>(MAILBOX_ENTRIES);
+  const lists = yield* changed<ListEntry>(LIST_ENTRIES);
   const domainsChanged = stableJson(before.explicitDomains ?? null) !== stableJson(after.explicitDomains ?? null);
   const records = recordsBetween(before.records, after.records);
   return {
-    mailboxes: changed<MailboxEntry>(MAILBOX_ENTRIES),
-    lists: changed<ListEntry>(LIST_ENTRIES),
+    mailboxes, lists,
     ...(domainsChanged && { domains: after.explicitDomains ? [...after.explicitDomains] : null }),
     ...(records && { records }),
   };

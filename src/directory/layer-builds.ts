@@ -1,9 +1,9 @@
 import { addressKey, domainOf, parseAddress } from './address.js';
-import { ENTRY_STEP, KEY_STEP, type Steps } from './build-steps.js';
+import { ENTRY_STEP, type Steps } from './build-steps.js';
 import { applyRecords, type DirectoryPatch } from './directory-changes.js';
 import type { ListEntry, MailboxEntry } from './directory-data.js';
 import { buildIndexSteps, buildStoredIndexSteps } from './directory-builder.js';
-import { LAYER_BITS, MAX_LAYERS, type Layer } from './directory-layers.js';
+import { liveEntrySteps, MAX_LAYERS, type Layer } from './directory-layers.js';
 import { Directory } from './directory.js';
 import { LIST_ENTRIES, MAILBOX_ENTRIES, type EntryKind } from './entry-diff.js';
 import type { PackedIndex } from './packed-index.js';
@@ -94,17 +94,10 @@ function* patchedEntryBytes(dir: Directory, kind: EntryKind, section: { readonly
 function* liveEntryBytes(layers: readonly Layer[], kind: EntryKind, swap?: ReadonlyMap<number, Buffer | null>): Steps<Buffer[]> {
   const out: Buffer[] = [];
   const lists = kind === LIST_ENTRIES;
-  for (let l = 0; l < layers.length; l++) {
-    const { index: p, dead } = layers[l]!;
-    const n = kind.count(p);
-    for (let i = 0; i < n; i++) {
-      if (dead === undefined || !dead.has(kind.keyIndex(p, i))) {
-        const instead = swap?.get((i << LAYER_BITS) | l);
-        if (instead === undefined) out.push(lists ? p.listBytes(i) : p.mailboxBytes(i));
-        else if (instead !== null) out.push(instead);
-      }
-      if (i % KEY_STEP === KEY_STEP - 1) yield;
-    }
-  }
+  yield* liveEntrySteps(layers, lists, (p, i, ref) => {
+    const instead = swap?.get(ref);
+    if (instead === undefined) out.push(lists ? p.listBytes(i) : p.mailboxBytes(i));
+    else if (instead !== null) out.push(instead);
+  });
   return out;
 }

@@ -3,7 +3,7 @@ import { isEmptyPatch, type DirectoryPatch } from '../directory/directory-change
 import { Directory } from '../directory/directory.js';
 import { runSliced } from '../directory/build-steps.js';
 import { buildStoredIndexSteps } from '../directory/directory-builder.js';
-import { patchBetweenDirectories, patchSteps } from '../directory/indexed-directory.js';
+import { patchBetweenSteps, patchSteps } from '../directory/indexed-directory.js';
 import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
 import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConnectOptions } from './redis-connection.js';
 import type { RedisTarget } from './redis-url.js';
@@ -221,7 +221,7 @@ export class RedisStore implements DirectoryStore {
       if (!snap || this.#lost) await this.#write(snap, directory, undefined, options.cursor, fenced);
       else {
         // A patch the caller made against this very snapshot needs no second comparison.
-        const patch = options.patch && options.base === snap.directory ? options.patch : patchBetweenDirectories(snap.directory, directory);
+        const patch = options.patch && options.base === snap.directory ? options.patch : await runSliced(patchBetweenSteps(snap.directory, directory));
         if (!isEmptyPatch(patch)) await this.#write(snap, directory, patch, options.cursor, fenced);
       }
       if (options.fullSync) await this.#markSynced();

@@ -2,7 +2,8 @@ import { diffEntries, stableJson } from '../directory/directory-changes.js';
 import type { ListEntry, MailboxEntry } from '../directory/directory-data.js';
 import { LAYER_BITS, LAYER_MASK } from '../directory/directory-layers.js';
 import type { Directory } from '../directory/directory.js';
-import { diffEntryTexts, LIST_ENTRIES, MAILBOX_ENTRIES, type EntryRefs } from '../directory/entry-diff.js';
+import { runSteps, type Steps } from '../directory/build-steps.js';
+import { diffEntryTextSteps, LIST_ENTRIES, MAILBOX_ENTRIES, type EntryRefs } from '../directory/entry-diff.js';
 
 /** One section's changes: exact counts; the entries are parsed only when listed. */
 export interface SectionDiff<T> {
@@ -43,13 +44,19 @@ export interface DirectoryDiff {
 
 /** Compares the directory held now (undefined: none yet) with the one a sync would write. */
 export function diffDirectories(before: Directory | undefined, after: Directory): DirectoryDiff {
-  const mailboxes = diffEntryTexts(before, after, MAILBOX_ENTRIES);
+  return runSteps(diffDirectorySteps(before, after));
+}
+
+/** {@link diffDirectories} as steps (build-steps.ts): a sync runs it in slices. */
+export function* diffDirectorySteps(before: Directory | undefined, after: Directory): Steps<DirectoryDiff> {
+  const mailboxes = yield* diffEntryTextSteps(before, after, MAILBOX_ENTRIES);
+  const lists = yield* diffEntryTextSteps(before, after, LIST_ENTRIES);
   const domainsBefore = before ? effectiveDomains(before) : new Set<string>();
   const domainsAfter = effectiveDomains(after);
   return {
     mailboxes: sectionOf(before, after, mailboxes),
     aliases: aliasDiff(before, after, mailboxes),
-    lists: sectionOf(before, after, diffEntryTexts(before, after, LIST_ENTRIES)),
+    lists: sectionOf(before, after, lists),
     domains: {
       added: [...domainsAfter].filter((d) => !domainsBefore.has(d)),
       removed: [...domainsBefore].filter((d) => !domainsAfter.has(d)),

@@ -8,7 +8,7 @@ import { editSnapshot } from '../directory/snapshot-edit.js';
 import type { DirectoryProvider } from '../providers/provider.js';
 import type { DirectoryStore } from '../store/directory-store.js';
 import { checkDeletionGuard, type GuardRefusal } from './deletion-guard.js';
-import { diffDirectories, isEmptyDiff, summarizeDiff, type DirectoryDiff } from './directory-diff.js';
+import { diffDirectorySteps, isEmptyDiff, summarizeDiff, type DirectoryDiff } from './directory-diff.js';
 
 /** What one sync did. Every outcome but `failed` tells how many mailboxes are now served. */
 export type SyncOutcome =
@@ -80,7 +80,7 @@ export class SyncWriter {
     const o = this.#options();
     const { store, logger } = o;
     const base = store.lastGood?.() ?? store.current();
-    const diff = diffDirectories(base, directory);
+    const diff = await runSliced(diffDirectorySteps(base, directory));
     const counts = { mailboxes: directory.mailboxCount, problems: directory.problems.length, diff };
     const refusal = checkDeletionGuard(diff, { maxDeletePercent: o.maxDeletePercent ?? 10, floor: o.deleteGuardFloor ?? 1, force: request.force === true });
     if (refusal) {

@@ -1,0 +1,146 @@
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { runSteps } from '../src/directory/build-steps.js';
+import type { DirectoryData, MailboxEntry } from '../src/directory/directory-data.js';
+import { Directory } from '../src/directory/directory.js';
+import { patchSteps } from '../src/directory/indexed-directory.js';
+import { MemoryStore } from '../src/store/memory-store.js';
+import { diffDirectories } from '../src/sync/directory-diff.js';
+import { SyncEngine } from '../src/sync/sync-engine.js';
+import { startRedis } from '../test/helpers/redis-server.js';
+import { redisStore } from '../test/store/redis-fixtures.js';
+import type { Benchmark, BenchResult } from './bench-api.js';
+import { message } from './child-messages.js';
+import { syntheticDirectory } from './synthetic-directory.js';
+
+/** Mailboxes whose quota each resync changes: a sync that finds a few changes, as most do. */
+const CHANGED = 100;
+/** Share of the directory one large change puts (past a tenth, the next one rebuilds it whole). */
+const LARGE_CHANGE = 0.11;
+/** The turns watched after a sync returns: the collection heap-release.ts runs a second later. */
+const TAIL_MS = 1500;
+
+/**
+ * Lookups wait for whatever holds the event loop. A leader's full sync and a follower's large
+ * change build (part of) the directory: this measures the longest gap between two turns while
+ * they run, against the time the same work held the loop when it ran in one turn (as it did
+ * before builds were sliced), measured in the same run.
+ */
+const bench: Benchmark = async ({ quick }) => {
+  const rows: BenchResult[] = [];
+  for (const n of quick ? [10_000] : [100_000, 1_000_000]) rows.push(...(await leaderSync(n)));
+  rows.push(...(await followerLargeChange(quick ? 10_000 : 100_000)));
+  return rows;
+};
+export default bench;
+
+/** The longest gap between event-loop turns while `run` runs, and for `tailMs` after. */
+async function longestGap<T>(run: () => Promise<T>, tailMs = 0): Promise<{ gapMs: number; tailGapMs: number; ms: number; result: T }> {
+  let gap = 0;
+  let last = performance.now();
+  let watching = true;
+  const tick = (): void => {
+    const now = performance.now();
+    gap = Math.max(gap, now - last);
+    last = now;
+    if (watching) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const start = performance.now();
+  const result = await run();
+  const ms = performance.now() - start;
+  const during = gap;
+  gap = 0;
+  await new Promise((r) => setTimeout(r, tailMs));
+  watching = false;
+  return { gapMs: during, tailGapMs: gap, ms, result };
+}
+
+/** The directory a provider answers in round `round`: CHANGED quotas differ from the round before. */
+function answer(n: number, round: number): DirectoryData {
+  const data = syntheticDirectory(n);
+  for (let i = 0; i < CHANGED; i++) (data.mailboxes[i] as MailboxEntry).quotaBytes = 2 ** 30 + round;
+  return data;
+}
+
+/**
+ * A leader's full sync (memory store) that finds CHANGED changes, the provider's data already
+ * parsed and handed over (not kept: a provider's answer is garbage once the sync is done).
+ */
+async function leaderSync(n: number): Promise<BenchResult[]> {
+  let next: DirectoryData | undefined = answer(n, 0);
+  const provider = { name: 'bench', strict: false, fetchDirectory: () => Promise.resolve(next!).finally(() => (next = undefined)) };
+  const store = new MemoryStore();
+  const sync = new SyncEngine({ provider, store, logger: pino({ level: 'silent' }), intervalSeconds: 0, changesIntervalSeconds: 0 });
+  await sync.syncNow();
+  let sliced = { gapMs: 0, tailGapMs: 0, ms: 0 };
+  // Warm: the first resync compiles the diff path.
+  for (let round = 1; round <= 3; round++) {
+    next = answer(n, round);
+    const m = await longestGap(() => sync.syncNow(), TAIL_MS);
+    if (m.result.status !== 'applied') throw new Error(`resync ${m.result.status}`);
+    if (round > 1 && m.gapMs > sliced.gapMs) sliced = m;
+  }
+  // The same work in one turn, as a sync did it before: the build and the diff against what is served.
+  let wholeMs = Infinity;
+  for (let round = 4; round < 6; round++) {
+    const data = answer(n, round);
+    const start = performance.now();
+    diffDirectories(store.current(), runSteps(Directory.buildSteps(data, { strict: false, source: 'bench' })));
+    wholeMs = Math.min(wholeMs, performance.now() - start);
+  }
+  await sync.stop();
+  const label = n >= 1e6 ? `${n / 1e6}M` : `${n / 1000}k`;
+  const against = `the build and diff in one turn, as before (${wholeMs.toFixed(0)} ms)`;
+  return [
+    { name: `leader full sync, ${label} mailboxes (${CHANGED} changed): longest event-loop stall`, value: sliced.gapMs, unit: 'ms', ratio: { value: sliced.gapMs / wholeMs, against } },
+    { name: `leader full sync, ${label}: build and diff in slices, start to served`, value: sliced.ms, unit: 'ms', ratio: { value: sliced.ms / wholeMs, against } },
+    { name: `leader full sync, ${label}: longest stall in the ${TAIL_MS / 1000} s after (the one collection heap-release.ts runs)`, value: sliced.tailGapMs, unit: 'ms' },
+  ];
+}
+
+/**
+ * A follower in its own process (follower-process.ts) taking two large changes from a leader:
+ * the first becomes a layer of its own, the second pushes the patched share past a tenth, so the
+ * follower rebuilds the whole directory. Against the leader's own time to apply each patch in
+ * one turn (what the follower did before), same run.
+ */
+async function followerLargeChange(n: number): Promise<BenchResult[]> {
+  const redis = await startRedis();
+  const leader = redisStore(redis.url, { leader: true, keyPrefix: 'stall' });
+  const child = fork(fileURLToPath(new URL('./follower-process.js', import.meta.url)), [redis.url, 'stall'], { execArgv: ['--expose-gc'] });
+  const rows: BenchResult[] = [];
+  try {
+    const data = syntheticDirectory(n);
+    await leader.start();
+    await leader.replace(Directory.build(data, { strict: true, source: 'bench' }));
+    await message(child, 'ready');
+    const size = Math.ceil(n * LARGE_CHANGE);
+    for (const [step, what] of [[0, 'a new layer'], [1, 'the whole directory rebuilt']] as const) {
+      const address = `large${step}@d0.example`;
+      const put = [{ address }, ...data.mailboxes.slice(step * size, (step + 1) * size).map((m) => ({ ...m, quotaBytes: 2 ** 20 }))];
+      const patch = { mailboxes: { put, del: [] }, lists: { put: [], del: [] } };
+      child.send({ watch: address });
+      await message(child, 'watching');
+      const base = leader.lastGood()!;
+      const start = performance.now();
+      const next = runSteps(patchSteps(base, patch));
+      const wholeMs = performance.now() - start;
+      await leader.replace(next, { base, patch });
+      await message(child, 'served');
+      const { stallMs } = (await message(child, 'stallMs')) as { stallMs: number };
+      rows.push({
+        name: `follower in its own process taking a change of ${size.toLocaleString('en')} mailboxes of ${n / 1000}k (${what}): longest stall`,
+        value: stallMs, unit: 'ms', ratio: { value: stallMs / wholeMs, against: `the same patch applied in one turn (${wholeMs.toFixed(0)} ms)` },
+      });
+    }
+  } finally {
+    child.send({ stop: true });
+    await once(child, 'exit');
+    await leader.close();
+    await redis.stop();
+  }
+  return rows;
+}
