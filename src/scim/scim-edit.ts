@@ -2,6 +2,7 @@ import type { DirectoryChange } from '../directory/directory-change.js';
 import { applyChanges } from '../directory/directory-changes.js';
 import type { DirectoryData } from '../directory/directory-data.js';
 import { lookupKey } from '../directory/address.js';
+import { runSteps, type Steps } from '../directory/build-steps.js';
 import { Directory, KEY_LIST, KEY_MAILBOX } from '../directory/directory.js';
 import { DirectoryError } from '../errors.js';
 import { editSnapshot, type SnapshotEdit } from '../directory/snapshot-edit.js';
@@ -60,6 +61,11 @@ function ownerOf(base: Directory, address: string): string | undefined {
  * user it touches, and every group of theirs, mapped again. Throws the ScimError a client gets.
  */
 export function buildForDraft(data: DirectoryData | undefined, draft: ScimDraft, mapping: ScimMapping, domains: readonly string[]): Directory {
+  return runSteps(buildForDraftSteps(data, draft, mapping, domains));
+}
+
+/** {@link buildForDraft} as steps (build-steps.ts): the store runs the build in slices, lookups answered meanwhile. */
+export function* buildForDraftSteps(data: DirectoryData | undefined, draft: ScimDraft, mapping: ScimMapping, domains: readonly string[]): Steps<Directory> {
   const base: DirectoryData = data ?? { mailboxes: [], lists: [] };
   const owners = new Map<string, string | undefined>();
   for (const m of base.mailboxes) owners.set(m.address, m.id);
@@ -95,7 +101,7 @@ export function buildForDraft(data: DirectoryData | undefined, draft: ScimDraft,
   }
   const next = { ...applyChanges(base, changes), domains: [...domains], records: draft.records() };
   try {
-    return Directory.build(next, { strict: true, source: 'scim' });
+    return yield* Directory.buildSteps(next, { strict: true, source: 'scim' });
   } catch (err) {
     if (!(err instanceof DirectoryError)) throw err;
     const clash = err.problems.some((p) => /duplicate|is also a/.test(p.reason));

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
+import { runSliced } from '../directory/build-steps.js';
 import { Directory } from '../directory/directory.js';
 import type { DirectoryPatch } from '../directory/directory-changes.js';
 import type { DirectoryStore } from '../store/directory-store.js';
 import { StoreConflictError } from '../store/store-errors.js';
 import { SerialQueue } from '../sync/serial-queue.js';
 import { DeletionWindow } from './deletion-window.js';
-import { buildForDraft, editForDraft } from './scim-edit.js';
+import { buildForDraftSteps, editForDraft } from './scim-edit.js';
 import { ScimError } from './scim-error.js';
 import type { ScimMapping } from './scim-mapping.js';
 import { ScimDraft, ScimState } from './scim-state.js';
@@ -62,7 +63,7 @@ export class ScimStore {
           if (draft.changes.size === 0) return result;
           refused = this.#o.guard.check(draft, base?.mailboxCount ?? 0, options.force === true);
           const written = refused?.draft ?? draft;
-          edit = (base && editForDraft(base, written, this.#o.mapping, this.#o.domains)) ?? { directory: buildForDraft(base?.data, written, this.#o.mapping, this.#o.domains) };
+          edit = (base && editForDraft(base, written, this.#o.mapping, this.#o.domains)) ?? { directory: await runSliced(buildForDraftSteps(base?.data, written, this.#o.mapping, this.#o.domains)) };
         } catch (err) {
           // A refusal decided on a replica that lags behind (the resource was just created on
           // another server): look again once on the shared copy before answering.

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { isEmptyPatch, type DirectoryPatch } from '../directory/directory-changes.js';
 import { Directory } from '../directory/directory.js';
-import { runSliced } from '../directory/build-steps.js';
+import { runSliced, runSteps } from '../directory/build-steps.js';
 import { buildStoredIndexSteps } from '../directory/directory-builder.js';
 import { patchBetweenSteps, patchSteps } from '../directory/indexed-directory.js';
 import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
@@ -180,8 +180,10 @@ export class RedisStore implements DirectoryStore {
     const [meta, mailboxes, lists, records] = await execAll(this.#client.multi().hgetall(k.meta).hvalsBuffer(k.mailboxes).hvalsBuffer(k.lists).hgetall(k.records));
     const decoded = decodeStoredDirectory(meta as Record<string, string>, mailboxes as Buffer[], lists as Buffer[], records as Record<string, string>);
     if (!decoded) return this.#onLost('empty');
-    // In slices: a leader's full write makes every follower read it all again while it serves.
-    const directory = this.#checked(Directory.fromIndexes(await runSliced(buildStoredIndexSteps(decoded.stored))));
+    // In slices while a replica serves (a leader's full write makes every follower read it all
+    // again); whole on a start, where nothing is served yet and only the start waits.
+    const steps = buildStoredIndexSteps(decoded.stored);
+    const directory = this.#checked(Directory.fromIndexes(this.#replica.snapshot ? await runSliced(steps) : runSteps(steps)));
     this.#install({ directory, ...decoded.meta }, 'full read');
     releaseGarbageSoon(directory.mailboxCount);
   }
