@@ -2,6 +2,7 @@ import type { DirectoryData, ListEntry, MailboxEntry, RecordSet } from './direct
 import { addressKey, parseAddress } from './address.js';
 import { buildIndexSteps } from './directory-builder.js';
 import { runSteps, type Steps } from './build-steps.js';
+import { sortedRefSteps } from './sorted-refs.js';
 import type { DirectoryProblem } from '../errors.js';
 import { listOf, mailboxesPerDomain, mailboxOf, type DirectoryIndexes, type MailList, type Mailbox } from './directory-indexes.js';
 import { KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, type PackedIndex } from './packed-index.js';
@@ -129,13 +130,12 @@ export class Directory {
 
   /** Refs of every mailbox sorted by address (sorted on first use, then kept with the snapshot). */
   sortedMailboxRefs(): Int32Array {
-    if (this.#sorted) return this.#sorted;
-    const refs: number[] = [];
-    forEachLiveEntry(this.#layers, false, (_p, _i, ref) => refs.push(ref));
-    const addresses = refs.map((r) => this.mailboxAddress(r));
-    const order = Int32Array.from(refs.keys()).sort((a, b) => (addresses[a]! < addresses[b]! ? -1 : 1));
-    this.#sorted = order.map((j) => refs[j]!);
-    return this.#sorted;
+    return this.#sorted ?? runSteps(this.sortedMailboxRefSteps());
+  }
+
+  /** {@link sortedMailboxRefs} as steps (sorted-refs.ts), for a caller that must not hold the event loop. */
+  *sortedMailboxRefSteps(): Steps<Int32Array> {
+    return (this.#sorted ??= yield* sortedRefSteps(this.#layers, (ref) => this.mailboxAddress(ref)));
   }
 
   /** The hosted domain as written, for an ASCII domain; undefined if not hosted. */

@@ -1,6 +1,7 @@
 import type { AuthRequest } from '../../protocol/auth-request.js';
 import type { DirectorySource } from '../store/directory-source.js';
-import { decidePassdb, decideUserdb, listedMailboxRefs, type PassdbCandidate } from './auth-rules.js';
+import { runSteps, type Steps } from '../directory/build-steps.js';
+import { decidePassdb, decideUserdb, listedAddressSteps, type PassdbCandidate } from './auth-rules.js';
 import type { ResolverCache } from './resolver-cache.js';
 import { UserdbFieldBuilder, type UserdbField, type UserdbTemplates } from './userdb-fields.js';
 
@@ -40,12 +41,20 @@ export class AuthLookup {
     this.#disabledReason = options.passdb.disabledReason;
   }
 
+  /** The answer to a user iteration (`/v1/users`) as steps: the server runs it in slices. */
+  *usersSteps(): Steps<AuthAnswer> {
+    const dir = this.#source.current();
+    const resolver = this.#resolvers.resolver();
+    if (!dir || !resolver) return { kind: 'unavailable', reason: this.#resolvers.unavailableReason() };
+    return { kind: 'users', users: yield* listedAddressSteps(dir, resolver) };
+  }
+
   /** Answers one parsed request. */
   answer(request: AuthRequest): AuthAnswer {
     const dir = this.#source.current();
     const resolver = this.#resolvers.resolver();
     if (!dir || !resolver) return { kind: 'unavailable', reason: this.#resolvers.unavailableReason() };
-    if (request.kind === 'users') return { kind: 'users', users: Array.from(listedMailboxRefs(dir, resolver), (ref) => dir.mailboxAddress(ref)) };
+    if (request.kind === 'users') return runSteps(this.usersSteps());
     // A name that is not UTF-8 cannot be in any directory.
     if (!request.utf8) return NOT_FOUND;
     if (request.kind === 'passdb') {

@@ -1,3 +1,4 @@
+import { SCAN_STEP, type Steps } from '../directory/build-steps.js';
 import type { Directory, Mailbox } from '../directory/directory.js';
 import type { IndexedAppPassword } from '../directory/directory-indexes.js';
 import { activeAppPasswords } from './sign-in.js';
@@ -79,10 +80,27 @@ export function decideUserdb(resolver: AddressResolver, name: string): UserdbDec
  * finds. Works on refs and addresses only: no mailbox object is decoded for one it skips.
  */
 export function* listedMailboxRefs(dir: Directory, resolver: AddressResolver): Generator<number> {
-  for (const ref of dir.sortedMailboxRefs()) {
-    const address = dir.mailboxAddress(ref);
-    if (resolver.mailboxRef(address) === ref && !unsafeLocal(address.slice(0, address.lastIndexOf('@')))) yield ref;
+  for (const ref of dir.sortedMailboxRefs()) if (listed(dir, resolver, ref, dir.mailboxAddress(ref))) yield ref;
+}
+
+/**
+ * The addresses {@link listedMailboxRefs} names, all at once, in steps (build-steps.ts): the 2.4
+ * endpoint answers a user iteration in one reply, a million addresses and their sort.
+ */
+export function* listedAddressSteps(dir: Directory, resolver: AddressResolver): Steps<string[]> {
+  const refs = yield* dir.sortedMailboxRefSteps();
+  const out: string[] = [];
+  for (let i = 0; i < refs.length; i++) {
+    const address = dir.mailboxAddress(refs[i]!);
+    if (listed(dir, resolver, refs[i]!, address)) out.push(address);
+    if (i % SCAN_STEP === SCAN_STEP - 1) yield;
   }
+  return out;
+}
+
+/** True when a user iteration lists mailbox `ref` (at `address`): a userdb lookup finds it there. */
+function listed(dir: Directory, resolver: AddressResolver, ref: number, address: string): boolean {
+  return resolver.mailboxRef(address) === ref && !unsafeLocal(address.slice(0, address.lastIndexOf('@')));
 }
 
 /** The mailboxes {@link listedMailboxRefs} names, decoded one at a time. */

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { parseAuthRequestPath } from '../../protocol/auth-request.js';
 import { ProtocolError } from '../../protocol/protocol-error.js';
+import { runSliced } from '../directory/build-steps.js';
 import { formatEndpoint, type Endpoint } from '../config/formats.js';
 import type { AuthLookup } from '../lookup/auth-lookup.js';
 import { secretMatcher } from '../ops/secret-check.js';
@@ -80,6 +81,11 @@ export class AuthHttpServer {
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const log = this.#logs.get(req.socket) ?? this.#o.logger;
     const reply = this.#reply(req, log);
+    if (reply instanceof Promise) void reply.then((r) => this.#send(req, res, r));
+    else this.#send(req, res, reply);
+  }
+
+  #send(req: IncomingMessage, res: ServerResponse, reply: AuthHttpReply): void {
     // A request body is never read: close the connection rather than leave it unread in the stream.
     const close = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
     res.writeHead(reply.status, {
@@ -91,7 +97,8 @@ export class AuthHttpServer {
     res.end(reply.body);
   }
 
-  #reply(req: IncomingMessage, log: Logger): AuthHttpReply {
+  /** The reply; a user iteration's comes later (made in slices, lookups answered meanwhile). */
+  #reply(req: IncomingMessage, log: Logger): AuthHttpReply | Promise<AuthHttpReply> {
     if (!this.#authorized(req.headers.authorization)) {
       // Neither the presented value nor the path: an unauthenticated peer learns and leaves nothing.
       log.warn({ hasSecret: req.headers.authorization !== undefined }, 'auth request without the right secret; refused');
@@ -105,16 +112,29 @@ export class AuthHttpServer {
     try {
       const request = parseAuthRequestPath(path);
       if (!request) return authFailure(404, 'BAD_REQUEST', 'no such path; expected /v1/passdb/<name>, /v1/userdb/<name> or /v1/users');
+      if (request.kind === 'users') return this.#users(log);
       const answer = this.#o.lookup.answer(request);
       this.#o.counters?.lookup('auth', request.kind, answer.kind);
       // The name and the outcome only: a passdb answer holds password hashes.
-      if (log.isLevelEnabled('debug')) log.debug({ kind: request.kind, name: request.kind === 'users' ? undefined : request.name, result: answer.kind }, 'auth lookup');
+      if (log.isLevelEnabled('debug')) log.debug({ kind: request.kind, name: request.name, result: answer.kind }, 'auth lookup');
       return toAuthHttpReply(answer);
     } catch (err) {
       if (err instanceof ProtocolError) {
         this.#o.counters?.protocolError('auth', err.code);
         return authFailure(400, 'BAD_REQUEST', err.message);
       }
+      log.error({ err }, 'auth lookup failed');
+      return AUTH_INTERNAL_ERROR_REPLY;
+    }
+  }
+
+  async #users(log: Logger): Promise<AuthHttpReply> {
+    try {
+      const answer = await runSliced(this.#o.lookup.usersSteps());
+      this.#o.counters?.lookup('auth', 'users', answer.kind);
+      if (log.isLevelEnabled('debug')) log.debug({ kind: 'users', result: answer.kind }, 'auth lookup');
+      return toAuthHttpReply(answer);
+    } catch (err) {
       log.error({ err }, 'auth lookup failed');
       return AUTH_INTERNAL_ERROR_REPLY;
     }

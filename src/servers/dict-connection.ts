@@ -4,7 +4,7 @@ import { DictCommandChar, parseDictCommand, parseDictHello, type DictCommand, ty
 import { DictLineDecoder } from '../../protocol/dict-lines.js';
 import { formatDictCommitReply, formatDictLookupReply } from '../../protocol/dict-replies.js';
 import { ProtocolError } from '../../protocol/protocol-error.js';
-import { loggableDictKey, PASSDB_PREFIX, READ_ONLY_REASON, USERDB_PREFIX, type DictLookup, type DictRow } from '../lookup/dict-lookup.js';
+import { loggableDictKey, PASSDB_PREFIX, READ_ONLY_REASON, ROWS_PENDING, USERDB_PREFIX, type DictLookup, type DictRow } from '../lookup/dict-lookup.js';
 import { endGracefully, IdleTimer, RequestDeadline, REQUESTS_PER_TURN, type ServedConnection } from './connection-guard.js';
 import { streamRows } from './dict-rows.js';
 import { DictTransactions } from './dict-transactions.js';
@@ -51,7 +51,7 @@ class DictConnection implements ServedConnection {
   #yielded = false;
   #hello: DictHello | undefined;
   /** The iteration being streamed; later commands wait for it. */
-  #rows: Iterator<DictRow> | undefined;
+  #rows: Iterator<DictRow | typeof ROWS_PENDING> | undefined;
   #commands = 0;
   /** The peer sent FIN: finish what it asked for, then close. */
   #peerEnded = false;
@@ -129,7 +129,12 @@ class DictConnection implements ServedConnection {
     try {
       for (let handled = 0; ; handled++) {
         if (this.#rows) {
-          if (!streamRows(this.#rows, socket, this.#log)) break;
+          const streamed = streamRows(this.#rows, socket, this.#log);
+          if (streamed === 'drain') break;
+          if (streamed === 'later') {
+            more = true;
+            break;
+          }
           this.#rows = undefined;
         }
         if (socket.writableNeedDrain) break;

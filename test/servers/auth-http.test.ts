@@ -151,3 +151,27 @@ describe('auth endpoint: cannot say now', () => {
     assert.throws(() => testConfig({ auth: { listen: '/run/x.sock', secret: SECRET } }), /auth\.listen.*UNIX sockets/);
   });
 });
+
+describe('auth endpoint: a large user iteration', () => {
+  test('lookups on other connections are answered while the user list is made', async () => {
+    const n = 60_000;
+    const yaml = `mailboxes:\n${Array.from({ length: n }, (_, i) => `  - address: user${i}@example.com\n`).join('')}`;
+    const svc = await startFileService(yaml, { auth: { listen: '127.0.0.1:0', secret: SECRET } });
+    try {
+      const port = (svc.service.auth!.address as { port: number }).port;
+      const order: string[] = [];
+      const users = call(port, '/v1/users').then((r) => (order.push('users'), r));
+      await new Promise((r) => setTimeout(r, 5));
+      const userdb = call(port, '/v1/userdb/user7@example.com').then((r) => (order.push('userdb'), r));
+      const [list, one] = await Promise.all([users, userdb]);
+      assert.equal(parseAuthReply(one.body).result, 'OK');
+      const listed = parseAuthReply(list.body);
+      assert.equal(listed.fields.length, n);
+      const expected = Array.from({ length: n }, (_, i) => `user${i}@example.com`).sort();
+      assert.deepEqual(listed.fields.map(([, user]) => user), expected, 'every user once, in address order');
+      assert.deepEqual(order, ['userdb', 'users'], 'the single lookup did not wait for the whole list');
+    } finally {
+      await svc.stop();
+    }
+  });
+});
