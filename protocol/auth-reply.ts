@@ -36,13 +36,26 @@ export function escapeAuthValue(value: string): string {
 
 /** The reply text. Throws on a key outside `[a-z0-9_]+` (a bug, never user input). */
 export function formatAuthReply(reply: AuthReply): string {
-  let out = `MAILROSTER/${AUTH_REPLY_VERSION} ${reply.result}\n`;
-  for (const [key, value] of reply.fields) {
+  return `${authReplyHead(reply.result)}${formatAuthFields(reply.fields)}${AUTH_REPLY_END}`;
+}
+
+/** A reply's first line; {@link formatAuthFields} and {@link AUTH_REPLY_END} follow (a long reply is made in parts). */
+export function authReplyHead(result: AuthReplyResult): string {
+  return `MAILROSTER/${AUTH_REPLY_VERSION} ${result}\n`;
+}
+
+/** The lines of `fields`. Throws on a key outside `[a-z0-9_]+` (a bug, never user input). */
+export function formatAuthFields(fields: AuthReply['fields']): string {
+  let out = '';
+  for (const [key, value] of fields) {
     if (!KEY.test(key)) throw new Error(`auth reply key "${key}" is not [a-z0-9_]+`);
     out += `${key}=${escapeAuthValue(value)}\n`;
   }
-  return `${out}.\n`;
+  return out;
 }
+
+/** The end marker line. */
+export const AUTH_REPLY_END = '.\n';
 
 const RESULTS: ReadonlySet<string> = new Set<AuthReplyResult>(['OK', 'UNKNOWN', 'DISABLED', 'TEMPFAIL', 'DENIED', 'BAD_REQUEST']);
 

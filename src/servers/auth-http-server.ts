@@ -8,7 +8,7 @@ import { formatEndpoint, type Endpoint } from '../config/formats.js';
 import type { AuthLookup } from '../lookup/auth-lookup.js';
 import { secretMatcher } from '../ops/secret-check.js';
 import { bindServer } from './bind.js';
-import { AUTH_INTERNAL_ERROR_REPLY, authFailure, toAuthHttpReply, type AuthHttpReply } from './replies.js';
+import { AUTH_INTERNAL_ERROR_REPLY, authFailure, toAuthHttpReply, usersReplySteps, type AuthHttpReply } from './replies.js';
 
 /** Where answered requests and refusals are counted (the ops counters, when wired). */
 export interface AuthCounters {
@@ -88,13 +88,15 @@ export class AuthHttpServer {
   #send(req: IncomingMessage, res: ServerResponse, reply: AuthHttpReply): void {
     // A request body is never read: close the connection rather than leave it unread in the stream.
     const close = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    const parts = typeof reply.body === 'string' ? [reply.body] : reply.body;
     res.writeHead(reply.status, {
       'content-type': 'text/plain; charset=utf-8',
-      'content-length': Buffer.byteLength(reply.body),
+      'content-length': parts.reduce((n, p) => n + Buffer.byteLength(p), 0),
       'cache-control': 'no-store',
       ...(close && { connection: 'close' }),
     });
-    res.end(reply.body);
+    for (const p of parts.slice(0, -1)) res.write(p);
+    res.end(parts.at(-1));
   }
 
   /** The reply; a user iteration's comes later (made in slices, lookups answered meanwhile). */
@@ -133,7 +135,7 @@ export class AuthHttpServer {
       const answer = await runSliced(this.#o.lookup.usersSteps());
       this.#o.counters?.lookup('auth', 'users', answer.kind);
       if (log.isLevelEnabled('debug')) log.debug({ kind: 'users', result: answer.kind }, 'auth lookup');
-      return toAuthHttpReply(answer);
+      return answer.kind === 'users' ? await runSliced(usersReplySteps(answer.users)) : toAuthHttpReply(answer);
     } catch (err) {
       log.error({ err }, 'auth lookup failed');
       return AUTH_INTERNAL_ERROR_REPLY;

@@ -1,5 +1,6 @@
 import type { DictLookupReply } from '../../protocol/dict-replies.js';
-import { formatAuthReply, type AuthReplyResult } from '../../protocol/auth-reply.js';
+import { AUTH_REPLY_END, authReplyHead, formatAuthFields, formatAuthReply, type AuthReplyResult } from '../../protocol/auth-reply.js';
+import { runSteps, SCAN_STEP, type Steps } from '../directory/build-steps.js';
 import type { AuthAnswer } from '../lookup/auth-lookup.js';
 import { encodeNetstring } from '../../protocol/netstring.js';
 import { formatSocketmapReply, SOCKETMAP_MAX_REPLY_BYTES, type SocketmapReply } from '../../protocol/socketmap.js';
@@ -50,7 +51,8 @@ export const DICT_INTERNAL_ERROR_REPLY: DictLookupReply = Object.freeze({ kind: 
 /** An auth endpoint reply: HTTP status and body (protocol/auth-reply.ts format). */
 export interface AuthHttpReply {
   readonly status: number;
-  readonly body: string;
+  /** The text, or (a user list) its UTF-8 in parts. */
+  readonly body: string | readonly Buffer[];
 }
 
 /**
@@ -71,7 +73,7 @@ export function toAuthHttpReply(answer: AuthAnswer): AuthHttpReply {
     case 'userdb':
       return { status: 200, body: formatAuthReply({ result: 'OK', fields: answer.fields }) };
     case 'users':
-      return { status: 200, body: formatAuthReply({ result: 'OK', fields: answer.users.map((u) => ['user', u] as const) }) };
+      return runSteps(usersReplySteps(answer.users));
     case 'not-found':
       return { status: 200, body: formatAuthReply({ result: 'UNKNOWN', fields: [] }) };
     case 'unavailable':
@@ -79,8 +81,22 @@ export function toAuthHttpReply(answer: AuthAnswer): AuthHttpReply {
   }
 }
 
+/**
+ * The reply listing `users`, in steps (build-steps.ts): a million users are 27 MB of lines, half
+ * a second to format in one turn. Made as UTF-8 parts, one a step.
+ */
+export function* usersReplySteps(users: readonly string[]): Steps<AuthHttpReply> {
+  const parts = [Buffer.from(authReplyHead('OK'))];
+  for (let from = 0; from < users.length; from += SCAN_STEP) {
+    parts.push(Buffer.from(formatAuthFields(users.slice(from, from + SCAN_STEP).map((u) => ['user', u] as const))));
+    yield;
+  }
+  parts.push(Buffer.from(AUTH_REPLY_END));
+  return { status: 200, body: parts };
+}
+
 /** A refusal or failure with a reason line; never echoes what the client sent. */
-export function authFailure(status: number, result: AuthReplyResult, reason: string): AuthHttpReply {
+export function authFailure(status: number, result: AuthReplyResult, reason: string): AuthHttpReply & { readonly body: string } {
   return { status, body: formatAuthReply({ result, fields: [['reason', reason]] }) };
 }
 
