@@ -1,5 +1,5 @@
 import { ENTRY_STEP, runSteps, type Steps } from './build-steps.js';
-import { buildLayerSteps, keyOf, layerOf, mergeSmallLayersSteps, rebuildSteps } from './layer-builds.js';
+import { buildLayerSteps, keyOf, layerOf, mergeSmallLayersSteps, rebuildSteps, REDIS_SOURCE } from './layer-builds.js';
 import { applyRecords, recordsBetween, stableJson, type DirectoryPatch } from './directory-changes.js';
 import type { DirectoryData, ListEntry, MailboxEntry } from './directory-data.js';
 import { LAYER_BITS, LAYER_MASK, remergeCatchAlls } from './directory-layers.js';
@@ -13,14 +13,13 @@ export interface IndexedDirectory {
   readonly directory: Directory;
 }
 
-const SOURCE = 'redis';
 /** Patched entries (plus dead base keys) beyond which the next patch rebuilds the whole directory. */
 const COMPACT_MIN = 20_000;
 const COMPACT_FRACTION = 0.1;
 
 /** Builds a snapshot from data read from Redis (written by a leader that validated it). */
 export function indexDirectory(data: DirectoryData): IndexedDirectory {
-  return { directory: Directory.build(data, { strict: false, source: SOURCE }) };
+  return { directory: Directory.build(data, { strict: false, source: REDIS_SOURCE }) };
 }
 
 /**

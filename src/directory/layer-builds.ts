@@ -14,7 +14,8 @@ import type { PackedIndex } from './packed-index.js';
 // the store runs them in slices. Entries already in a layer are validated canonical JSON, so a
 // merge or a rebuild packs their bytes as a warm start does (stored-build.ts), without parsing.
 
-const SOURCE = 'redis';
+/** What problems of a follower's builds are reported as coming from. */
+export const REDIS_SOURCE = 'redis';
 
 /** The index key of an address, or undefined. */
 export function keyOf(address: string): string | undefined {
@@ -30,7 +31,7 @@ export function layerOf(index: PackedIndex): Layer {
 /** A packed layer of already validated entries, or undefined if any is refused. */
 export function* buildLayerSteps(hosted: string[], mailboxes: readonly MailboxEntry[], lists: readonly ListEntry[]): Steps<PackedIndex | undefined> {
   const domains = [...new Set([...hosted, ...mailboxes.map((m) => domainOf(m.address))])];
-  const built = yield* buildIndexSteps({ domains, mailboxes, lists }, { strict: false, source: SOURCE });
+  const built = yield* buildIndexSteps({ domains, mailboxes, lists }, { strict: false, source: REDIS_SOURCE });
   return built.problems.length > 0 ? undefined : built.packed;
 }
 
