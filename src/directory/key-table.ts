@@ -58,7 +58,7 @@ export class KeyTable {
     this.#words = parts.words;
     this.#keyAt = parts.keyAt;
     this.#table = parts.table;
-    this.#mask = parts.table.length / 2 - 1;
+    this.#mask = (parts.table.length >>> 1) - 1;
     this.keyCount = parts.keyAt.length;
   }
 
@@ -220,7 +220,7 @@ function fillKeys(parts: KeyTableParts, b: PackedBuilder, keys: SealedBytes, fro
 /** Enters keys `from..to` in the open-addressing table. */
 function hashKeys(parts: KeyTableParts, b: PackedBuilder, from: number, to: number): void {
   const { table, keyAt } = parts;
-  const mask = table.length / 2 - 1;
+  const mask = (table.length >>> 1) - 1;
   // Slot s is table[2s] (the key's hash) and table[2s + 1] (its header's word offset + 1; 0 is empty).
   for (let k = from; k < to; k++) {
     const h = b.keyHash.at(k);
