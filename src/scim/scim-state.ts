@@ -25,6 +25,8 @@ export const GUARD_KEY = 'Guard/deletions';
 
 const EMPTY_GUARD: GuardState = { removals: [], pending: [] };
 const cache = new WeakMap<RecordSet, ScimState>();
+/** The state made or read last, which the next record set is most likely a few changes away from. */
+let last: ScimState | undefined;
 
 /**
  * The SCIM resources of one directory snapshot, indexed; built once per snapshot and cached. The
@@ -50,12 +52,19 @@ export class ScimState {
     this.guard = (records.get(GUARD_KEY) as GuardState | undefined) ?? EMPTY_GUARD;
   }
 
-  /** The state of a snapshot's records (cached by the record set). */
+  /**
+   * The state of a snapshot's records (cached by the record set). A record set this server did not
+   * write itself (a replica's, patched from the log) is indexed from the last state's when both
+   * share a base: only the keys that differ are read (at 100k users a full index is 60-100 ms).
+   */
   static of(held: RecordSet | undefined): ScimState {
     const records = held ?? LayeredMap.EMPTY;
     let state = cache.get(records);
-    if (!state) cache.set(records, (state = ScimState.#index(records)));
-    return state;
+    if (state) return (last = state);
+    const changed = last?.records.keysChangedSince(records);
+    state = (changed && changed.size < records.size / 2 && last!.#derive(records, [...changed].map((key) => [key, records.get(key) ?? null] as const))) || ScimState.#index(records);
+    cache.set(records, state);
+    return (last = state);
   }
 
   /** Indexes every record (a snapshot this server did not derive: a start, a read from Redis). */
@@ -79,26 +88,36 @@ export class ScimState {
    * names then follows the records' order, which only a full index sees.
    */
   static after(draft: ScimDraft, records: RecordSet): void {
-    const base = draft.base;
-    if (cache.has(records) || base.#users !== base.userNames.size) return;
-    const names = base.userNames.edit();
-    const memberOf = base.#memberOf.edit();
-    let users = base.#users;
-    for (const [key, value] of draft.changes) {
+    if (cache.has(records)) return;
+    const state = draft.base.#derive(records, draft.changes);
+    if (state) cache.set(records, (last = state));
+  }
+
+  /**
+   * The state of `records`, which are this state's with `changes` (record key -> resource, null:
+   * gone): the indexes edited, not rebuilt. Undefined when a userName is shared (which user it
+   * names then follows the records' order, which only a full index sees).
+   */
+  #derive(records: RecordSet, changes: Iterable<readonly [string, unknown]>): ScimState | undefined {
+    if (this.#users !== this.userNames.size) return undefined;
+    const names = this.userNames.edit();
+    const memberOf = this.#memberOf.edit();
+    let users = this.#users;
+    for (const [key, value] of changes) {
       const { kind, id } = splitKey(key);
       const next = (value as Resource | null) ?? undefined;
-      if (kind === 'Group') moveMemberships(memberOf, id, base.get('Group', id), next);
+      if (kind === 'Group') moveMemberships(memberOf, id, this.get('Group', id), next);
       if (kind !== 'User') continue;
       if (next) {
         const holder = names.get(userNameOf(next));
-        if (holder !== undefined && holder !== id) return;
+        if (holder !== undefined && holder !== id) return undefined;
       }
-      const prior = base.get('User', id);
+      const prior = this.get('User', id);
       if (prior && names.get(userNameOf(prior)) === id) names.delete(userNameOf(prior));
       if (next) names.set(userNameOf(next), id);
       users += Number(next !== undefined) - Number(prior !== undefined);
     }
-    cache.set(records, new ScimState(records, names.done(), memberOf.done(), users));
+    return new ScimState(records, names.done(), memberOf.done(), users);
   }
 
   /** The stored resource of a kind by id. */

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Directory } from '../../src/directory/directory.js';
+import { applyRecords, recordsBetween, type DirectoryPatch } from '../../src/directory/directory-changes.js';
+import type { RecordSet } from '../../src/directory/directory-data.js';
 import { LayeredMap } from '../../src/directory/layered-map.js';
 import { buildForDraft, editForDraft } from '../../src/scim/scim-edit.js';
 import { ScimMapping } from '../../src/scim/scim-mapping.js';
@@ -97,6 +99,8 @@ describe('pushed writes edited in place', () => {
 /** Holds a state to the one indexed from scratch from a copy of its records (a copy is a cache miss). */
 function assertIndexedAsFromScratch(state: ScimState): void {
   const scratch = ScimState.of(LayeredMap.of(state.records));
+  // Read again, so the next state is derived from this one, not from the copy.
+  ScimState.of(state.records);
   assert.deepEqual(state.resources('User'), scratch.resources('User'));
   assert.deepEqual(state.resources('Group'), scratch.resources('Group'));
   assert.deepEqual([...state.userNames].sort(), [...scratch.userNames].sort());
@@ -107,6 +111,8 @@ function assertIndexedAsFromScratch(state: ScimState): void {
 }
 
 describe('a long run of pushed writes', () => {
+  /** The records patch of every write, in order, as the leader logs it for replicas. */
+  const patches: DirectoryPatch['records'][] = [];
   // Each write goes where ScimStore sends it (the edit, else the full build) on the snapshot the
   // last one left, over enough users that the record sets and indexes compact along the way.
   const many = fc.integer({ min: 0, max: 89 }).map((n) => `u${n}`);
@@ -150,10 +156,39 @@ describe('a long run of pushed writes', () => {
         if (dir?.records && next.records && dir.records.keysChangedSince(next.records) === undefined) compactions++;
         if (next.records) ScimState.after(draft, next.records);
         assertIndexedAsFromScratch(ScimState.of(next.records));
+        patches.push(recordsBetween(dir?.records, next.records));
         dir = next;
       }
     }), { numRuns: 10 });
     assert.ok(compactions > 5, `only ${compactions} record sets compacted`);
     assert.ok(edited > written / 2, `only ${edited} of ${written} writes took the edit path`);
+  });
+
+  test('a replica taking the same writes from the log indexes each from its last state, as from scratch', () => {
+    // What a follower does with each write: its own records patched (applyRecords), then read.
+    let records: RecordSet | undefined;
+    let before: ScimState | undefined;
+    let derived = 0;
+    for (const patch of patches) {
+      records = applyRecords(records, patch);
+      const state = ScimState.of(records);
+      // A derived state's indexes are edits of the last one's (a shared base); a full index starts
+      // anew, as does a derived one whose index compacted (these states are small: often).
+      if (before && state.userNames.keysChangedSince(before.userNames) !== undefined) derived++;
+      assertIndexedAsFromScratch(state);
+      before = state;
+    }
+    assert.ok(derived > patches.length / 10, `only ${derived} of ${patches.length} replica states were derived`);
+  });
+
+  test('a replica state a few changes from the last one is derived from it', () => {
+    const users = Array.from({ length: 1000 }, (_, i) => [`User/u${i}`, { schemas: [USER], id: `u${i}`, userName: `u${i}@example.com` }] as const);
+    const first = LayeredMap.of<unknown>(users);
+    const before = ScimState.of(first);
+    const patch = { put: { 'User/u1': { schemas: [USER], id: 'u1', userName: 'renamed@example.com' }, 'User/new': { schemas: [USER], id: 'new', userName: 'new@example.com' } }, del: ['User/u2'] };
+    const state = ScimState.of(applyRecords(first, patch));
+    assert.notEqual(state.userNames.keysChangedSince(before.userNames), undefined, 'its index is an edit of the last one');
+    assert.deepEqual([state.userNames.get('renamed@example.com'), state.userNames.get('u1@example.com'), state.userNames.get('u2@example.com'), state.userNames.get('new@example.com')], ['u1', undefined, undefined, 'new']);
+    assertIndexedAsFromScratch(state);
   });
 });
