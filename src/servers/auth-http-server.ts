@@ -81,7 +81,7 @@ export class AuthHttpServer {
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const log = this.#logs.get(req.socket) ?? this.#o.logger;
     const reply = this.#reply(req, log);
-    if (reply instanceof Promise) void reply.then((r) => this.#send(req, res, r));
+    if (reply instanceof Promise) reply.then((r) => this.#send(req, res, r)).catch((err: unknown) => log.error({ err }, 'auth reply failed'));
     else this.#send(req, res, reply);
   }
 
