@@ -1,6 +1,7 @@
 import type { DirectoryChange } from './directory-change.js';
 import type { DirectoryData, ListEntry, MailboxEntry, RecordSet } from './directory-data.js';
 import { LayeredMap } from './layered-map.js';
+import { runSteps, SCAN_STEP, type Steps } from './build-steps.js';
 
 /**
  * A change set keyed by canonical (lower-case) address: what a store writes and replays. Unlike
@@ -68,8 +69,13 @@ class EntryTable<T extends Keyed> {
  * it, exactly as from a full provider answer.
  */
 export function applyChanges(data: DirectoryData, changes: readonly DirectoryChange[]): DirectoryData {
-  const mailboxes = new EntryTable<MailboxEntry>(data.mailboxes);
-  const lists = new EntryTable<ListEntry>(data.lists ?? []);
+  return runSteps(applyChangeSteps(data, changes));
+}
+
+/** {@link applyChanges} as steps (build-steps.ts): the copy of every entry goes a slice at a time. */
+export function* applyChangeSteps(data: DirectoryData, changes: readonly DirectoryChange[]): Steps<DirectoryData> {
+  const mailboxes = yield* tableSteps<MailboxEntry>(data.mailboxes);
+  const lists = yield* tableSteps<ListEntry>(data.lists ?? []);
   for (const change of changes) {
     switch (change.op) {
       case 'upsert-mailbox': mailboxes.upsert(change.mailbox); break;
@@ -79,6 +85,16 @@ export function applyChanges(data: DirectoryData, changes: readonly DirectoryCha
     }
   }
   return withRecords(withDomains({ mailboxes: mailboxes.entries(), lists: lists.entries() }, data.domains), data.records);
+}
+
+/** An EntryTable of `entries`, {@link SCAN_STEP} a step. */
+function* tableSteps<T extends Keyed>(entries: readonly T[]): Steps<EntryTable<T>> {
+  const table = new EntryTable<T>([]);
+  for (let i = 0; i < entries.length; i++) {
+    table.put(entries[i]!);
+    if (i % SCAN_STEP === SCAN_STEP - 1) yield;
+  }
+  return table;
 }
 
 /** Applies an address-keyed patch (see {@link DirectoryPatch}); the input is not modified. */

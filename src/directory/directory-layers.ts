@@ -27,15 +27,15 @@ export function forEachLiveEntry(layers: readonly Layer[], lists: boolean, fn: (
   runSteps(liveEntrySteps(layers, lists, fn, skip));
 }
 
-/** {@link forEachLiveEntry} as steps (build-steps.ts), {@link SCAN_STEP} entries a step. */
-export function* liveEntrySteps(layers: readonly Layer[], lists: boolean, fn: (p: PackedIndex, i: number, ref: number) => void, skip?: readonly boolean[]): Steps<void> {
+/** {@link forEachLiveEntry} as steps (build-steps.ts), `step` entries a step. */
+export function* liveEntrySteps(layers: readonly Layer[], lists: boolean, fn: (p: PackedIndex, i: number, ref: number) => void, skip?: readonly boolean[], step = SCAN_STEP): Steps<void> {
   for (let l = 0; l < layers.length; l++) {
     if (skip?.[l] === true) continue;
     const { index: p, dead } = layers[l]!;
     const keys = lists ? p.listKey : p.mailboxKeys;
     const n = lists ? p.listCount : p.mailboxCount;
-    for (let from = 0; from < n; from += SCAN_STEP) {
-      const to = Math.min(n, from + SCAN_STEP);
+    for (let from = 0; from < n; from += step) {
+      const to = Math.min(n, from + step);
       for (let i = from; i < to; i++) if (dead === undefined || !dead.has(keys[i]!)) fn(p, i, (i << LAYER_BITS) | l);
       yield;
     }

@@ -63,7 +63,7 @@ export class ScimStore {
           if (draft.changes.size === 0) return result;
           refused = this.#o.guard.check(draft, base?.mailboxCount ?? 0, options.force === true);
           const written = refused?.draft ?? draft;
-          edit = (base && editForDraft(base, written, this.#o.mapping, this.#o.domains)) ?? { directory: await runSliced(buildForDraftSteps(base?.data, written, this.#o.mapping, this.#o.domains)) };
+          edit = (base && editForDraft(base, written, this.#o.mapping, this.#o.domains)) ?? { directory: await runSliced(buildForDraftSteps(base, written, this.#o.mapping, this.#o.domains)) };
         } catch (err) {
           // A refusal decided on a replica that lags behind (the resource was just created on
           // another server): look again once on the shared copy before answering.

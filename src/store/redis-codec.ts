@@ -4,6 +4,7 @@ import type { StoredDirectory } from '../directory/directory-builder.js';
 import type { ListEntry } from '../directory/directory-data.js';
 import type { Directory } from '../directory/directory.js';
 import { LayeredMap } from '../directory/layered-map.js';
+import { entryTexts } from '../directory/directory-entries.js';
 
 /** The meta hash fields, as read back. */
 export interface StoredMeta {
@@ -107,7 +108,7 @@ function patchArgs(patch: DirectoryPatch): string[] {
  * canonical JSON the snapshot holds: a million mailboxes are not parsed and stringified again.
  */
 function fullArgs(dir: Directory): string[] {
-  const { mailboxes, lists } = dir.entryTexts();
+  const { mailboxes, lists } = entryTexts(dir);
   const records = dir.records ?? LayeredMap.EMPTY;
   const out = [String(mailboxes.size), '0', String(lists.size), '0', String(records.size), '0'];
   for (const [address, json] of mailboxes) out.push(address, json);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DirectoryChange } from '../directory/directory-change.js';
-import { applyChanges, type DirectoryPatch } from '../directory/directory-changes.js';
+import { applyChangeSteps, type DirectoryPatch } from '../directory/directory-changes.js';
 import { runSliced } from '../directory/build-steps.js';
 import { Directory } from '../directory/directory.js';
 import type { DirectoryData } from '../directory/directory-data.js';
@@ -60,7 +60,7 @@ export class SyncWriter {
    * edited in place (time proportional to the batch, no full build); else built whole.
    */
   async applied(base: Directory, changes: readonly DirectoryChange[], signal?: AbortSignal): Promise<{ directory: Directory; patch?: DirectoryPatch }> {
-    return editSnapshot(base, changes) ?? { directory: await this.build(applyChanges(base.data, changes), signal) };
+    return editSnapshot(base, changes) ?? { directory: await this.build(await runSliced(applyChangeSteps(await runSliced(base.dataSteps(), signal), changes), signal), signal) };
   }
 
   /**

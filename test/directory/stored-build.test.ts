@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { Directory } from '../../src/directory/directory.js';
 import { indexDirectory, indexStoredDirectory } from '../../src/directory/indexed-directory.js';
 import { LayeredMap } from '../../src/directory/layered-map.js';
+import { entryTexts } from '../../src/directory/directory-entries.js';
 
 // A warm start builds the snapshot from the values stored in Redis, taking canonical ones from
 // their bytes unparsed. For the same values it must give exactly what the build of the parsed
@@ -73,7 +74,7 @@ const shuffled = <T>(items: T[], seed: number): T[] => items.map((v, i) => ({ v,
 
 /** The values Redis would hold for `d`: the canonical texts of a build, then the hand-written ones, shuffled. */
 function storedValues(d: typeof data extends fc.Arbitrary<infer T> ? T : never): { mailboxes: string[]; lists: string[] } {
-  const texts = Directory.build({ domains: d.domains, mailboxes: d.canonical, lists: d.canonicalLists }, { strict: false, source: 'leader' }).entryTexts();
+  const texts = entryTexts(Directory.build({ domains: d.domains, mailboxes: d.canonical, lists: d.canonicalLists }, { strict: false, source: 'leader' }));
   return {
     mailboxes: shuffled([...texts.mailboxes.values(), ...d.mailboxes], d.seed),
     lists: shuffled([...texts.lists.values(), ...d.lists], d.seed),
@@ -112,7 +113,7 @@ describe('warm-start build from stored bytes', () => {
   });
 
   test('canonical values are taken unparsed', () => {
-    const texts = Directory.build({ mailboxes: Array.from({ length: 50 }, (_, i) => ({ address: `u${i}@d.example`, aliases: [`a${i}@d.example`], quotaBytes: 1024, enabled: i % 2 === 0 })), lists: [{ address: 'l@d.example', members: ['u1@d.example'] }] }, { strict: true, source: 'test' }).entryTexts();
+    const texts = entryTexts(Directory.build({ mailboxes: Array.from({ length: 50 }, (_, i) => ({ address: `u${i}@d.example`, aliases: [`a${i}@d.example`], quotaBytes: 1024, enabled: i % 2 === 0 })), lists: [{ address: 'l@d.example', members: ['u1@d.example'] }] }, { strict: true, source: 'test' }));
     const parse = JSON.parse;
     let parsed = 0;
     JSON.parse = ((...args: Parameters<typeof parse>) => (parsed++, parse(...args))) as typeof parse;

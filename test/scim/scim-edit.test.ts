@@ -41,7 +41,7 @@ const op = fc.oneof(
 /** The full build's answer: a directory, or the error a client gets. */
 function full(base: Directory | undefined, draft: ScimDraft): Directory | Error {
   try {
-    return buildForDraft(base?.data, draft, mapping, DOMAINS);
+    return buildForDraft(base, draft, mapping, DOMAINS);
   } catch (err) {
     return err as Error;
   }
