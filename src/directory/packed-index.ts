@@ -2,6 +2,7 @@ import type { ListEntry, MailboxEntry } from './directory-data.js';
 import { ENABLED, KeyTable, PLAIN, type KeyTableParts } from './key-table.js';
 import type { PackedBuilder } from './packed-builder.js';
 import type { SealedBytes } from './packed-tables.js';
+import { IdTable } from './id-table.js';
 
 export { ENABLED, KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, PLAIN } from './key-table.js';
 
@@ -23,6 +24,7 @@ export class PackedIndex extends KeyTable {
   /** Addresses that differ from their key (an IDN domain), by mailbox index. */
   readonly addressOverrides: ReadonlyMap<number, string>;
   readonly #listJson: SealedBytes;
+  #ids: IdTable | undefined;
   /** Key index of each list. */
   readonly listKey: Int32Array;
 
@@ -96,13 +98,10 @@ export class PackedIndex extends KeyTable {
     return bytes.toString('utf8', offsets[i]!, offsets[i + 1]!);
   }
 
-  /**
-   * Mailboxes whose canonical JSON may hold provider id `id`: every entry containing its
-   * `,"id":` field text, found by a native search through the packed JSON rather than by parsing
-   * each entry. The caller parses the candidates to confirm (another field can hold the same text).
-   */
-  mailboxesMentioningId(id: string): number[] {
-    return entriesContaining(this.#mailboxJson, this.mailboxCount, `,"id":${JSON.stringify(id)}`);
+  /** Indexes of the mailboxes whose provider id is `id` (normally none or one), by a table made on first use. */
+  mailboxesWithId(id: string): number[] {
+    this.#ids ??= new IdTable(this.#mailboxJson, this.mailboxCount);
+    return this.#ids.mailboxesWithId(id);
   }
 
   /** Lists whose canonical JSON contains `text` (candidates for the caller to parse). */

@@ -95,9 +95,7 @@ function listsContaining(dir: Directory, text: string): ListEntry[] {
 function mailboxRefsWithId(dir: Directory, id: string): number[] {
   const refs: number[] = [];
   dir.parts.layers.forEach(({ index: p, dead }, l) => {
-    for (const i of p.mailboxesMentioningId(id)) {
-      if (!dead?.has(p.mailboxKeys[i]!) && p.mailboxEntry(i).id === id) refs.push((i << LAYER_BITS) | l);
-    }
+    for (const i of p.mailboxesWithId(id)) if (!dead?.has(p.mailboxKeys[i]!)) refs.push((i << LAYER_BITS) | l);
   });
   return refs;
 }
