@@ -8,6 +8,7 @@ import { ScimDraft, ScimState } from '../src/scim/scim-state.js';
 import { ScimStore } from '../src/scim/scim-store.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import type { Benchmark, BenchResult } from './bench-api.js';
+import { longestGap } from './loop-gaps.js';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -57,23 +58,11 @@ const bench: Benchmark = async ({ quick }) => {
   const group = (n: number): Resource => ({ schemas: [GROUP], id: `g${n}`, displayName: `team${n}@example.com`, members: [{ value: 'u1' }, { value: 'u2' }], meta: { resourceType: 'Group' } });
   const groupDraft = new ScimDraft(ScimState.of(store.current()!.records));
   groupDraft.put('Group', group(0));
-  let g = process.hrtime.bigint();
+  const g = process.hrtime.bigint();
   buildForDraft(store.current(), groupDraft, mapping, DOMAINS);
   const groupWhole = seconds(g);
-  let groupGap = 0;
-  let last = performance.now();
-  let watching = true;
-  const tick = (): void => {
-    const now = performance.now();
-    groupGap = Math.max(groupGap, now - last);
-    last = now;
-    if (watching) setImmediate(tick);
-  };
-  setImmediate(tick);
-  g = process.hrtime.bigint();
-  await scim.write((d) => d.put('Group', group(1)));
-  const groupSliced = seconds(g);
-  watching = false;
+  const sliced = await longestGap(() => scim.write((d) => d.put('Group', group(1))));
+  const [groupGap, groupSliced] = [sliced.gapMs, sliced.ms / 1000];
   if (store.current()?.list('team1@example.com') === undefined) throw new Error('the pushed group was not written');
   const label = `${size / 1000}k`;
   const rows: BenchResult[] = [

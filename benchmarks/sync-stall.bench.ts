@@ -17,6 +17,7 @@ import { startRedis } from '../test/helpers/redis-server.js';
 import { redisStore } from '../test/store/redis-fixtures.js';
 import type { Benchmark, BenchResult } from './bench-api.js';
 import { message } from './child-messages.js';
+import { longestGap } from './loop-gaps.js';
 import { syntheticDirectory } from './synthetic-directory.js';
 
 /** Mailboxes whose quota each resync changes: a sync that finds a few changes, as most do. */
@@ -39,28 +40,6 @@ const bench: Benchmark = async ({ quick }) => {
   return rows;
 };
 export default bench;
-
-/** The longest gap between event-loop turns while `run` runs, and for `tailMs` after. */
-async function longestGap<T>(run: () => Promise<T>, tailMs = 0): Promise<{ gapMs: number; tailGapMs: number; ms: number; result: T }> {
-  let gap = 0;
-  let last = performance.now();
-  let watching = true;
-  const tick = (): void => {
-    const now = performance.now();
-    gap = Math.max(gap, now - last);
-    last = now;
-    if (watching) setImmediate(tick);
-  };
-  setImmediate(tick);
-  const start = performance.now();
-  const result = await run();
-  const ms = performance.now() - start;
-  const during = gap;
-  gap = 0;
-  await new Promise((r) => setTimeout(r, tailMs));
-  watching = false;
-  return { gapMs: during, tailGapMs: gap, ms, result };
-}
 
 /** The directory a provider answers in round `round`: CHANGED quotas differ from the round before. */
 function answer(n: number, round: number): DirectoryData {
