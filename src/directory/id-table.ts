@@ -15,7 +15,7 @@ const BACKSLASH = 0x5c;
  * Which mailboxes of one packed layer hold each provider id, found without a string per entry:
  * an open-addressing table of (hash of the id's bytes, mailbox index) over the layer's JSON, the
  * id's bytes compared in place on a match. A layer never changes, so it is made once, when a
- * change feed or a SCIM write first asks (at 100k mailboxes about 1.6 MB), and every snapshot
+ * change feed or a SCIM write first asks (at 100k mailboxes 2 MB), and every snapshot
  * that keeps the layer shares it: finding a user's mailbox no longer searches every entry.
  */
 export class IdTable {
