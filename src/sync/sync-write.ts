@@ -60,7 +60,12 @@ export class SyncWriter {
    * edited in place (time proportional to the batch, no full build); else built whole.
    */
   async applied(base: Directory, changes: readonly DirectoryChange[], signal?: AbortSignal): Promise<{ directory: Directory; patch?: DirectoryPatch }> {
-    return editSnapshot(base, changes) ?? { directory: await this.build(await runSliced(applyChangeSteps(await runSliced(base.dataSteps(), signal), changes), signal), signal) };
+    const edited = editSnapshot(base, changes);
+    if (edited) return edited;
+    // Every entry read back and the changes applied, in slices like the build that follows.
+    const held = await runSliced(base.dataSteps(), signal);
+    const data = await runSliced(applyChangeSteps(held, changes), signal);
+    return { directory: await this.build(data, signal) };
   }
 
   /**
