@@ -39,12 +39,12 @@ const bench: Benchmark = async ({ quick }) => {
 
   let total = 0;
   let worst = 0;
+  let worstGap = 0;
   for (let i = 0; i < writes; i++) {
-    const t = process.hrtime.bigint();
-    await scim.write((d) => d.put('User', user(`new${i}`)));
-    const s = seconds(t);
-    total += s;
-    worst = Math.max(worst, s);
+    const w = await longestGap(() => scim.write((d) => d.put('User', user(`new${i}`))));
+    total += w.ms / 1000;
+    worst = Math.max(worst, w.ms / 1000);
+    worstGap = Math.max(worstGap, w.gapMs);
   }
   if (store.current()?.mailbox(`new${writes - 1}@example.com`) === undefined) throw new Error('the pushed users were not written');
   const base = store.current()!;
@@ -69,7 +69,8 @@ const bench: Benchmark = async ({ quick }) => {
     { name: `SCIM group put with ${label} pushed users held (the full build): longest event-loop stall`, value: groupGap, unit: 'ms', ratio: { value: groupGap / (groupWhole * 1000), against: `the same build in one turn (${(groupWhole * 1000).toFixed(0)} ms)` } },
     { name: `SCIM group put with ${label} pushed users held: the write, in slices`, value: groupSliced * 1000, unit: 'ms', ratio: { value: groupSliced / groupWhole, against: `the same build in one turn (${(groupWhole * 1000).toFixed(0)} ms)` } },
     { name: `SCIM create with ${label} pushed users held (in process): time per write`, value: (total / writes) * 1000, unit: 'ms', ratio: { value: total / writes / full, against: `the full build of the directory from the draft (${(full * 1000).toFixed(0)} ms, what each write cost before)` } },
-    { name: `SCIM create with ${label} pushed users held: longest write (lookups wait meanwhile)`, value: worst * 1000, unit: 'ms' },
+    { name: `SCIM create with ${label} pushed users held: longest write (the first: resources indexed, id tables made, in slices)`, value: worst * 1000, unit: 'ms' },
+    { name: `SCIM create with ${label} pushed users held: longest event-loop stall over the writes`, value: worstGap, unit: 'ms' },
   ];
   return rows;
 };

@@ -1,4 +1,5 @@
 import type { KeyHash } from './claim-table.js';
+import { runSteps, SCAN_STEP, type Steps } from './build-steps.js';
 import { hashBytes, sameBytes } from './key-bytes.js';
 import type { SealedBytes } from './packed-tables.js';
 
@@ -15,8 +16,9 @@ const BACKSLASH = 0x5c;
  * Which mailboxes of one packed layer hold each provider id, found without a string per entry:
  * an open-addressing table of (hash of the id's bytes, mailbox index) over the layer's JSON, the
  * id's bytes compared in place on a match. A layer never changes, so it is made once, when a
- * change feed or a SCIM write first asks (at 100k mailboxes 2 MB), and every snapshot
- * that keeps the layer shares it: finding a user's mailbox no longer searches every entry.
+ * change feed or a SCIM write first asks (at 100k mailboxes 2 MB; in steps ahead of the edit, see
+ * snapshot-edit.ts), and every snapshot that keeps the layer shares it: finding a user's mailbox
+ * no longer searches every entry.
  */
 export class IdTable {
   readonly #json: SealedBytes;
@@ -26,24 +28,38 @@ export class IdTable {
   /** Ids that need parsing to read (an escape in the address or the id), by id. */
   readonly #parsed = new Map<string, number[]>();
   readonly #hash: KeyHash;
+  readonly #count: number;
+  /** Entries entered so far: the table is filled in steps, or at once by the first lookup. */
+  #filled = 0;
 
-  /** The table of `count` entries of `json`; `hash` is replaceable so tests can force collisions. */
+  /** The table of `count` entries of `json` (empty until filled); `hash` is replaceable so tests can force collisions. */
   constructor(json: SealedBytes, count: number, hash: KeyHash = hashBytes) {
     this.#json = json;
     this.#hash = hash;
+    this.#count = count;
     let size = 16;
     while (size < count * 2) size *= 2;
     this.#table = new Int32Array(2 * size);
     this.#mask = size - 1;
-    for (let i = 0; i < count; i++) {
-      const at = this.#idAt(i);
-      if (at === undefined) this.#addParsed(i);
-      else if (at >= 0) this.#insert(hash(json.bytes, at, this.#idEnd(i, at)), i);
+  }
+
+  /** Enters the entries not entered yet, {@link SCAN_STEP} a step (build-steps.ts); a lookup meanwhile enters the rest at once. */
+  *fillSteps(): Steps<void> {
+    while (this.#filled < this.#count) {
+      const to = Math.min(this.#count, this.#filled + SCAN_STEP);
+      for (let i = this.#filled; i < to; i++) {
+        const at = this.#idAt(i);
+        if (at === undefined) this.#addParsed(i);
+        else if (at >= 0) this.#insert(this.#hash(this.#json.bytes, at, this.#idEnd(i, at)), i);
+      }
+      this.#filled = to;
+      yield;
     }
   }
 
   /** Indexes of the mailboxes whose id is `id`, in order (normally none or one). */
   mailboxesWithId(id: string): number[] {
+    if (this.#filled < this.#count) runSteps(this.fillSteps());
     const want = Buffer.from(id, 'utf8');
     const h = this.#hash(want, 0, want.length) | 0;
     const found: number[] = [];

@@ -44,6 +44,11 @@ export class LayeredMap<V> {
     return new LayeredMap(base, [], base.size);
   }
 
+  /** A map over `base` itself, without a copy: the caller hands it over and never changes it again. */
+  static adopt<V>(base: Map<string, V>): LayeredMap<V> {
+    return new LayeredMap(base, [], base.size);
+  }
+
   /** The map of a plain object's own entries. */
   static fromObject<V>(object: Readonly<Record<string, V>>): LayeredMap<V> {
     return LayeredMap.of(Object.entries(object));

@@ -98,10 +98,14 @@ export class PackedIndex extends KeyTable {
     return bytes.toString('utf8', offsets[i]!, offsets[i + 1]!);
   }
 
-  /** Indexes of the mailboxes whose provider id is `id` (normally none or one), by a table made on first use. */
+  /** The table of this layer's provider ids (id-table.ts), made on first use. */
+  get ids(): IdTable {
+    return (this.#ids ??= new IdTable(this.#mailboxJson, this.mailboxCount));
+  }
+
+  /** Indexes of the mailboxes whose provider id is `id` (normally none or one). */
   mailboxesWithId(id: string): number[] {
-    this.#ids ??= new IdTable(this.#mailboxJson, this.mailboxCount);
-    return this.#ids.mailboxesWithId(id);
+    return this.ids.mailboxesWithId(id);
   }
 
   /** Lists whose canonical JSON contains `text` (candidates for the caller to parse). */

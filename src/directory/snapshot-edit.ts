@@ -6,12 +6,22 @@ import { LAYER_BITS } from './directory-layers.js';
 import { buildIndexes } from './directory-builder.js';
 import { KEY_LIST, type Directory } from './directory.js';
 import { patchDirectory } from './indexed-directory.js';
+import type { Steps } from './build-steps.js';
 
 /** A batch of changes applied to a snapshot: the new snapshot and the patch between the two. */
 export interface SnapshotEdit {
   readonly directory: Directory;
   /** Canonical entries put and addresses deleted: what a store writes for followers. */
   readonly patch: DirectoryPatch;
+}
+
+/**
+ * What an edit of `base` reads that is made once per packed layer (its provider id table), made
+ * in steps (build-steps.ts) so a caller can run it in slices first: at a million mailboxes it is a
+ * tenth of a second, once per new layer.
+ */
+export function* editPreparationSteps(base: Directory): Steps<void> {
+  for (const layer of base.parts.layers) yield* layer.index.ids.fillSteps();
 }
 
 /**

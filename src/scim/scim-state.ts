@@ -2,6 +2,7 @@ import { patchRecords, type DirectoryPatch } from '../directory/directory-change
 import type { RecordSet } from '../directory/directory-data.js';
 import { LayeredMap, type MapEdit } from '../directory/layered-map.js';
 import type { Resource, ResourceKind } from './scim-resources.js';
+import { runSteps, SCAN_STEP, type Steps } from '../directory/build-steps.js';
 
 /** One pushed removal held back by the deletion guard, applied by `mailroster sync --confirm-deletions`. */
 export interface PendingRemoval {
@@ -58,27 +59,34 @@ export class ScimState {
    * share a base: only the keys that differ are read (at 100k users a full index is 60-100 ms).
    */
   static of(held: RecordSet | undefined): ScimState {
+    return runSteps(ScimState.ofSteps(held));
+  }
+
+  /** {@link of} as steps (build-steps.ts): a full index of 100k users is 60-100 ms, so a write runs it in slices. */
+  static *ofSteps(held: RecordSet | undefined): Steps<ScimState> {
     const records = held ?? LayeredMap.EMPTY;
     let state = cache.get(records);
     if (state) return (last = state);
     const changed = last?.records.keysChangedSince(records);
-    state = (changed && changed.size < records.size / 2 && last!.#derive(records, [...changed].map((key) => [key, records.get(key) ?? null] as const))) || ScimState.#index(records);
+    state = (changed && changed.size < records.size / 2 && last!.#derive(records, [...changed].map((key) => [key, records.get(key) ?? null] as const))) || (yield* ScimState.#indexSteps(records));
     cache.set(records, state);
     return (last = state);
   }
 
   /** Indexes every record (a snapshot this server did not derive: a start, a read from Redis). */
-  static #index(records: RecordSet): ScimState {
+  static *#indexSteps(records: RecordSet): Steps<ScimState> {
     const names = new Map<string, string>();
     const memberOf = new Map<string, string[]>();
     let users = 0;
+    let read = 0;
     for (const [key, value] of records) {
       const { kind, id } = splitKey(key);
       if (kind === 'User') users++, names.set(userNameOf(value as Resource), id);
       else if (kind === 'Group') for (const member of memberIds(value as Resource)) (memberOf.get(member) ?? memberOf.set(member, []).get(member)!).push(id);
+      if (++read % SCAN_STEP === 0) yield;
     }
     for (const groups of memberOf.values()) groups.sort();
-    return new ScimState(records, LayeredMap.of(names), LayeredMap.of(memberOf), users);
+    return new ScimState(records, LayeredMap.adopt(names), LayeredMap.adopt<readonly string[]>(memberOf), users);
   }
 
   /**

@@ -6,6 +6,7 @@ import type { DirectoryStore } from '../store/directory-store.js';
 import { StoreConflictError } from '../store/store-errors.js';
 import { SerialQueue } from '../sync/serial-queue.js';
 import { DeletionWindow } from './deletion-window.js';
+import { editPreparationSteps } from '../directory/snapshot-edit.js';
 import { buildForDraftSteps, editForDraft } from './scim-edit.js';
 import { ScimError } from './scim-error.js';
 import type { ScimMapping } from './scim-mapping.js';
@@ -54,7 +55,9 @@ export class ScimStore {
     return this.#queue.run(async () => {
       for (let attempt = 1; ; attempt++) {
         const base = this.#o.store.lastGood?.() ?? this.#o.store.current();
-        const draft = new ScimDraft(ScimState.of(base?.records));
+        // What the first write on a snapshot indexes (its resources, its layers' ids), in slices.
+        const draft = new ScimDraft(await runSliced(ScimState.ofSteps(base?.records)));
+        if (base) await runSliced(editPreparationSteps(base));
         let result: T;
         let edit: { directory: Directory; patch?: DirectoryPatch };
         let refused: ReturnType<DeletionWindow['check']>;

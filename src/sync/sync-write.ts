@@ -4,7 +4,7 @@ import { applyChangeSteps, type DirectoryPatch } from '../directory/directory-ch
 import { runSliced } from '../directory/build-steps.js';
 import { Directory } from '../directory/directory.js';
 import type { DirectoryData } from '../directory/directory-data.js';
-import { editSnapshot } from '../directory/snapshot-edit.js';
+import { editPreparationSteps, editSnapshot } from '../directory/snapshot-edit.js';
 import type { DirectoryProvider } from '../providers/provider.js';
 import type { DirectoryStore } from '../store/directory-store.js';
 import { checkDeletionGuard, type GuardRefusal } from './deletion-guard.js';
@@ -60,6 +60,7 @@ export class SyncWriter {
    * edited in place (time proportional to the batch, no full build); else built whole.
    */
   async applied(base: Directory, changes: readonly DirectoryChange[], signal?: AbortSignal): Promise<{ directory: Directory; patch?: DirectoryPatch }> {
+    await runSliced(editPreparationSteps(base), signal);
     const edited = editSnapshot(base, changes);
     if (edited) return edited;
     // Every entry read back and the changes applied, in slices like the build that follows.
