@@ -24,6 +24,23 @@ export function compileFilter(text: string): ResourceFilter {
   return (r) => test(ast, r);
 }
 
+/**
+ * The attribute and value when the whole filter is one `eq` on `id` or `userName` (how IdPs look
+ * a user up before they create it), so the caller can take the candidates from its index instead
+ * of testing every resource; undefined for any other filter. The compiled filter still decides.
+ */
+export function filterEquality(text: string): { readonly attr: 'id' | 'username'; readonly value: string } | undefined {
+  let f: Filter;
+  try {
+    f = parse(text);
+  } catch {
+    return undefined;
+  }
+  if (f.op !== 'eq' || typeof f.compValue !== 'string' || stripUrn(f.attrPath).includes('.')) return undefined;
+  const attr = stripUrn(f.attrPath).toLowerCase();
+  return attr === 'id' || attr === 'username' ? { attr, value: f.compValue } : undefined;
+}
+
 function test(f: Filter, r: unknown): boolean {
   switch (f.op) {
     case 'and': return f.filters.every((x) => test(x, r));

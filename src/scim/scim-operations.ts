@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pendingOf } from './deletion-window.js';
 import { ScimError, badRequest } from './scim-error.js';
-import { compileFilter } from './scim-filter.js';
+import { compileFilter, filterEquality } from './scim-filter.js';
 import { applyPatchOp } from './scim-patch-op.js';
 import { nextMeta, normalizeResource, renderResource, type Resource, type ResourceKind, type StoredMeta } from './scim-resources.js';
 import { URN } from './scim-schemas.js';
@@ -76,7 +76,8 @@ export class ScimOperations {
   /** GET the collection: filter, then the 1-based page [startIndex, startIndex + count). */
   list(kind: ResourceKind, q: ListQuery, base: string): Record<string, unknown> {
     const state = this.#store.read();
-    const all = state.resources(kind);
+    const equality = q.filter ? filterEquality(q.filter) : undefined;
+    const all = (equality && state.candidates(kind, equality.attr, equality.value)) ?? state.resources(kind);
     const matches = q.filter ? all.filter(compileFilter(q.filter)) : all;
     const startIndex = Math.max(1, intParam(q.startIndex, 'startIndex') ?? 1);
     const count = Math.min(this.#maxResults, Math.max(0, intParam(q.count, 'count') ?? this.#maxResults));

@@ -133,6 +133,17 @@ export class ScimState {
     return this.records.get(recordKey(kind, id)) as Resource | undefined;
   }
 
+  /**
+   * The only resources of a kind that can have `id`, or (Users) `userName` in any case, from the
+   * index; undefined where the index cannot tell (a shared userName), and every resource is read.
+   */
+  candidates(kind: ResourceKind, attr: 'id' | 'username', value: string): Resource[] | undefined {
+    if (attr === 'username' && (kind !== 'User' || this.#users !== this.userNames.size)) return undefined;
+    const id = attr === 'id' ? value : this.userNames.get(value.toLowerCase());
+    const found = id === undefined ? undefined : this.get(kind, id);
+    return found ? [found] : [];
+  }
+
   /** Every stored resource of a kind, in the records' order. */
   resources(kind: ResourceKind): Resource[] {
     const prefix = `${kind}/`;
