@@ -78,7 +78,7 @@ export class ScimRoute implements HttpRoute {
       const q = Object.fromEntries(url.searchParams);
       const ifMatch = req.headers['if-match'];
       if (id === undefined) {
-        if (method === 'GET') return { status: 200, body: ops.list(kind, q, base) };
+        if (method === 'GET') return { status: 200, body: await ops.list(kind, q, base) };
         if (method === 'POST') return resourceReply(201, await ops.create(kind, await this.#body(req)), base, true);
       } else {
         switch (method) {

@@ -74,8 +74,8 @@ export class ScimOperations {
   }
 
   /** GET the collection: filter, then the 1-based page [startIndex, startIndex + count). */
-  list(kind: ResourceKind, q: ListQuery, base: string): Record<string, unknown> {
-    const state = this.#store.read();
+  async list(kind: ResourceKind, q: ListQuery, base: string): Promise<Record<string, unknown>> {
+    const state = await this.#store.read();
     const equality = q.filter ? filterEquality(q.filter) : undefined;
     const all = (equality && state.candidates(kind, equality.attr, equality.value)) ?? state.resources(kind);
     const matches = q.filter ? all.filter(compileFilter(q.filter)) : all;
@@ -107,7 +107,7 @@ export class ScimOperations {
   /** Removals held by the guard now; undefined while the store cannot be read. */
   pendingDeletions(): number | undefined {
     try {
-      return this.#store.read().guard.pending.length;
+      return this.#store.pendingRemovals();
     } catch {
       return undefined;
     }

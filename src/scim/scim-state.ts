@@ -25,6 +25,11 @@ export const recordKey = (kind: ResourceKind, id: string): string => `${kind}/${
 export const GUARD_KEY = 'Guard/deletions';
 
 const EMPTY_GUARD: GuardState = { removals: [], pending: [] };
+
+/** The deletion guard's state kept in a snapshot's records (none yet: empty). */
+export function guardOf(records: RecordSet | undefined): GuardState {
+  return (records?.get(GUARD_KEY) as GuardState | undefined) ?? EMPTY_GUARD;
+}
 const cache = new WeakMap<RecordSet, ScimState>();
 /** The state made or read last, which the next record set is most likely a few changes away from. */
 let last: ScimState | undefined;
@@ -50,7 +55,7 @@ export class ScimState {
     this.userNames = userNames;
     this.#memberOf = memberOf;
     this.#users = users;
-    this.guard = (records.get(GUARD_KEY) as GuardState | undefined) ?? EMPTY_GUARD;
+    this.guard = guardOf(records);
   }
 
   /**
