@@ -126,7 +126,7 @@ export class Directory {
 
   /** {@link sortedMailboxRefs} as steps (sorted-refs.ts), for a caller that must not hold the event loop. */
   *sortedMailboxRefSteps(): Steps<Int32Array> {
-    return (this.#sorted ??= yield* sortedRefSteps(this.#layers, (ref) => this.mailboxAddress(ref)));
+    return (this.#sorted ??= yield* sortedRefSteps(this.#layers));
   }
 
   /** The hosted domain as written, for an ASCII domain; undefined if not hosted. */

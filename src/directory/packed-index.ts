@@ -3,6 +3,8 @@ import { ENABLED, KeyTable, PLAIN, type KeyTableParts } from './key-table.js';
 import type { PackedBuilder } from './packed-builder.js';
 import type { SealedBytes } from './packed-tables.js';
 import { IdTable } from './id-table.js';
+import { sortedLayerSteps } from './sorted-refs.js';
+import type { Steps } from './build-steps.js';
 
 export { ENABLED, KEY_ALIAS, KEY_CATCH_ALL, KEY_LIST, KEY_MAILBOX, PLAIN } from './key-table.js';
 
@@ -25,6 +27,7 @@ export class PackedIndex extends KeyTable {
   readonly addressOverrides: ReadonlyMap<number, string>;
   readonly #listJson: SealedBytes;
   #ids: IdTable | undefined;
+  #sorted: Int32Array | undefined;
   /** Key index of each list. */
   readonly listKey: Int32Array;
 
@@ -96,6 +99,11 @@ export class PackedIndex extends KeyTable {
   listText(i: number): string {
     const { bytes, offsets } = this.#listJson;
     return bytes.toString('utf8', offsets[i]!, offsets[i + 1]!);
+  }
+
+  /** Mailbox indexes sorted by address (sorted-refs.ts), made on first use and kept with the layer. */
+  *sortedMailboxSteps(): Steps<Int32Array> {
+    return (this.#sorted ??= yield* sortedLayerSteps(this));
   }
 
   /** The table of this layer's provider ids (id-table.ts), made on first use. */
