@@ -20,10 +20,10 @@ const LARGE = 1_000_000;
 const LOOKUPS = 200_000;
 const ROUND_TRIPS = 5_000;
 const CHANGES = 10;
-/** Changes taken by the follower in its own process: enough for its small layers to merge a few times over. */
-const FORKED_CHANGES = 40;
+/** Changes taken by the follower in its own process: enough for its small layers to merge a few times over (fewer with --quick). */
+let FORKED_CHANGES = 40;
 /** Changes it takes first, unmeasured: the first few compile the patch path (once per process, not per change). */
-const FORKED_WARMUP = 10;
+let FORKED_WARMUP = 10;
 
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 
@@ -33,7 +33,7 @@ const seconds = (start: bigint): number => Number(process.hrtime.bigint() - star
  * warm start, and how long one changed mailbox takes to reach a follower's replica.
  */
 const bench: Benchmark = async ({ quick }) => {
-  if (quick) MAILBOXES = 10_000;
+  if (quick) [MAILBOXES, FORKED_CHANGES, FORKED_WARMUP] = [10_000, 10, 5];
   const redis = await startRedis();
   const rows: BenchResult[] = [];
   const leader = redisStore(redis.url, { leader: true, keyPrefix: 'bench' });
