@@ -1,5 +1,6 @@
 import { parse, type Filter } from 'scim2-parse-filter';
 import { badRequest } from './scim-error.js';
+import type { Steps } from '../directory/build-steps.js';
 
 /** Attributes compared case-sensitively (RFC 7643: caseExact); every other string ignores case. */
 const CASE_EXACT = new Set(['id', 'externalid', 'passwordhash']);
@@ -22,6 +23,19 @@ export function compileFilter(text: string): ResourceFilter {
     throw badRequest('invalidFilter', `filter ${JSON.stringify(text)} cannot be parsed: ${(err as Error).message}`);
   }
   return (r) => test(ast, r);
+}
+
+/** Resources a filter step tests before it yields: a test takes about a microsecond. */
+const FILTER_STEP = 1024;
+
+/** The resources `filter` matches, in order, as steps (build-steps.ts). */
+export function* matchingSteps<T extends Record<string, unknown>>(resources: readonly T[], filter: ResourceFilter): Steps<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < resources.length; i++) {
+    if (filter(resources[i]!)) out.push(resources[i]!);
+    if ((i + 1) % FILTER_STEP === 0) yield;
+  }
+  return out;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { pendingOf } from './deletion-window.js';
 import { ScimError, badRequest } from './scim-error.js';
-import { compileFilter, filterEquality } from './scim-filter.js';
+import { runSliced } from '../directory/build-steps.js';
+import { compileFilter, filterEquality, matchingSteps } from './scim-filter.js';
 import { applyPatchOp } from './scim-patch-op.js';
 import { nextMeta, normalizeResource, renderResource, type Resource, type ResourceKind, type StoredMeta } from './scim-resources.js';
 import { URN } from './scim-schemas.js';
@@ -75,12 +76,16 @@ export class ScimOperations {
 
   /** GET the collection: filter, then the 1-based page [startIndex, startIndex + count). */
   async list(kind: ResourceKind, q: ListQuery, base: string): Promise<Record<string, unknown>> {
-    const state = await this.#store.read();
-    const equality = q.filter ? filterEquality(q.filter) : undefined;
-    const all = (equality && state.candidates(kind, equality.attr, equality.value)) ?? state.resources(kind);
-    const matches = q.filter ? all.filter(compileFilter(q.filter)) : all;
+    // A bad query is refused before anything is read.
+    const filter = q.filter ? compileFilter(q.filter) : undefined;
     const startIndex = Math.max(1, intParam(q.startIndex, 'startIndex') ?? 1);
     const count = Math.min(this.#maxResults, Math.max(0, intParam(q.count, 'count') ?? this.#maxResults));
+    const state = await this.#store.read();
+    const equality = q.filter ? filterEquality(q.filter) : undefined;
+    // Candidates from the index (the lookup IdPs make before a create), else the whole kind; a
+    // scan runs in slices, so lookups are answered meanwhile.
+    const all = (equality && state.candidates(kind, equality.attr, equality.value)) ?? (await runSliced(state.resourcesSteps(kind)));
+    const matches = filter ? await runSliced(matchingSteps(all, filter)) : all;
     const page = matches.slice(startIndex - 1, startIndex - 1 + count).map((r) => project(renderResource(r, base), q));
     return { schemas: [URN.list], totalResults: matches.length, startIndex, itemsPerPage: page.length, Resources: page };
   }

@@ -49,6 +49,8 @@ export class ScimState {
   readonly #memberOf: LayeredMap<readonly string[]>;
   /** Number of User records. */
   readonly #users: number;
+  /** The resources of each kind, once a list asked for them ({@link resourcesSteps}). */
+  readonly #byKind = new Map<ResourceKind, readonly Resource[]>();
 
   private constructor(records: RecordSet, userNames: LayeredMap<string>, memberOf: LayeredMap<readonly string[]>, users: number) {
     this.records = records;
@@ -149,11 +151,22 @@ export class ScimState {
     return found ? [found] : [];
   }
 
-  /** Every stored resource of a kind, in the records' order. */
-  resources(kind: ResourceKind): Resource[] {
+  /**
+   * Every stored resource of a kind, in the records' order, as steps: gathered once per state, so
+   * an IdP paging through the collection (an import: a page of 100 at a time) reads the records
+   * once, not once per page, and no page holds the event loop for the scan (10 ms at 100k users).
+   */
+  *resourcesSteps(kind: ResourceKind): Steps<readonly Resource[]> {
+    const held = this.#byKind.get(kind);
+    if (held) return held;
     const prefix = `${kind}/`;
     const out: Resource[] = [];
-    for (const [key, value] of this.records) if (key.startsWith(prefix)) out.push(value as Resource);
+    let read = 0;
+    for (const [key, value] of this.records) {
+      if (key.startsWith(prefix)) out.push(value as Resource);
+      if (++read % SCAN_STEP === 0) yield;
+    }
+    this.#byKind.set(kind, out);
     return out;
   }
 

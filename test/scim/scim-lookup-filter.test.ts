@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { runSteps } from '../../src/directory/build-steps.js';
 import { LayeredMap } from '../../src/directory/layered-map.js';
 import { compileFilter, filterEquality } from '../../src/scim/scim-filter.js';
 import type { Resource } from '../../src/scim/scim-resources.js';
@@ -17,7 +18,7 @@ test('a lookup by userName or id from the index finds what testing every resourc
   fc.assert(fc.property(users, fc.array(query, { minLength: 1, maxLength: 4 }), (us, queries) => {
     const records = LayeredMap.of<unknown>(us.map((u) => [`User/${u.id}`, { schemas: [USER], ...u, emails: [{ value: u.userName }] }] as const));
     const state = ScimState.of(records);
-    const all = state.resources('User');
+    const all = runSteps(state.resourcesSteps('User'));
     for (const [attr, value] of queries) {
       const text = `${attr} eq ${JSON.stringify(value)}`;
       const f = compileFilter(text);
