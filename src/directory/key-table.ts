@@ -35,8 +35,8 @@ const TARGET_SHIFT = 5;
 
 /**
  * The index keys of one packed layer (mailbox, alias, list, `@domain` catch-all): their bytes,
- * what each names, and an open-addressing hash table over them that keeps each key's hash tag beside
- * it, so a probe reads a key's header and bytes only when the hashes match. Keys are numbered in
+ * what each names, and an open-addressing hash table over them that keeps a tag of each key's hash
+ * beside it, so a probe reads a key's header and bytes only when the tags match. Keys are numbered in
  * the order they were added (a mailbox's keys are consecutive, its own key first).
  */
 export class KeyTable {
@@ -230,7 +230,8 @@ function fillKeys(parts: KeyTableParts, b: PackedBuilder, keys: SealedBytes, fro
 /**
  * The slot bits that hold a header's word offset + 1 (0 is an empty slot) in an arena of `words`
  * words; the hash's bits above them are the slot's tag. The slot's position comes from the hash's
- * low bits, the tag from its high ones: at 1M keys, 22 and 7 of them, at 100k 19 and 10.
+ * low bits, the tag from its high ones: with the benchmark's directories, 22 and 7 of them at 1M
+ * mailboxes, 19 and 11 at 100k.
  */
 function offsetMaskOf(words: number): number {
   const bits = 32 - Math.clz32(words);
