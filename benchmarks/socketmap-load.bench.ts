@@ -75,6 +75,9 @@ const bench: Benchmark = async (options: BenchOptions) => {
   const connections = quick ? [1, 16] : [1, 16, 64];
   const transports = ['tcp', 'unix'] as const;
   const label = (n: number): string => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
+  // The 1k server stays up until the 1M one is measured against it, alternately: rates taken
+  // minutes apart moved by more than the gap between them.
+  let small: { server: ServerProcess; keys: string } | undefined;
   try {
     // The floor stays up for the whole run and is measured right before each scenario with the
     // same transport and connection count, so both see the same machine load.
@@ -83,9 +86,6 @@ const bench: Benchmark = async (options: BenchOptions) => {
     const floorRun = (t: 'tcp' | 'unix', c: number) => measure(bin, floor, t, c, floorKeys, w);
     await floorRun('tcp', 16); // JIT warm-up of the floor itself
     const sizes = quick ? [mainSize] : [1_000, mainSize, 1_000_000];
-    // The 1k server stays up until the 1M one is measured against it, alternately: rates taken
-    // minutes apart moved by more than the gap between them.
-    let small: { server: ServerProcess; keys: string } | undefined;
     for (const size of sizes) {
       const file = join(tmp.path, `directory-${size}.json`);
       writeFileSync(file, JSON.stringify(syntheticDirectory(size)));
@@ -123,10 +123,12 @@ const bench: Benchmark = async (options: BenchOptions) => {
       }
     }
     await small?.server.stop();
+    small = undefined;
     if (!quick) rows.push(...(await clusterScenarios(bin, tmp.path, mainSize, label, w, floorRun)));
     rows.push(...(await redisScenarios(bin, tmp.path, mainSize, label, w, () => floorRun('tcp', 16))));
     await floor.stop();
   } finally {
+    await small?.server.stop();
     tmp.remove();
   }
   return rows;
