@@ -4,9 +4,9 @@ import { Directory, KEY_ALIAS, KEY_CATCH_ALL, KEY_MAILBOX } from '../../src/dire
 import { hashBytes } from '../../src/directory/key-bytes.js';
 
 // The index's hash table keeps, per slot, where a key's header is and a tag of the key's hash; a
-// lookup reads the arena only on a matching tag. With 60k keys, probe runs and tags that match by
+// lookup reads the arena only on a matching tag. With 40k keys, probe runs and tags that match by
 // chance both occur: every key must still be found, as itself, from a string and from bytes, and
-// every key one byte off (same length, so only the bytes tell) must be a miss.
+// every key with its local part shifted by a byte (same length, so only the bytes tell) must be a miss.
 
 const MAILBOXES = 20_000;
 const address = (i: number): string => `user${i}@d${i % 7}.example`;
@@ -33,7 +33,7 @@ test('every key of a large layer is found as itself, and near misses are not fou
   for (let i = 0; i < MAILBOXES; i++) {
     expect(address(i), KEY_MAILBOX, i);
     expect(alias(i), KEY_ALIAS, i);
-    // One byte changed at the end of the local part: the same length, a different key.
+    // A byte taken from the front of the local part and one added at its end: the same length, a different key.
     assert.equal(find(address(i).replace('@', 'x@').replace(/^user/, 'use')), -1);
     assert.equal(find(alias(i).replace('@', '_@').replace(/^alias\./, 'alias')), -1);
   }
