@@ -55,10 +55,7 @@ export class Listener {
 
   /** The bound addresses (a TCP port 0 becomes the real port). */
   get addresses(): Endpoint[] {
-    return this.#servers.map((s, i) => {
-      const a = s.address();
-      return typeof a === 'object' && a !== null ? { kind: 'tcp', host: a.address, port: a.port } : this.#o.endpoints[i]!;
-    });
+    return this.#servers.map((s, i) => addressOf(s, this.#o.endpoints[i]!));
   }
 
   /** Open connections right now. */
@@ -92,7 +89,7 @@ export class Listener {
         throw new StartupError(`${this.#o.proto}.socketOwner/socketGroup: ${ep.path}: ${err.message}`, EXIT.NOPERM, { cause: err });
       });
     }
-    this.#o.logger.info({ proto: this.#o.proto, endpoint: formatEndpoint(this.addresses.at(-1) ?? ep) }, 'listening');
+    this.#o.logger.info({ proto: this.#o.proto, endpoint: formatEndpoint(addressOf(server, ep)) }, 'listening');
     return server;
   }
 
@@ -146,4 +143,10 @@ export class Listener {
     for (const path of this.#boundPaths.splice(0)) await unlink(path).catch(() => undefined);
     this.#servers.length = 0;
   }
+}
+
+/** Where `server` listens: its TCP address (a port 0 resolved), or the configured endpoint. */
+function addressOf(server: Server, ep: Endpoint): Endpoint {
+  const a = server.address();
+  return typeof a === 'object' && a !== null ? { kind: 'tcp', host: a.address, port: a.port } : ep;
 }
