@@ -22,6 +22,7 @@ import { createStore } from './store/store-factory.js';
 import type { SyncEngine } from './sync/sync-engine.js';
 import { createSyncEngine } from './sync/sync-factory.js';
 import { applyReload, type ReloadOutcome } from './service-reload.js';
+import type { WorkerLink } from './cluster/worker-link.js';
 
 /** Parts a caller (tests, embedding code) may supply instead of the configured ones. */
 export interface ServiceDeps {
@@ -30,6 +31,8 @@ export interface ServiceDeps {
   readonly store?: DirectoryStore;
   /** The clock app-password expiry is checked against (tests move it); default Date.now. */
   readonly now?: () => number;
+  /** Set in a worker of `workers` > 1: the primary owns the socket files and sums /metrics. */
+  readonly worker?: WorkerLink;
 }
 
 /** A running mailroster: listeners, store and sync, started and stopped together. */
@@ -72,12 +75,13 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
     answers: new SocketmapAnswers(resolvers, counters), counters, maxRequestBytes: config.socketmap.maxRequestBytes,
     idleTimeoutMs: config.socketmap.idleTimeoutMs, requestTimeoutMs: config.socketmap.requestTimeoutMs,
   };
-  const socketmap = listenerFor('socketmap', config.socketmap, logger, (socket, log) => serveSocketmap(socket, log, { ...socketmapOptions }));
+  const ownsSocketFiles = deps.worker === undefined;
+  const socketmap = listenerFor('socketmap', config.socketmap, logger, ownsSocketFiles, (socket, log) => serveSocketmap(socket, log, { ...socketmapOptions }));
   const dictOptions = {
     lookup: new DictLookup(store, resolvers, config.dict, deps.now), counters,
     maxLineBytes: config.dict.maxLineBytes, idleTimeoutMs: config.dict.idleTimeoutMs, requestTimeoutMs: config.dict.requestTimeoutMs,
   };
-  const dict = listenerFor('dict', config.dict, logger, (socket, log) => serveDict(socket, log, { ...dictOptions }));
+  const dict = listenerFor('dict', config.dict, logger, ownsSocketFiles, (socket, log) => serveDict(socket, log, { ...dictOptions }));
   const listeners = { socketmap, dict };
   const push = createPushSurface(config, { store, sync, logger });
   const registry = createMetrics({
@@ -92,9 +96,11 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
     }
     return auth && !auth.address ? 'auth listener not bound' : undefined;
   };
+  const worker = deps.worker && { id: deps.worker.id, pid: process.pid };
   const http = new OpsHttpServer({
     store, sync, registry, logger, notReady, routes: push.routes, provider: () => provider.status?.(),
-    ...(push.scim && { status: () => ({ scim: { pendingDeletions: push.scim!.pendingDeletions() } }) }),
+    ...(deps.worker && { metrics: deps.worker.metricsOf(registry) }),
+    status: () => ({ ...(worker && { worker }), ...(push.scim && { scim: { pendingDeletions: push.scim.pendingDeletions() } }) }),
   });
   let firstSync: Promise<void> | undefined;
   let current = config;
@@ -154,9 +160,9 @@ interface ListenerSection {
   readonly maxConnections: number;
 }
 
-function listenerFor(proto: string, section: ListenerSection, logger: Logger, handler: ConnectionHandler): Listener {
+function listenerFor(proto: string, section: ListenerSection, logger: Logger, ownsSocketFiles: boolean, handler: ConnectionHandler): Listener {
   return new Listener({
-    proto, logger, handler,
+    proto, logger, handler, ownsSocketFiles,
     endpoints: section.listen.map(parseEndpoint),
     permissions: { mode: section.socketMode, owner: section.socketOwner, group: section.socketGroup },
     maxConnections: section.maxConnections,

@@ -9,13 +9,16 @@ export const REDACT_PATHS: readonly string[] = SECRET_KEYS.flatMap((k) => [k, `*
 /** Every logger derived from a root built by {@link createLogger}, so a reload can relevel them all. */
 const families = new WeakMap<Logger, Set<WeakRef<Logger>>>();
 
-/** Builds the root pino logger (JSON lines on stdout, or the given destination). */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/**
+ * Builds the root pino logger (JSON lines on stdout, or the given destination); `fields` go on
+ * every line (a worker's id).
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream, fields: Readonly<Record<string, unknown>> = {}): Logger {
   const family = new Set<WeakRef<Logger>>();
   const root = pino(
     {
       level,
-      base: { name: 'mailroster' },
+      base: { name: 'mailroster', ...fields },
       redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
       // errWithCause keeps the whole cause chain of an error in the log line.
       serializers: { err: pino.stdSerializers.errWithCause },

@@ -1,4 +1,7 @@
+import cluster from 'node:cluster';
 import type { AppConfig, ConfigSources } from './config/config.js';
+import { runPrimary } from './cluster/primary.js';
+import { WorkerLink } from './cluster/worker-link.js';
 import { createLogger } from './logger.js';
 import { createService, reloadConfiguration } from './index.js';
 
@@ -10,13 +13,21 @@ const STOP_TIMEOUT_MS = 10_000;
  * gracefully (exit 0, or 1 past {@link STOP_TIMEOUT_MS}); a second one exits at once. SIGHUP
  * reloads the configuration from `sources`. A broken directory file does not stop the server:
  * it answers TEMP (and /healthz 503) until a good file is loaded, so mail is deferred, not bounced.
+ * With `workers` > 1 this process becomes the primary ({@link runPrimary}) and each worker it
+ * forks runs this command again, as a service that takes its stop and reload from the primary.
  */
 export async function serveCommand(config: AppConfig, sources: ConfigSources): Promise<number> {
-  const logger = createLogger(config.log.level);
-  const service = createService(config, { logger });
+  if (config.workers > 1 && cluster.isPrimary) {
+    return runPrimary(config, createLogger(config.log.level, undefined, { role: 'primary' }), { stopTimeoutMs: STOP_TIMEOUT_MS });
+  }
+  const link = cluster.isWorker ? new WorkerLink() : undefined;
+  const logger = createLogger(config.log.level, undefined, link ? { worker: link.id } : {});
+  const service = createService(config, { logger, ...(link && { worker: link }) });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
+      // The primary's stop often follows the same signal sent to the whole process group.
+      if (signal === 'primary') return;
       logger.warn({ signal }, 'second signal; exiting now');
       process.exit(1);
     }
@@ -31,11 +42,12 @@ export async function serveCommand(config: AppConfig, sources: ConfigSources): P
       (err: unknown) => (logger.error({ err }, 'stop failed'), process.exit(1)),
     );
   };
-  process.on('SIGINT', stop).on('SIGTERM', stop);
-  process.on('SIGHUP', () => {
+  const reload = (): void => {
     logger.info({ signal: 'SIGHUP' }, 'reloading the configuration');
     void reloadConfiguration(service, sources, logger);
-  });
+  };
+  process.on('SIGINT', stop).on('SIGTERM', stop).on('SIGHUP', reload);
+  link?.onCommands({ stop: () => stop('primary'), reload });
   // A forgotten promise must not stop mail for everyone: log it loudly and keep serving.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection (a bug); still serving'));
   try {
@@ -45,5 +57,6 @@ export async function serveCommand(config: AppConfig, sources: ConfigSources): P
     await service.stop().catch(() => undefined);
     throw err;
   }
+  link?.started();
   return new Promise<number>(() => undefined);
 }

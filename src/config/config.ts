@@ -56,6 +56,7 @@ export function loadConfig(sources: ConfigSources = {}): { config: AppConfig; re
   } catch (err) {
     errors.push(...(err as Error).message.split('\n').filter(Boolean));
   }
+  errors.push(...crossKeyErrors(cfg.get('workers'), cfg.get('store.url')));
   if (errors.length > 0) {
     const where = sources.file ? `${sources.file}: ` : '';
     throw new ConfigError(`${where}invalid configuration (${errors.length} error(s)):\n  ${errors.join('\n  ')}`);
@@ -73,6 +74,12 @@ export function readSecret(value: string, file: string, what: string): string {
   } catch (err) {
     throw new ConfigError(`${what}: cannot read secret file ${file}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** Rules that join keys, checked with the rest so every error is reported at once. */
+function crossKeyErrors(workers: unknown, storeUrl: unknown): string[] {
+  if (typeof workers !== 'number' || workers <= 1 || storeUrl !== 'memory:') return [];
+  return ['workers: more than one worker needs the Redis store (store.url): with memory: each worker would sync on its own and a SCIM push would reach one worker only'];
 }
 
 function deepFreeze<T>(value: T): T {

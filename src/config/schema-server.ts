@@ -1,6 +1,6 @@
 import { parseEndpoint } from './formats.js';
 
-/** convict schema for logging, the socketmap listener and the address rules. */
+/** convict schema for logging, the serving processes, the socketmap listener and the address rules. */
 export const serverSchema = {
   log: {
     level: {
@@ -9,6 +9,12 @@ export const serverSchema = {
       default: 'info',
       env: 'MAILROSTER_LOG_LEVEL',
     },
+  },
+  workers: {
+    // Each worker holds its own copy of the directory, so memory grows with the count; the
+    // Redis store is what keeps the copies one directory (config.ts refuses memory: with more).
+    doc: 'Processes serving lookups: 1 serves in this process; more fork that many workers that share every listener (node:cluster) and each follow the Redis store (store.url must be Redis)',
+    format: 'positive-int', default: 1, env: 'MAILROSTER_WORKERS',
   },
   socketmap: {
     listen: {

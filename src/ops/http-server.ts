@@ -19,6 +19,8 @@ export interface OpsSources {
   readonly notReady?: () => string | undefined;
   /** Mounted routes (SCIM, webhooks), tried before the built-in endpoints. */
   readonly routes?: readonly HttpRoute[];
+  /** What /metrics serves instead of `registry` (a worker's: the sum over every worker). */
+  readonly metrics?: () => Promise<string>;
   /** Extra `/status` sections. */
   readonly status?: () => Record<string, unknown>;
 }
@@ -89,7 +91,7 @@ export class OpsHttpServer {
         return { status: 200, type: 'application/json', body: `${JSON.stringify({ store: status, sync: this.#src.sync.stats, provider: this.#src.provider?.(), ...this.#src.status?.() })}
 ` };
       case '/metrics':
-        return { status: 200, type: this.#src.registry.contentType, body: await this.#src.registry.metrics() };
+        return { status: 200, type: this.#src.registry.contentType, body: await (this.#src.metrics ?? (() => this.#src.registry.metrics()))() };
       default:
         return { status: 404, type: 'text/plain', body: 'not found\n' };
     }

@@ -50,11 +50,13 @@ export function createMetrics(src: MetricSources): Registry {
       this.inc({ outcome: 'refused' }, s.refused);
     },
   });
-  const gauge = (name: string, help: string, read: () => number | undefined): Gauge =>
-    new Gauge({ name, help, registers: [registry], collect() { const v = read(); if (v !== undefined) this.set(v); } });
-  gauge('mailroster_ready', '1 while a complete directory is served', () => (src.store.status().ready ? 1 : 0));
-  gauge('mailroster_directory_mailboxes', 'Mailboxes in the served directory', () => src.store.status().mailboxes);
-  gauge('mailroster_directory_stale_seconds', 'Seconds since the served directory was last confirmed current', () => src.store.status().staleSeconds);
+  // With several workers the primary sums counters (the default) and joins these gauges as
+  // their `aggregator` says: ready only if every worker is, the worst staleness.
+  const gauge = (name: string, help: string, aggregator: 'min' | 'max', read: () => number | undefined): Gauge =>
+    new Gauge({ name, help, aggregator, registers: [registry], collect() { const v = read(); if (v !== undefined) this.set(v); } });
+  gauge('mailroster_ready', '1 while a complete directory is served', 'min', () => (src.store.status().ready ? 1 : 0));
+  gauge('mailroster_directory_mailboxes', 'Mailboxes in the served directory', 'max', () => src.store.status().mailboxes);
+  gauge('mailroster_directory_stale_seconds', 'Seconds since the served directory was last confirmed current', 'max', () => src.store.status().staleSeconds);
   const counter = (name: string, help: string, read: () => number): Counter =>
     new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(read()); } });
   counter('mailroster_sync_changes_applied_total', 'Single-entry changes applied from the provider feed or a webhook re-read', () => src.sync.stats.changesApplied);

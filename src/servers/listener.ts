@@ -22,6 +22,12 @@ export interface ListenerOptions {
   readonly maxConnections: number;
   readonly logger: Logger;
   readonly handler: ConnectionHandler;
+  /**
+   * False in a worker of several: node:cluster binds in the primary, whose socket file answers
+   * for every worker, so a worker neither replaces it at start nor removes it at close (the
+   * primary does both). Default true.
+   */
+  readonly ownsSocketFiles?: boolean;
 }
 
 let nextConnectionId = 1;
@@ -76,7 +82,8 @@ export class Listener {
   async #bind(ep: Endpoint): Promise<Server> {
     const server = createServer((socket) => this.#accept(socket, ep));
     const key = `${this.#o.proto}.listen`;
-    if (ep.kind === 'unix') {
+    const owned = this.#o.ownsSocketFiles !== false;
+    if (ep.kind === 'unix' && owned) {
       await removeStaleSocket(ep.path).catch((err: Error) => {
         throw new StartupError(`${key}: ${err.message}`, EXIT.CANTCREAT, { cause: err });
       });
@@ -84,7 +91,7 @@ export class Listener {
     await bindServer(server, ep, key, this.#o.logger, parseInt(this.#o.permissions.mode, 8));
     server.on('error', (err) => this.#o.logger.error({ err, proto: this.#o.proto }, 'listener error'));
     if (ep.kind === 'unix') {
-      this.#boundPaths.push(ep.path);
+      if (owned) this.#boundPaths.push(ep.path);
       await applySocketPermissions(ep.path, this.#o.permissions).catch((err: Error) => {
         throw new StartupError(`${this.#o.proto}.socketOwner/socketGroup: ${ep.path}: ${err.message}`, EXIT.NOPERM, { cause: err });
       });

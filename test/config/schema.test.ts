@@ -35,12 +35,15 @@ describe('configuration schema', () => {
 
   test('every error is reported at once, and unknown keys are errors', () => {
     assert.throws(
-      () => loadConfig({ env: {}, overrides: { socketmap: { listen: ['nope nope'], socketMode: 'rw' }, bogus: true } }),
+      () => loadConfig({ env: {}, overrides: { socketmap: { listen: ['nope nope'], socketMode: 'rw' }, bogus: true, workers: 2 } }),
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         assert.match(err.message, /socketmap\.listen/);
         assert.match(err.message, /socketmap\.socketMode/);
         assert.match(err.message, /bogus/);
+        // A rule joining two keys is reported with the rest, not after they are fixed.
+        assert.match(err.message, /workers: more than one worker needs the Redis store/);
+        assert.match(err.message, /\(4 error\(s\)\)/);
         return true;
       },
     );
