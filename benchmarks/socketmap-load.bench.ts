@@ -144,30 +144,35 @@ async function againstSmall(bin: string, small: { server: ServerProcess; keys: s
 }
 
 /**
- * One process against two (node:cluster, round-robin and kernel-balanced accept) on the same
- * machine, same run: multi-process is kept only if it wins here.
+ * One process against `workers: 2` (round-robin, and accept left to the kernel), both on the Redis
+ * store so that nothing but the worker count differs, same machine, same run: the workers are
+ * worth their memory only if they win here.
  */
 async function clusterScenarios(bin: string, dir: string, size: number, label: (n: number) => string, w: Windows, floorRun: (t: 'tcp', c: number) => Promise<Measured>): Promise<BenchResult[]> {
-  const file = join(dir, `directory-${size}.json`);
+  const redis = await startRedis();
   const keys = keyFiles(dir, size);
   const rows: BenchResult[] = [];
-  const env = { MAILROSTER_PROVIDER_TYPE: 'file', MAILROSTER_PROVIDER_FILE_PATH: file };
-  for (const c of [16, 64]) {
-    const single = await startMailroster(join(dir, 'single.sock'), env, ['mailbox', 'user0@d0.example']);
-    const [f, one] = await paired(w.rounds, () => floorRun('tcp', c), () => measure(bin, single, 'tcp', c, keys.hit!, w)).finally(() => single.stop());
-    for (const policy of ['rr', 'none']) {
-      const multi = await startMailroster(join(dir, 'multi.sock'), { ...env, NODE_CLUSTER_SCHED_POLICY: policy }, ['mailbox', 'user0@d0.example'], 120_000, 2);
-      try {
-        const { stats } = await runLoad(bin, multi.tcp, c, w.warmupS, w.measureS * w.rounds, keys.hit!).then((stats) => ({ stats }));
-        rows.push({
-          name: `socketmap hit, ${label(size)}, TCP, ${c} conn, 2 processes (cluster, ${policy === 'rr' ? 'round-robin' : 'kernel accept'}): throughput`,
-          value: stats.rps, unit: 'req/s', ratio: { value: stats.rps / one.stats.rps, against: `one process (${one.stats.rps.toFixed(0)} req/s, ${(one.stats.rps / f.stats.rps).toFixed(2)}x the floor)` },
-          latency: latencyOf(stats), floorLatency: latencyOf(f.stats),
-        });
-      } finally {
-        await multi.stop();
+  const env = { MAILROSTER_PROVIDER_TYPE: 'file', MAILROSTER_PROVIDER_FILE_PATH: join(dir, `directory-${size}.json`), MAILROSTER_STORE_URL: redis.url };
+  try {
+    for (const c of [16, 64]) {
+      const single = await startMailroster(join(dir, 'single.sock'), env, ['mailbox', 'user0@d0.example']);
+      const [f, one] = await paired(w.rounds, () => floorRun('tcp', c), () => measure(bin, single, 'tcp', c, keys.hit!, w)).finally(() => single.stop());
+      for (const policy of ['rr', 'none']) {
+        const multi = await startMailroster(join(dir, 'multi.sock'), { ...env, NODE_CLUSTER_SCHED_POLICY: policy }, ['mailbox', 'user0@d0.example'], 120_000, 2);
+        try {
+          const stats = await runLoad(bin, multi.tcp, c, w.warmupS, w.measureS * w.rounds, keys.hit!);
+          rows.push({
+            name: `socketmap hit, ${label(size)}, TCP, ${c} conn, workers: 2 (${policy === 'rr' ? 'round-robin' : 'kernel accept'}): throughput`,
+            value: stats.rps, unit: 'req/s', ratio: { value: stats.rps / one.stats.rps, against: `one process (${one.stats.rps.toFixed(0)} req/s, ${(one.stats.rps / f.stats.rps).toFixed(2)}x the floor)` },
+            latency: latencyOf(stats), floorLatency: latencyOf(f.stats),
+          });
+        } finally {
+          await multi.stop();
+        }
       }
     }
+  } finally {
+    await redis.stop();
   }
   return rows;
 }

@@ -89,13 +89,12 @@ export async function startFloor(unixPath: string): Promise<ServerProcess> {
 export async function startMailroster(unixPath: string, env: Record<string, string>, probe: [string, string], timeoutMs = 120_000, workers = 0): Promise<ServerProcess> {
   const port = await freePort();
   const start = process.hrtime.bigint();
-  // workers > 0: the cluster variant (TCP only: each worker would find the others' UNIX socket alive).
-  const args = workers > 0 ? [join(here, 'cluster-server.js')] : [join(ROOT, 'dist', 'src', 'cli.js'), 'serve'];
-  const child = spawn(process.execPath, args, {
+  // workers > 0: `serve` with that many workers (env must name a Redis store).
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'serve'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
-      ...process.env, MAILROSTER_LOG_LEVEL: 'warn', MAILROSTER_SOCKETMAP_LISTEN: workers > 0 ? `127.0.0.1:${port}` : `127.0.0.1:${port},${unixPath}`,
-      MAILROSTER_BENCH_WORKERS: String(workers), ...env,
+      ...process.env, MAILROSTER_LOG_LEVEL: 'warn', MAILROSTER_SOCKETMAP_LISTEN: `127.0.0.1:${port},${unixPath}`,
+      ...(workers > 0 && { MAILROSTER_WORKERS: String(workers) }), ...env,
     },
   });
   let exited = false;
