@@ -41,6 +41,11 @@ export class SyncEngine {
   #failures = 0;
   #cursor: string | undefined;
   #stopped = false;
+  /**
+   * The provider or sync settings changed while another server led: what the store holds came
+   * from the old ones, so taking the lock over must sync at once, not wait for the interval.
+   */
+  #owedSync = false;
   /** The full sync executing now, if any. */
   #running: Promise<SyncOutcome> | undefined;
   readonly #writer = new SyncWriter(() => this.#o, this.stats);
@@ -137,7 +142,7 @@ export class SyncEngine {
     this.#cursor = this.#o.store.changeCursor?.() ?? this.#cursor;
     const lastSync = this.#o.store.lastSyncAt?.();
     const dueInMs = lastSync === undefined || this.#o.intervalSeconds === 0 ? 0 : lastSync + this.#o.intervalSeconds * 1000 - Date.now();
-    if (dueInMs <= 0 || this.#o.store.current() === undefined) return this.syncNow();
+    if (dueInMs <= 0 || this.#owedSync || this.#o.store.current() === undefined) return this.syncNow();
     this.#schedule(dueInMs);
     return Promise.resolve({ status: 'skipped', mailboxes: this.#o.store.current()?.mailboxCount ?? 0, reason: `warm start: next sync due in ${Math.round(dueInMs / 1000)}s` });
   }
@@ -154,6 +159,7 @@ export class SyncEngine {
       this.#schedule(nextSyncDelayMs(this.#o.intervalSeconds, this.#o.jitter ?? 0.1));
       return { status: 'skipped', mailboxes: store.current()?.mailboxCount ?? 0, reason: 'another server is the sync leader' };
     }
+    if (!request.dryRun) this.#owedSync = false;
     try {
       // Take the change cursor before the full read: changes made during it are replayed after.
       if (this.#cursor === undefined && provider.fetchChanges && !request.dryRun) {
@@ -232,6 +238,7 @@ export class SyncEngine {
     }
     if (this.#stopped) return Promise.resolve({ status: 'skipped', mailboxes: 0, reason: 'stopping' });
     this.#attach();
+    if (this.#isFollower()) this.#owedSync = true;
     return this.syncNow();
   }
 

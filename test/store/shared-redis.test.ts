@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { missingBinaries } from '../helpers/binaries.js';
 import { waitFor } from '../helpers/net.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { directoryYaml, startNode, startPair, type Node, type NodePair } from './redis-fixtures.js';
+import { testConfig } from '../helpers/service.js';
+import { directoryFile, directoryYaml, fastStoreConfig, startNode, startPair, type Node, type NodePair } from './redis-fixtures.js';
 
 const skip = missingBinaries('redis-server', 'redis-cli');
 
@@ -119,6 +120,30 @@ describe('two servers sharing one Redis', { skip }, () => {
       assert.equal(only.provider.fetches, 0);
     } finally {
       await only.stop();
+    }
+  });
+});
+
+describe('a follower whose provider was reloaded while another server led', { skip }, () => {
+  test('syncs the new provider as soon as it takes the lock over, not after the sync interval', async () => {
+    const redis = await startRedis();
+    const pair = await startPair(redis.url, directoryYaml(2));
+    const other = directoryFile(directoryYaml(2, '  - address: erin@example.com\n'));
+    try {
+      // Every server gets the new config (the operator's SIGHUP); only the leader may sync it,
+      // and here the leader's own reload never comes: it stops first.
+      const next = testConfig({ provider: { type: 'file', file: { path: other.path } }, ...fastStoreConfig(redis.url) });
+      await pair.follower.service.reload(next);
+      assert.equal(await pair.follower.query('mailbox', 'erin@example.com'), 'NOTFOUND ', 'a follower does not sync');
+      await pair.leader.stop();
+      // Redis was synced moments ago (a warm start would wait intervalSeconds: 300 s), but not
+      // from the provider this server now has.
+      await waitFor(async () => (await pair.follower.query('mailbox', 'erin@example.com')) === 'OK example.com/erin/', 10_000, 'erin from the new file');
+    } finally {
+      await pair.follower.stop();
+      pair.file.remove();
+      other.remove();
+      await redis.stop();
     }
   });
 });
