@@ -163,7 +163,7 @@ async function clusterScenarios(bin: string, dir: string, size: number, label: (
           const stats = await runLoad(bin, multi.tcp, c, w.warmupS, w.measureS * w.rounds, keys.hit!);
           rows.push({
             name: `socketmap hit, ${label(size)}, TCP, ${c} conn, workers: 2 (${policy === 'rr' ? 'round-robin' : 'kernel accept'}): throughput`,
-            value: stats.rps, unit: 'req/s', ratio: { value: stats.rps / one.stats.rps, against: `one process (${one.stats.rps.toFixed(0)} req/s, ${(one.stats.rps / f.stats.rps).toFixed(2)}x the floor)` },
+            value: stats.rps, unit: 'req/s', ratio: { value: stats.rps / one.stats.rps, against: `one process (${one.stats.rps.toFixed(0)} req/s, ${(one.stats.rps / f.stats.rps).toFixed(2)}x the floor; the workers ${(stats.rps / f.stats.rps).toFixed(2)}x)` },
             latency: latencyOf(stats), floorLatency: latencyOf(f.stats),
           });
         } finally {
