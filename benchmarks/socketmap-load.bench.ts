@@ -148,21 +148,23 @@ async function againstSmall(bin: string, small: { server: ServerProcess; keys: s
  * store so that nothing but the worker count differs, same machine, same run: the workers are
  * worth their memory only if they win here.
  */
-async function clusterScenarios(bin: string, dir: string, size: number, label: (n: number) => string, w: Windows, floorRun: (t: 'tcp', c: number) => Promise<Measured>): Promise<BenchResult[]> {
+async function clusterScenarios(bin: string, dir: string, size: number, label: (n: number) => string, w: Windows, floorRun: (t: 'tcp' | 'unix', c: number) => Promise<Measured>): Promise<BenchResult[]> {
   const redis = await startRedis();
   const keys = keyFiles(dir, size);
   const rows: BenchResult[] = [];
   const env = { MAILROSTER_PROVIDER_TYPE: 'file', MAILROSTER_PROVIDER_FILE_PATH: join(dir, `directory-${size}.json`), MAILROSTER_STORE_URL: redis.url };
+  // Kernel accept only over TCP: it balanced connections no differently in our checks.
+  const scenarios = [{ t: 'tcp', c: 16, policies: ['rr', 'none'] }, { t: 'unix', c: 16, policies: ['rr'] }, { t: 'tcp', c: 64, policies: ['rr', 'none'] }] as const;
   try {
-    for (const c of [16, 64]) {
+    for (const { t, c, policies } of scenarios) {
       const single = await startMailroster(join(dir, 'single.sock'), env, ['mailbox', 'user0@d0.example']);
-      const [f, one] = await paired(w.rounds, () => floorRun('tcp', c), () => measure(bin, single, 'tcp', c, keys.hit!, w)).finally(() => single.stop());
-      for (const policy of ['rr', 'none']) {
+      const [f, one] = await paired(w.rounds, () => floorRun(t, c), () => measure(bin, single, t, c, keys.hit!, w)).finally(() => single.stop());
+      for (const policy of policies) {
         const multi = await startMailroster(join(dir, 'multi.sock'), { ...env, NODE_CLUSTER_SCHED_POLICY: policy }, ['mailbox', 'user0@d0.example'], 120_000, 2);
         try {
-          const stats = await runLoad(bin, multi.tcp, c, w.warmupS, w.measureS * w.rounds, keys.hit!);
+          const stats = await runLoad(bin, multi[t], c, w.warmupS, w.measureS * w.rounds, keys.hit!);
           rows.push({
-            name: `socketmap hit, ${label(size)}, TCP, ${c} conn, workers: 2 (${policy === 'rr' ? 'round-robin' : 'kernel accept'}): throughput`,
+            name: `socketmap hit, ${label(size)}, ${t.toUpperCase()}, ${c} conn, workers: 2 (${policy === 'rr' ? 'round-robin' : 'kernel accept'}): throughput`,
             value: stats.rps, unit: 'req/s', ratio: { value: stats.rps / one.stats.rps, against: `one process (${one.stats.rps.toFixed(0)} req/s, ${(one.stats.rps / f.stats.rps).toFixed(2)}x the floor; the workers ${(stats.rps / f.stats.rps).toFixed(2)}x)` },
             latency: latencyOf(stats), floorLatency: latencyOf(f.stats),
           });
