@@ -74,6 +74,8 @@ export async function runPrimary(config: AppConfig, logger: Logger, options: Pri
         );
       }
     });
+    // A send racing the worker's death fails with an 'error' event; unheard, it would end the primary.
+    worker.on('error', (err) => logger.warn({ err, worker: worker.id }, 'message to a worker failed'));
     worker.once('exit', (code, signal) => exited(s, worker, code, signal));
   };
 
