@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { tempDir } from '../test/helpers/temp.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import type { Benchmark, BenchOptions, BenchResult, Latency } from './bench-api.js';
-import { compileLoadClient, procStats, runLoad, startFloor, startMailroster, type LoadStats, type ServerProcess } from './loadgen/processes.js';
+import { compileLoadClient, procStats, runLoad, startFloor, startMailroster, treeCpuS, type LoadStats, type ServerProcess } from './loadgen/processes.js';
 import { BIG_LIST, CATCH_ALL_DOMAIN, syntheticDirectory } from './synthetic-directory.js';
 
 /** Request streams the C client cycles through, by scenario name. */
@@ -162,12 +162,20 @@ async function clusterScenarios(bin: string, dir: string, size: number, label: (
       for (const policy of policies) {
         const multi = await startMailroster(join(dir, 'multi.sock'), { ...env, NODE_CLUSTER_SCHED_POLICY: policy }, ['mailbox', 'user0@d0.example'], 120_000, 2);
         try {
+          const cpuBefore = treeCpuS(multi.pid);
           const stats = await runLoad(bin, multi[t], c, w.warmupS, w.measureS * w.rounds, keys.hit!);
+          const cpuUs = ((treeCpuS(multi.pid) - cpuBefore) * 1e6) / stats.all_requests;
           rows.push({
             name: `socketmap hit, ${label(size)}, ${t.toUpperCase()}, ${c} conn, workers: 2 (${policy === 'rr' ? 'round-robin' : 'kernel accept'}): throughput`,
             value: stats.rps, unit: 'req/s', ratio: { value: stats.rps / one.stats.rps, against: `one process (${one.stats.rps.toFixed(0)} req/s, ${(one.stats.rps / f.stats.rps).toFixed(2)}x the floor; the workers ${(stats.rps / f.stats.rps).toFixed(2)}x)` },
             latency: latencyOf(stats), floorLatency: latencyOf(f.stats),
           });
+          if (t === 'tcp' && c === 16 && policy === 'rr') {
+            rows.push({
+              name: `socketmap hit, ${label(size)}, TCP, 16 conn, workers: 2: server CPU per lookup (primary and workers)`, value: cpuUs, unit: 'µs',
+              ratio: { value: cpuUs / one.cpuUs, against: `one process (${one.cpuUs.toFixed(1)} µs, ${(one.cpuUs / f.cpuUs).toFixed(2)}x the floor's)` },
+            });
+          }
         } finally {
           await multi.stop();
         }

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -49,6 +49,22 @@ export function procStats(pid: number): { cpuS: number; rssMiB: number; peakRssM
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
   return { cpuS: (Number(f[11]) + Number(f[12])) / CLK_TCK, rssMiB: kb('VmRSS') / 1024, peakRssMiB: kb('VmHWM') / 1024 };
+}
+
+/** CPU seconds of `pid` and of its children (a primary and its workers): /proc has no children list here, so every stat is read. */
+export function treeCpuS(pid: number): number {
+  let cpuS = procStats(pid).cpuS;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) === pid) cpuS += (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return cpuS;
 }
 
 /** A server process under test. */
