@@ -1,6 +1,7 @@
 import type { Directory } from '../directory/directory.js';
 import type { DirectoryPatch } from '../directory/directory-changes.js';
 import type { DirectorySource } from './directory-source.js';
+import type { SyncRequestChannel } from './sync-requests.js';
 
 /** Health of a store, for logs, `/status` and metrics. */
 export interface StoreStatus {
@@ -63,6 +64,8 @@ export interface DirectoryStore extends DirectorySource {
   close(): Promise<void>;
   /** Shared stores: the sync lock. Absent: this process is the only writer and always syncs. */
   readonly leadership?: Leadership;
+  /** Shared stores: how a follower passes provider work (a webhook's re-read) to the leader. */
+  readonly syncRequests?: SyncRequestChannel;
   /** The change cursor saved by the last replace (shared across servers in a shared store). */
   changeCursor?(): string | undefined;
   /**

@@ -17,6 +17,8 @@ export interface RedisKeys {
   readonly leader: string;
   /** Pub/sub channel: `<epoch>:<generation>` after every write. */
   readonly channel: string;
+  /** Pub/sub channel: provider work a follower asks the leader for (a webhook it received). */
+  readonly requests: string;
 }
 
 /**
@@ -42,6 +44,7 @@ export function redisKeys(prefix: string): RedisKeys {
     log: `${tag}:log`,
     leader: `${tag}:leader`,
     channel: `${tag}:changed`,
+    requests: `${tag}:sync-requests`,
   };
 }
 

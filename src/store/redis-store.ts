@@ -14,6 +14,7 @@ import { execAll, type RedisClient } from './redis-scripts.js';
 import { DEFAULT_FULL_WRITE_BATCH, RedisWriter } from './redis-writer.js';
 import { Replica, type ReplicaSnapshot } from './replica.js';
 import { StoreConflictError } from './store-errors.js';
+import { RedisSyncRequests } from './sync-requests.js';
 import { SerialQueue } from '../sync/serial-queue.js';
 import { releaseGarbageSoon } from '../ops/heap-release.js';
 
@@ -65,6 +66,7 @@ export class RedisStore implements DirectoryStore {
     this.#client = createRedisClient(options.target, options.connect, 'command');
     this.#subscriber = createRedisClient(options.target, options.connect, 'subscriber');
     for (const c of [this.#client, this.#subscriber]) c.on('error', () => undefined); // reported by #refresh
+    this.syncRequests = new RedisSyncRequests(this.#client, this.#keys.requests);
     this.#writer = new RedisWriter({
       client: this.#client, keys: this.#keys, keyPrefix: options.keyPrefix, logLength: options.logLength,
       fullWriteBatch: options.fullWriteBatch ?? DEFAULT_FULL_WRITE_BATCH, commandTimeoutMs: options.connect.commandTimeoutMs,
@@ -79,15 +81,19 @@ export class RedisStore implements DirectoryStore {
     return this.#lock;
   }
 
+  /** Requests from followers to the leader, on their own pub/sub channel. */
+  readonly syncRequests: RedisSyncRequests;
+
   /** Connects, loads what Redis holds (a warm start) and starts following it. Never throws for an unreachable Redis. */
   async start(): Promise<void> {
     const { logger, target } = this.#o;
-    this.#subscriber.on('message', (_channel: string, message: string) => {
+    this.#subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.syncRequests.channel) return this.syncRequests.receive(message);
       const s = this.#replica.snapshot;
       if (!s || message !== `${s.epoch}:${s.generation}`) void this.refresh();
     });
     this.#subscriber.connect().catch(() => undefined);
-    this.#subscriber.subscribe(this.#keys.channel).catch((err: unknown) => logger.warn({ err: scrubRedisError(err) }, 'redis subscribe failed'));
+    this.#subscriber.subscribe(this.#keys.channel, this.syncRequests.channel).catch((err: unknown) => logger.warn({ err: scrubRedisError(err) }, 'redis subscribe failed'));
     // Bounded: a Cluster whose nodes are all down keeps retrying inside connect() and never settles.
     const gaveUp = new Promise((resolve) => setTimeout(resolve, this.#o.connect.connectTimeoutMs).unref());
     await Promise.race([this.#client.connect(), gaveUp])

@@ -68,6 +68,14 @@ export class SyncEngine {
     const unwatch = provider.watch?.(() => void this.syncNow());
     if (unwatch) this.#stopFns.push(unwatch);
     if (store.leadership) this.#stopFns.push(store.leadership.onChange((held) => void (held && this.#becameLeader())));
+    // A webhook another server (or worker) received while it followed: the leader does the work.
+    if (store.syncRequests) {
+      this.#stopFns.push(store.syncRequests.onRequest((r) => {
+        if (this.#isFollower()) return;
+        if (r.kind === 'user') void this.refreshUser(r.id);
+        else this.syncChanges();
+      }));
+    }
     const changesSeconds = this.#o.changesIntervalSeconds ?? 30;
     if (provider.fetchChanges && changesSeconds > 0) {
       this.#changesTimer = setInterval(() => void this.pullChanges(), changesSeconds * 1000);
@@ -101,8 +109,8 @@ export class SyncEngine {
   }
 
   /**
-   * Re-reads one user from the provider and applies what it changes (a webhook named it); leader
-   * only. Repeated calls for a user waiting in the queue coalesce; each reads the current state,
+   * Re-reads one user from the provider and applies what it changes (a webhook named it); a
+   * follower passes it to the leader through the shared store. Repeated calls for a user waiting in the queue coalesce; each reads the current state,
    * so duplicates and out-of-order notifications are harmless. A provider that cannot re-read one
    * user runs an incremental or full sync instead.
    */
@@ -113,7 +121,8 @@ export class SyncEngine {
   async #refreshUser(id: string): Promise<number> {
     const { provider, store, logger } = this.#o;
     const base = store.lastGood?.() ?? store.current();
-    if (this.#isFollower() || this.#stopped) return 0;
+    if (this.#stopped) return 0;
+    if (this.#isFollower()) return store.syncRequests?.send({ kind: 'user', id }), 0;
     if (!provider.fetchUser || base === undefined) return void this.syncChanges(), 0;
     try {
       const changes = await provider.fetchUser(id, this.#abort.signal);
@@ -131,8 +140,12 @@ export class SyncEngine {
     }
   }
 
-  /** Something changed at the provider: the incremental feed when it has one, else a full sync (queued, not awaited). */
+  /**
+   * Something changed at the provider: the incremental feed when it has one, else a full sync
+   * (queued, not awaited); a follower passes it to the leader.
+   */
   syncChanges(): void {
+    if (this.#isFollower()) return this.#o.store.syncRequests?.send({ kind: 'changes' });
     if (this.#o.provider.fetchChanges) void this.pullChanges();
     else void this.syncNow();
   }

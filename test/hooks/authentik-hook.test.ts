@@ -3,7 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { AuthentikProvider } from '../../src/providers/authentik-provider.js';
 import type { Service } from '../../src/index.js';
 import { FakeAuthentik } from '../helpers/fake-authentik.js';
+import { missingBinaries } from '../helpers/binaries.js';
 import { answer, startProviderService, testIdpOptions } from '../helpers/provider-service.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { fastStoreConfig } from '../store/redis-fixtures.js';
 
 const SECRET = 'hook-secret-for-tests';
 
@@ -76,5 +79,54 @@ describe('POST /hooks/authentik', () => {
     const r = await post({ body: 'Login failed', severity: 'warning' }, { 'x-mailroster-secret': SECRET });
     assert.equal(r.status, 202);
     await until(() => answer(service, 'mailbox', 'carol@example.com') === 'example.com/carol/', 'carol from the incremental sync');
+  });
+});
+
+describe('POST /hooks/authentik on a follower (two servers, or two workers, sharing Redis)', { skip: missingBinaries('redis-server') }, () => {
+  let ak: FakeAuthentik;
+  let redis: RedisServer;
+  const servers: { service: Service; stop: () => Promise<void> }[] = [];
+  const hookOf = (service: Service): string => {
+    const ep = service.http.address!;
+    return `http://127.0.0.1:${ep.kind === 'tcp' ? ep.port : 0}/hooks/authentik`;
+  };
+  const post = (service: Service, body: unknown) =>
+    fetch(hookOf(service), { method: 'POST', headers: { 'content-type': 'application/json', 'x-mailroster-secret': SECRET }, body: JSON.stringify(body) });
+
+  before(async () => {
+    ak = await new FakeAuthentik().start();
+    ak.addUser({ username: 'alice' });
+    redis = await startRedis();
+    // No timer would bring a change in (no full syncs, no change polls): only the hook can.
+    const overrides = {
+      ...fastStoreConfig(redis.url, { sync: { intervalSeconds: 0, changesIntervalSeconds: 0 } }),
+      http: { listen: '127.0.0.1:0' }, hooks: { authentik: { secret: SECRET } },
+    };
+    for (let i = 0; i < 2; i++) {
+      servers.push(await startProviderService(new AuthentikProvider({ ...testIdpOptions(), url: ak.url, token: ak.token }), 'alice@example.com', overrides));
+    }
+  });
+  after(async () => {
+    for (const s of servers.reverse()) await s.stop();
+    await redis?.stop();
+    await ak?.stop();
+  });
+
+  it('is passed to the leader: the user is re-read there and both servers answer the change', async () => {
+    const [leader, follower] = servers.map((s) => s.service) as [Service, Service];
+    assert.equal(leader.store.status().leader, true);
+    assert.equal(follower.store.status().leader, false);
+    const alice = ak.update('alice', { attributes: { mailAlias: ['via.follower@example.com'] } });
+    const r = await post(follower, { model: { app: 'authentik_core', model_name: 'user', pk: alice.pk } });
+    assert.equal(r.status, 202);
+    for (const s of [leader, follower]) await until(() => answer(s, 'alias', 'via.follower@example.com') === 'alice@example.com', 'the alias on both');
+    assert.ok(ak.requests.some((q) => q.path === `/api/v3/core/users/${alice.pk}/`), 'the user was read by pk');
+  });
+
+  it('any other event reaching the follower runs the leader\'s incremental sync', async () => {
+    const [leader, follower] = servers.map((s) => s.service) as [Service, Service];
+    ak.addUser({ username: 'dave' });
+    assert.equal((await post(follower, { body: 'Login failed', severity: 'warning' })).status, 202);
+    for (const s of [leader, follower]) await until(() => answer(s, 'mailbox', 'dave@example.com') === 'example.com/dave/', 'dave on both');
   });
 });
