@@ -91,7 +91,7 @@ export class OpsHttpServer {
         return { status: 200, type: 'application/json', body: `${JSON.stringify({ store: status, sync: this.#src.sync.stats, provider: this.#src.provider?.(), ...this.#src.status?.() })}
 ` };
       case '/metrics':
-        return { status: 200, type: this.#src.registry.contentType, body: await (this.#src.metrics ?? (() => this.#src.registry.metrics()))() };
+        return { status: 200, type: this.#src.registry.contentType, body: await (this.#src.metrics ? this.#src.metrics() : this.#src.registry.metrics()) };
       default:
         return { status: 404, type: 'text/plain', body: 'not found\n' };
     }
