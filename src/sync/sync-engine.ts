@@ -110,9 +110,10 @@ export class SyncEngine {
 
   /**
    * Re-reads one user from the provider and applies what it changes (a webhook named it); a
-   * follower passes it to the leader through the shared store. Repeated calls for a user waiting in the queue coalesce; each reads the current state,
-   * so duplicates and out-of-order notifications are harmless. A provider that cannot re-read one
-   * user runs an incremental or full sync instead.
+   * follower passes it to the leader through the shared store. Repeated calls for a user waiting
+   * in the queue coalesce; each reads the current state, so duplicates and out-of-order
+   * notifications are harmless. A provider that cannot re-read one user runs an incremental or
+   * full sync instead.
    */
   refreshUser(id: string): Promise<number> {
     return this.#queue.coalesce(`user:${id}`, () => this.#refreshUser(id));
