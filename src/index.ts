@@ -23,6 +23,7 @@ import type { SyncEngine } from './sync/sync-engine.js';
 import { createSyncEngine } from './sync/sync-factory.js';
 import { applyReload, type ReloadOutcome } from './service-reload.js';
 import type { WorkerLink } from './cluster/worker-link.js';
+import { configForRole } from './cluster/roles.js';
 
 /** Parts a caller (tests, embedding code) may supply instead of the configured ones. */
 export interface ServiceDeps {
@@ -31,7 +32,7 @@ export interface ServiceDeps {
   readonly store?: DirectoryStore;
   /** The clock app-password expiry is checked against (tests move it); default Date.now. */
   readonly now?: () => number;
-  /** Set in a worker of `workers` > 1: the primary owns the socket files and sums /metrics. */
+  /** Set in a worker of `workers` > 1: the primary owns the socket files and sums /metrics; the role picks listeners and leadership. */
   readonly worker?: WorkerLink;
 }
 
@@ -64,9 +65,14 @@ export interface Service {
 }
 
 /** The composition root: builds every part from one validated config. */
-export function createService(config: AppConfig, deps: ServiceDeps): Service {
+export function createService(configured: AppConfig, deps: ServiceDeps): Service {
   const { logger } = deps;
-  const store = deps.store ?? createStore(config, logger.child({ component: 'store' }));
+  const role = deps.worker?.role ?? 'both';
+  const config = configForRole(configured, role);
+  const heirOfPid = deps.worker?.heirOfPid;
+  const store = deps.store ?? createStore(config, logger.child({ component: 'store' }), {
+    leadership: role === 'serve' ? 'follower' : 'candidate', ...(heirOfPid !== undefined && { heirOfPid }),
+  });
   const provider = deps.provider ?? createProvider(config, logger.child({ component: 'provider' }));
   const resolvers = new ResolverCache(store, config.addresses);
   const sync = createSyncEngine(config, { provider, store, logger: logger.child({ component: 'sync', provider: provider.name }) });
@@ -96,7 +102,7 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
     }
     return auth && !auth.address ? 'auth listener not bound' : undefined;
   };
-  const worker = deps.worker && { id: deps.worker.id, pid: process.pid };
+  const worker = deps.worker && { id: deps.worker.id, pid: process.pid, role };
   const http = new OpsHttpServer({
     store, sync, registry, logger, notReady, routes: push.routes, provider: () => provider.status?.(),
     ...(deps.worker && { metrics: deps.worker.metricsOf(registry) }),
@@ -122,7 +128,8 @@ export function createService(config: AppConfig, deps: ServiceDeps): Service {
       firstSync = sync.start().then(() => undefined);
     },
     lookup: (map, key) => lookupSocketmap(resolvers, map, key),
-    async reload(next) {
+    async reload(configuredNext) {
+      const next = configForRole(configuredNext, role);
       const outcome = await applyReload(reloadTargets, current, next);
       current = next;
       return outcome;

@@ -7,6 +7,7 @@ import { parseEndpoint } from '../config/formats.js';
 import { EXIT, StartupError } from '../errors.js';
 import { removeStaleSocket } from '../servers/socket-file.js';
 import { isClusterMessage } from './messages.js';
+import { HEIR_ENV, ROLE_ENV, workerRoles, type WorkerRole } from './roles.js';
 
 /** First wait before replacing a crashed worker; doubled per crash in a row, up to the cap. */
 const RESTART_DELAY_MS = 1000;
@@ -21,6 +22,7 @@ export interface PrimaryOptions {
 }
 
 interface Slot {
+  readonly role: WorkerRole;
   worker: Worker;
   startedAt: number;
   started: boolean;
@@ -28,16 +30,17 @@ interface Slot {
 }
 
 /**
- * `mailroster serve` with `workers` > 1: forks the workers and keeps that many running. It holds
- * no directory and answers nothing itself. node:cluster binds every listener here and hands each
+ * `mailroster serve` with `workers` > 1: forks the workers and keeps them running: `workers`
+ * serving ones and, for a pulled provider, one sync worker that binds nothing (see
+ * {@link WorkerRole}). It holds no directory and answers nothing itself. node:cluster binds every listener here and hands each
  * accepted connection to a worker in turn (NODE_CLUSTER_SCHED_POLICY=none leaves that to the
  * kernel instead), so the UNIX socket files belong to this process: it removes stale ones before
  * the first fork and the live ones at exit. SIGTERM/SIGINT stop every worker gracefully, SIGHUP
  * makes each reload, and /metrics (answered by whichever worker gets the scrape) is the sum that
  * this process collects from all of them. A crashed worker is replaced after 1 s, doubling to 30 s
  * while crashes follow each other; the others keep serving meanwhile. A worker that exits before
- * it has started, with none started, is a failed start: every worker is stopped and its exit code
- * returned.
+ * it has started, with none of its role started, is a failed start: every worker is stopped and
+ * its exit code returned.
  */
 export async function runPrimary(config: AppConfig, logger: Logger, options: PrimaryOptions): Promise<number> {
   const paths = socketPaths(config);
@@ -57,16 +60,18 @@ export async function runPrimary(config: AppConfig, logger: Logger, options: Pri
   const done = new Promise<number>((resolve) => (finish = resolve));
   let exitCode = 0;
 
-  const fork = (slot?: Slot): void => {
-    const worker = cluster.fork();
-    const s = slot ?? { worker, startedAt: 0, started: false, crashes: 0 };
+  const fork = (role: WorkerRole, slot?: Slot): void => {
+    // A new sync worker may take a dead one's lock at once: no sync is missed for the lock's lifetime.
+    const heir = role === 'sync' && slot?.worker.process.pid;
+    const worker = cluster.fork({ [ROLE_ENV]: role, ...(heir && { [HEIR_ENV]: String(heir) }) });
+    const s = slot ?? { role, worker, startedAt: 0, started: false, crashes: 0 };
     Object.assign(s, { worker, startedAt: Date.now(), started: false });
     if (!slot) slots.push(s);
     worker.on('message', (m: unknown) => {
       if (!isClusterMessage(m)) return;
       if (m.type === 'mailroster:started') {
         s.started = true;
-        logger.info({ worker: worker.id, pid: worker.process.pid }, 'worker started');
+        logger.info({ worker: worker.id, pid: worker.process.pid, workerRole: s.role }, 'worker started');
       } else if (m.type === 'mailroster:metrics') {
         aggregator.clusterMetrics().then(
           (text) => worker.isConnected() && worker.send({ type: 'mailroster:metrics-reply', id: m.id, text }),
@@ -88,15 +93,16 @@ export async function runPrimary(config: AppConfig, logger: Logger, options: Pri
       if (alive().length === 0) finish(exitCode);
       return;
     }
-    if (!s.started && !alive().some((o) => o.started)) {
-      logger.error({ worker: worker.id, code, signal }, 'a worker failed to start; stopping');
+    // Judged per role: the sync worker binds nothing, so it is up long before a listener fails.
+    if (!s.started && !alive().some((o) => o.started && o.role === s.role)) {
+      logger.error({ worker: worker.id, workerRole: s.role, code, signal }, 'a worker failed to start; stopping');
       exitCode = code ?? EXIT.SOFTWARE;
       return stop();
     }
     s.crashes = ranMs >= STABLE_AFTER_MS ? 1 : s.crashes + 1;
     const delayMs = Math.min(RESTART_DELAY_CAP_MS, RESTART_DELAY_MS * 2 ** (s.crashes - 1));
-    logger.error({ worker: worker.id, pid: worker.process.pid, code, signal, ranMs, restartInMs: delayMs }, 'worker exited; the others serve until its replacement starts');
-    const timer = setTimeout(() => (timers.delete(timer), fork(s)), delayMs);
+    logger.error({ worker: worker.id, pid: worker.process.pid, workerRole: s.role, code, signal, ranMs, restartInMs: delayMs }, 'worker exited; the others serve until its replacement starts');
+    const timer = setTimeout(() => (timers.delete(timer), fork(s.role, s)), delayMs);
     timers.add(timer);
   };
 
@@ -129,8 +135,9 @@ export async function runPrimary(config: AppConfig, logger: Logger, options: Pri
     for (const s of alive()) if (s.worker.isConnected()) s.worker.send({ type: 'mailroster:reload' });
   });
 
-  logger.info({ workers: config.workers }, 'starting workers');
-  for (let i = 0; i < config.workers; i++) fork();
+  const roles = workerRoles(config);
+  logger.info({ workers: config.workers, syncWorker: roles.includes('sync') }, 'starting workers');
+  for (const role of roles) fork(role);
   const code = await done;
   // The last worker to close its listener usually took the files with it; a killed one did not.
   for (const path of paths) await unlink(path).catch(() => undefined);

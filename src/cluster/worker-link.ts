@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { isClusterMessage, type ClusterMessage } from './messages.js';
+import { roleFromEnv, type WorkerRole } from './roles.js';
 
 /** How long a /metrics scrape waits for the primary (which waits up to 5 s for every worker). */
 const METRICS_TIMEOUT_MS = 6000;
@@ -12,12 +13,16 @@ export interface PrimaryCommands {
 }
 
 /**
- * A worker's side of the cluster: its id for the logs, /metrics as the sum over all workers, the
+ * A worker's side of the cluster: its id and role, /metrics as the sum over all workers, the
  * primary's commands, and the report that the service has started.
  */
 export class WorkerLink {
   /** node:cluster's worker id (1, 2, ...; a replacement gets a new one). */
   readonly id: number;
+  /** What the primary forked this worker for: serving, syncing, or both (see {@link WorkerRole}). */
+  readonly role: WorkerRole;
+  /** Set on a sync worker replacing a dead one: that one's pid (its lock is taken over at once). */
+  readonly heirOfPid: number | undefined;
   readonly #pending = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
   #nextRequest = 1;
   #commands: PrimaryCommands | undefined;
@@ -25,6 +30,7 @@ export class WorkerLink {
   constructor() {
     if (!cluster.isWorker || !cluster.worker) throw new Error('WorkerLink outside a cluster worker');
     this.id = cluster.worker.id;
+    ({ role: this.role, heirOfPid: this.heirOfPid } = roleFromEnv(process.env));
     process.on('message', (m: unknown) => {
       if (isClusterMessage(m)) this.#receive(m);
     });

@@ -13,7 +13,7 @@ export const serverSchema = {
   workers: {
     // Each worker holds its own copy of the directory, so memory grows with the count; the
     // Redis store is what keeps the copies one directory (config.ts refuses memory: with more).
-    doc: 'Processes serving lookups: 1 serves in this process; more fork that many workers that share every listener (node:cluster) and each follow the Redis store (store.url must be Redis)',
+    doc: 'Processes serving lookups: 1 serves in this process; more fork that many workers that share every listener (node:cluster) and each follow the Redis store (store.url must be Redis), and for a pulled provider one sync worker that leads',
     format: 'positive-int', default: 1, env: 'MAILROSTER_WORKERS',
   },
   socketmap: {

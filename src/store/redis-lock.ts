@@ -10,27 +10,36 @@ const TICKS_PER_TTL = 4;
 /** ...but at least every second, so a dead leader is replaced at most a second after its key expires. */
 const MAX_TICK_MS = 1000;
 
+/** The start of every token `pid` on this host uses. */
+export function tokenPrefixOf(pid: number): string {
+  return `${hostname()}:${pid}:`;
+}
+
 /**
  * The sync leader lock: a Redis key holding this process's token, with a TTL. The holder renews it
  * every quarter lifetime (at least every second); every other server tries to take it just as
- * often, so when the leader dies another one takes over at most that long after the key expires. Writes are fenced
+ * often, so when the leader dies another one takes over at most that long after the key expires
+ * (at once for a replacement told the dead holder's pid, as a primary tells its new sync worker). Writes are fenced
  * with the token too (see WRITE_SCRIPT), so a leader that lost the lock cannot write.
  */
 export class RedisLeaderLock implements Leadership {
   /** This process's token: host, pid and a random part, so it is unique and readable. */
-  readonly token = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
+  readonly token = `${tokenPrefixOf(process.pid)}${randomBytes(6).toString('hex')}`;
   readonly #client: RedisClient;
   readonly #key: string;
   readonly #ttlMs: number;
   readonly #logger: Logger;
+  /** A dead holder's token prefix: its lock is ours at the first attempt, not after it expires. */
+  #heirOf: string;
   readonly #listeners = new Set<(held: boolean) => void>();
   #held = false;
   #renewedAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
 
-  constructor(options: { client: RedisClient; key: string; ttlMs: number; logger: Logger }) {
+  constructor(options: { client: RedisClient; key: string; ttlMs: number; logger: Logger; heirOfPid?: number }) {
     this.#client = options.client;
+    this.#heirOf = options.heirOfPid === undefined ? '' : tokenPrefixOf(options.heirOfPid);
     this.#key = options.key;
     this.#ttlMs = options.ttlMs;
     this.#logger = options.logger;
@@ -61,7 +70,9 @@ export class RedisLeaderLock implements Leadership {
   async #attempt(): Promise<void> {
     const startedAt = Date.now();
     try {
-      const got = (await LOCK_SCRIPT.run(this.#client, [this.#key], [this.token, this.#ttlMs])) === 1;
+      const got = (await LOCK_SCRIPT.run(this.#client, [this.#key], [this.token, this.#ttlMs, this.#heirOf])) === 1;
+      // Only the first answer may take over: later, the same pid could be another process's.
+      this.#heirOf = '';
       if (got) this.#renewedAt = startedAt;
       this.#set(got);
     } catch (err) {

@@ -114,11 +114,16 @@ redis.call('PUBLISH', ARGV[10], epoch .. ':' .. newGen)
 return {'ok', epoch, tostring(newGen)}
 `);
 
-/** Takes the lock when free, or extends it when ours. KEYS: lock. ARGV: token, ttl ms. Returns 1 if held. */
+/**
+ * Takes the lock when free, or extends it when ours. KEYS: lock. ARGV: token, ttl ms, and a dead
+ * holder's token prefix (or ''): a lock held under it is taken over at once. Returns 1 if held.
+ */
 export const LOCK_SCRIPT = new LuaScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-if not cur then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+if not cur or (ARGV[3] ~= '' and string.sub(cur, 1, #ARGV[3]) == ARGV[3]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1
+end
 return 0
 `);
 

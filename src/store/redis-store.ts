@@ -18,6 +18,9 @@ import { RedisSyncRequests } from './sync-requests.js';
 import { SerialQueue } from '../sync/serial-queue.js';
 import { releaseGarbageSoon } from '../ops/heap-release.js';
 
+/** The leadership of a store that only follows: never held, never changes. */
+const NEVER_LEADS: Leadership = { held: false, onChange: () => () => undefined };
+
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
   readonly target: RedisTarget;
@@ -32,6 +35,13 @@ export interface RedisStoreOptions {
   readonly logLength: number;
   /** Sync lock lifetime; undefined takes no part in leadership (one-shot CLI runs). */
   readonly lockTtlMs?: number;
+  /**
+   * Follow only: never take the sync lock and never write for a sync (a serving worker, whose
+   * primary runs a sync worker of its own). Pushed changes (SCIM) are still written.
+   */
+  readonly followOnly?: boolean;
+  /** The pid of a dead sync leader on this host whose lock this store takes over at once. */
+  readonly heirOfPid?: number;
   /** Entries per staging command of a full write. @default DEFAULT_FULL_WRITE_BATCH */
   readonly fullWriteBatch?: number;
   readonly logger: Logger;
@@ -50,6 +60,7 @@ export class RedisStore implements DirectoryStore {
   readonly #replica: Replica;
   readonly #queue = new SerialQueue();
   readonly #lock: RedisLeaderLock | undefined;
+  readonly #leadership: Leadership | undefined;
   readonly #client: RedisClient;
   readonly #subscriber: RedisClient;
   readonly #writer: RedisWriter;
@@ -71,14 +82,19 @@ export class RedisStore implements DirectoryStore {
       client: this.#client, keys: this.#keys, keyPrefix: options.keyPrefix, logLength: options.logLength,
       fullWriteBatch: options.fullWriteBatch ?? DEFAULT_FULL_WRITE_BATCH, commandTimeoutMs: options.connect.commandTimeoutMs,
     });
-    if (options.lockTtlMs !== undefined) {
-      this.#lock = new RedisLeaderLock({ client: this.#client, key: this.#keys.leader, ttlMs: options.lockTtlMs, logger: options.logger });
+    if (options.followOnly) this.#leadership = NEVER_LEADS;
+    else if (options.lockTtlMs !== undefined) {
+      this.#lock = new RedisLeaderLock({
+        client: this.#client, key: this.#keys.leader, ttlMs: options.lockTtlMs, logger: options.logger,
+        ...(options.heirOfPid !== undefined && { heirOfPid: options.heirOfPid }),
+      });
       this.#lock.onChange((held) => void (held && this.refresh()));
+      this.#leadership = this.#lock;
     }
   }
 
   get leadership(): Leadership | undefined {
-    return this.#lock;
+    return this.#leadership;
   }
 
   /** Requests from followers to the leader, on their own pub/sub channel. */
@@ -211,7 +227,7 @@ export class RedisStore implements DirectoryStore {
     const snap = this.#replica.snapshot;
     if (this.#lost !== kind) this.#o.logger.warn({ kind, replica: snap?.generation }, snap ? 'redis lost the directory; the replica keeps serving' : 'redis holds no directory yet');
     this.#lost = kind;
-    if (!snap || (this.#lock && !this.#lock.held)) return;
+    if (!snap || (this.#leadership && !this.#leadership.held)) return;
     await this.#write(snap, snap.directory, undefined, snap.cursor);
     this.#o.logger.warn({ generation: this.#replica.snapshot?.generation }, 'restored the directory into redis from the replica');
   }
@@ -226,6 +242,7 @@ export class RedisStore implements DirectoryStore {
       const snap = this.#replica.snapshot;
       if ('base' in options && options.base !== snap?.directory) throw new StoreConflictError('not written: the directory changed while the sync ran');
       const fenced = options.fenced !== false;
+      if (fenced && this.#leadership === NEVER_LEADS) throw new StoreConflictError('not written: this server only follows (its sync worker writes)');
       if (!snap || this.#lost) await this.#write(snap, directory, undefined, options.cursor, fenced);
       else {
         // A patch the caller made against this very snapshot needs no second comparison.

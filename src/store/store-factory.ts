@@ -7,8 +7,14 @@ import { RedisStore } from './redis-store.js';
 
 /** Options of {@link createStore}. */
 export interface StoreFactoryOptions {
-  /** Take part in the sync leader election (servers do; one-shot CLI commands do not). @default true */
-  readonly leadership?: boolean;
+  /**
+   * `candidate`: take part in the sync leader election (servers do); `follower`: follow only,
+   * never lead (a serving worker beside a sync worker); `none`: no part at all (one-shot CLI
+   * commands, which write unfenced). @default "candidate"
+   */
+  readonly leadership?: 'candidate' | 'follower' | 'none';
+  /** A candidate replacing a dead sync worker: that worker's pid, whose lock it takes over at once. */
+  readonly heirOfPid?: number;
 }
 
 /** Builds the store named by `store.url`: `memory:` or a Redis URL (standalone, Sentinel, Cluster). */
@@ -22,7 +28,9 @@ export function createStore(config: AppConfig, logger: Logger, options: StoreFac
     maxStalenessSeconds: store.maxStalenessSeconds,
     pollIntervalMs: store.pollIntervalMs,
     logLength: store.logLength,
-    ...(options.leadership !== false && { lockTtlMs: sync.lockTtlSeconds * 1000 }),
+    ...((options.leadership ?? 'candidate') === 'candidate' && { lockTtlMs: sync.lockTtlSeconds * 1000 }),
+    ...(options.leadership === 'follower' && { followOnly: true }),
+    ...(options.heirOfPid !== undefined && { heirOfPid: options.heirOfPid }),
     logger,
   });
 }

@@ -43,7 +43,7 @@ export async function syncCommand(config: AppConfig, flags: Readonly<Record<stri
   }
   const progress = io.err.isTTY ? (text: string) => io.err.write(`\r\x1b[K${text}`) : () => undefined;
   const logger = createLogger('silent');
-  const store = createStore(config, logger, { leadership: false });
+  const store = createStore(config, logger, { leadership: 'none' });
   // Provider warnings (skipped users, retries) go to stderr at the configured level.
   const provider = createProvider(config, createLogger(config.log.level, pino.destination(2)));
   const engine = createSyncEngine(config, { provider, store, logger });

@@ -77,11 +77,15 @@ export async function startNode(url: string, file: string, options: { extra?: Re
 }
 
 /** A RedisStore on its own (no service), for store-level tests and the benchmark. */
-export function redisStore(url: string, options: { leader?: boolean; logger?: Logger; logLength?: number; keyPrefix?: string; fullWriteBatch?: number } = {}): RedisStore {
+export function redisStore(
+  url: string,
+  options: { leader?: boolean; followOnly?: boolean; heirOfPid?: number; logger?: Logger; logLength?: number; keyPrefix?: string; fullWriteBatch?: number } = {},
+): RedisStore {
   return new RedisStore({
     target: parseRedisUrl(url), keyPrefix: options.keyPrefix ?? 'mailroster', maxStalenessSeconds: 0, pollIntervalMs: 200, logLength: options.logLength ?? 1000,
     connect: { passwordFile: '', tlsCaFile: '', commandTimeoutMs: 30_000, connectTimeoutMs: 3000 },
     ...(options.leader && { lockTtlMs: 15_000 }), ...(options.fullWriteBatch !== undefined && { fullWriteBatch: options.fullWriteBatch }),
+    ...(options.followOnly && { followOnly: true }), ...(options.heirOfPid !== undefined && { heirOfPid: options.heirOfPid }),
     logger: options.logger ?? pino({ level: 'silent' }),
   });
 }
