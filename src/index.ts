@@ -71,7 +71,7 @@ export function createService(configured: AppConfig, deps: ServiceDeps): Service
   const config = configForRole(configured, role);
   const heirOfPid = deps.worker?.heirOfPid;
   const store = deps.store ?? createStore(config, logger.child({ component: 'store' }), {
-    leadership: role === 'serve' ? 'follower' : 'candidate', ...(heirOfPid !== undefined && { heirOfPid }),
+    leadership: role === 'serve' ? 'follow' : 'candidate', ...(heirOfPid !== undefined && { heirOfPid }),
   });
   const provider = deps.provider ?? createProvider(config, logger.child({ component: 'provider' }));
   const resolvers = new ResolverCache(store, config.addresses);

@@ -10,6 +10,9 @@ const TICKS_PER_TTL = 4;
 /** ...but at least every second, so a dead leader is replaced at most a second after its key expires. */
 const MAX_TICK_MS = 1000;
 
+/** The leadership of a store that only follows: never held, never changes. */
+export const FOLLOW_ONLY: Leadership = { held: false, onChange: () => () => undefined };
+
 /** The start of every token `pid` on this host uses. */
 export function tokenPrefixOf(pid: number): string {
   return `${hostname()}:${pid}:`;
@@ -37,7 +40,7 @@ export class RedisLeaderLock implements Leadership {
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
 
-  constructor(options: { client: RedisClient; key: string; ttlMs: number; logger: Logger; heirOfPid?: number }) {
+  constructor(options: { client: RedisClient; key: string; ttlMs: number; logger: Logger; heirOfPid?: number | undefined }) {
     this.#client = options.client;
     this.#heirOf = options.heirOfPid === undefined ? '' : tokenPrefixOf(options.heirOfPid);
     this.#key = options.key;

@@ -7,19 +7,17 @@ import { patchBetweenSteps, patchSteps } from '../directory/indexed-directory.js
 import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
 import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConnectOptions } from './redis-connection.js';
 import type { RedisTarget } from './redis-url.js';
-import { decodeLogEntry, decodeStoredDirectory, decodeMeta } from './redis-codec.js';
+import { decodeMeta } from './redis-codec.js';
+import { readPatchesAfter, readWhole } from './redis-reads.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
-import { RedisLeaderLock } from './redis-lock.js';
-import { execAll, type RedisClient } from './redis-scripts.js';
+import { FOLLOW_ONLY, RedisLeaderLock } from './redis-lock.js';
+import type { RedisClient } from './redis-scripts.js';
 import { DEFAULT_FULL_WRITE_BATCH, RedisWriter } from './redis-writer.js';
 import { Replica, type ReplicaSnapshot } from './replica.js';
 import { StoreConflictError } from './store-errors.js';
 import { RedisSyncRequests } from './sync-requests.js';
 import { SerialQueue } from '../sync/serial-queue.js';
 import { releaseGarbageSoon } from '../ops/heap-release.js';
-
-/** The leadership of a store that only follows: never held, never changes. */
-const NEVER_LEADS: Leadership = { held: false, onChange: () => () => undefined };
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -33,15 +31,12 @@ export interface RedisStoreOptions {
   readonly pollIntervalMs: number;
   /** Patches kept in the log stream for followers that fell behind. */
   readonly logLength: number;
-  /** Sync lock lifetime; undefined takes no part in leadership (one-shot CLI runs). */
-  readonly lockTtlMs?: number;
   /**
-   * Follow only: never take the sync lock and never write for a sync (a serving worker, whose
-   * primary runs a sync worker of its own). Pushed changes (SCIM) are still written.
+   * The sync lock's lifetime, and the pid of a dead leader on this host whose lock is taken over
+   * at once; `follow`: never lead nor write for a sync (a serving worker beside its sync worker;
+   * pushed SCIM changes are still written); undefined: no part in leadership (one-shot CLI runs).
    */
-  readonly followOnly?: boolean;
-  /** The pid of a dead sync leader on this host whose lock this store takes over at once. */
-  readonly heirOfPid?: number;
+  readonly leadership?: { readonly lockTtlMs: number; readonly heirOfPid?: number | undefined } | 'follow';
   /** Entries per staging command of a full write. @default DEFAULT_FULL_WRITE_BATCH */
   readonly fullWriteBatch?: number;
   readonly logger: Logger;
@@ -82,12 +77,10 @@ export class RedisStore implements DirectoryStore {
       client: this.#client, keys: this.#keys, keyPrefix: options.keyPrefix, logLength: options.logLength,
       fullWriteBatch: options.fullWriteBatch ?? DEFAULT_FULL_WRITE_BATCH, commandTimeoutMs: options.connect.commandTimeoutMs,
     });
-    if (options.followOnly) this.#leadership = NEVER_LEADS;
-    else if (options.lockTtlMs !== undefined) {
-      this.#lock = new RedisLeaderLock({
-        client: this.#client, key: this.#keys.leader, ttlMs: options.lockTtlMs, logger: options.logger,
-        ...(options.heirOfPid !== undefined && { heirOfPid: options.heirOfPid }),
-      });
+    const l = options.leadership;
+    if (l === 'follow') this.#leadership = FOLLOW_ONLY;
+    else if (l) {
+      this.#lock = new RedisLeaderLock({ client: this.#client, key: this.#keys.leader, ttlMs: l.lockTtlMs, heirOfPid: l.heirOfPid, logger: options.logger });
       this.#lock.onChange((held) => void (held && this.refresh()));
       this.#leadership = this.#lock;
     }
@@ -178,29 +171,20 @@ export class RedisStore implements DirectoryStore {
 
   /** Replays the patches after our generation from the log stream; false when they are gone. */
   async #catchUp(snap: ReplicaSnapshot): Promise<boolean> {
-    const [meta, entries] = await execAll(this.#client.multi()
-      .hmget(this.#keys.meta, 'epoch', 'generation', 'cursor')
-      .xrange(this.#keys.log, `${snap.generation + 1}-0`, '+')) as [(string | null)[], [string, string[]][]];
-    const stored = decodeMeta(meta[0], meta[1], meta[2]);
-    const log = entries.map(decodeLogEntry);
-    const contiguous = log.every((e, i) => e.generation === snap.generation + 1 + i);
-    if (!stored || stored.epoch !== snap.epoch || !contiguous || log.at(-1)?.generation !== stored.generation) return false;
+    const read = await readPatchesAfter(this.#client, this.#keys, snap.epoch, snap.generation);
+    if (!read) return false;
     // Each patch costs what it changes (see patchDirectory), so replaying a backlog is cheap too;
     // a merge or rebuild one of them sets off runs in slices, the replica serving meanwhile.
     let directory = snap.directory;
-    for (const e of log) directory = await runSliced(patchSteps(directory, e.patch));
-    this.#install({ directory: this.#checked(directory), epoch: stored.epoch, generation: stored.generation, ...(stored.cursor && { cursor: stored.cursor }) }, 'log');
+    for (const patch of read.patches) directory = await runSliced(patchSteps(directory, patch));
+    const { epoch, generation, cursor } = read.meta;
+    this.#install({ directory: this.#checked(directory), epoch, generation, ...(cursor && { cursor }) }, 'log');
     return true;
   }
 
-  /**
-   * Reads meta and every entry in one transaction, so the copy is one generation, whole. Values
-   * come as Buffers: the build reads canonical entries from their bytes (no string per value).
-   */
+  /** Reads everything (see readWhole) and builds the replica from the stored bytes. */
   async #loadAll(): Promise<void> {
-    const k = this.#keys;
-    const [meta, mailboxes, lists, records] = await execAll(this.#client.multi().hgetall(k.meta).hvalsBuffer(k.mailboxes).hvalsBuffer(k.lists).hgetall(k.records));
-    const decoded = decodeStoredDirectory(meta as Record<string, string>, mailboxes as Buffer[], lists as Buffer[], records as Record<string, string>);
+    const decoded = await readWhole(this.#client, this.#keys);
     if (!decoded) return this.#onLost('empty');
     // In slices while a replica serves (a leader's full write makes every follower read it all
     // again); whole on a start, where nothing is served yet and only the start waits.
@@ -242,7 +226,7 @@ export class RedisStore implements DirectoryStore {
       const snap = this.#replica.snapshot;
       if ('base' in options && options.base !== snap?.directory) throw new StoreConflictError('not written: the directory changed while the sync ran');
       const fenced = options.fenced !== false;
-      if (fenced && this.#leadership === NEVER_LEADS) throw new StoreConflictError('not written: this server only follows (its sync worker writes)');
+      if (fenced && this.#leadership === FOLLOW_ONLY) throw new StoreConflictError('not written: this server only follows (its sync worker writes)');
       if (!snap || this.#lost) await this.#write(snap, directory, undefined, options.cursor, fenced);
       else {
         // A patch the caller made against this very snapshot needs no second comparison.

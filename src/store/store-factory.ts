@@ -8,11 +8,11 @@ import { RedisStore } from './redis-store.js';
 /** Options of {@link createStore}. */
 export interface StoreFactoryOptions {
   /**
-   * `candidate`: take part in the sync leader election (servers do); `follower`: follow only,
+   * `candidate`: take part in the sync leader election (servers do); `follow`: follow only,
    * never lead (a serving worker beside a sync worker); `none`: no part at all (one-shot CLI
    * commands, which write unfenced). @default "candidate"
    */
-  readonly leadership?: 'candidate' | 'follower' | 'none';
+  readonly leadership?: 'candidate' | 'follow' | 'none';
   /** A candidate replacing a dead sync worker: that worker's pid, whose lock it takes over at once. */
   readonly heirOfPid?: number;
 }
@@ -21,6 +21,7 @@ export interface StoreFactoryOptions {
 export function createStore(config: AppConfig, logger: Logger, options: StoreFactoryOptions = {}): DirectoryStore {
   const { store, sync } = config;
   if (store.url === 'memory:') return new MemoryStore();
+  const leadership = options.leadership ?? 'candidate';
   return new RedisStore({
     target: parseRedisUrl(store.url),
     connect: { passwordFile: store.passwordFile, tlsCaFile: store.tlsCaFile, commandTimeoutMs: store.commandTimeoutMs, connectTimeoutMs: store.connectTimeoutMs },
@@ -28,9 +29,7 @@ export function createStore(config: AppConfig, logger: Logger, options: StoreFac
     maxStalenessSeconds: store.maxStalenessSeconds,
     pollIntervalMs: store.pollIntervalMs,
     logLength: store.logLength,
-    ...((options.leadership ?? 'candidate') === 'candidate' && { lockTtlMs: sync.lockTtlSeconds * 1000 }),
-    ...(options.leadership === 'follower' && { followOnly: true }),
-    ...(options.heirOfPid !== undefined && { heirOfPid: options.heirOfPid }),
+    ...(leadership !== 'none' && { leadership: leadership === 'follow' ? leadership : { lockTtlMs: sync.lockTtlSeconds * 1000, heirOfPid: options.heirOfPid } }),
     logger,
   });
 }

@@ -84,8 +84,8 @@ export function redisStore(
   return new RedisStore({
     target: parseRedisUrl(url), keyPrefix: options.keyPrefix ?? 'mailroster', maxStalenessSeconds: 0, pollIntervalMs: 200, logLength: options.logLength ?? 1000,
     connect: { passwordFile: '', tlsCaFile: '', commandTimeoutMs: 30_000, connectTimeoutMs: 3000 },
-    ...(options.leader && { lockTtlMs: 15_000 }), ...(options.fullWriteBatch !== undefined && { fullWriteBatch: options.fullWriteBatch }),
-    ...(options.followOnly && { followOnly: true }), ...(options.heirOfPid !== undefined && { heirOfPid: options.heirOfPid }),
+    ...(options.leader && { leadership: { lockTtlMs: 15_000, heirOfPid: options.heirOfPid } }), ...(options.followOnly && { leadership: 'follow' as const }),
+    ...(options.fullWriteBatch !== undefined && { fullWriteBatch: options.fullWriteBatch }),
     logger: options.logger ?? pino({ level: 'silent' }),
   });
 }
