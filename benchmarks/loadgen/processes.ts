@@ -51,20 +51,37 @@ export function procStats(pid: number): { cpuS: number; rssMiB: number; peakRssM
   return { cpuS: (Number(f[11]) + Number(f[12])) / CLK_TCK, rssMiB: kb('VmRSS') / 1024, peakRssMiB: kb('VmHWM') / 1024 };
 }
 
-/** CPU seconds of `pid` and of its children (a primary and its workers): /proc has no children list here, so every stat is read. */
-export function treeCpuS(pid: number): number {
-  let cpuS = procStats(pid).cpuS;
+/** `pid` and its children (a primary and its workers): /proc has no children list here, so every stat is read. */
+function processTree(pid: number): number[] {
+  const pids = [pid];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === pid) cpuS += (Number(f[11]) + Number(f[12])) / CLK_TCK;
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
   }
-  return cpuS;
+  return pids;
+}
+
+/** CPU seconds of `pid` and of its children. */
+export function treeCpuS(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + procStatsOrZero(p).cpuS, 0);
+}
+
+/** Resident memory of `pid` and of its children, MiB. */
+export function treeRssMiB(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + procStatsOrZero(p).rssMiB, 0);
+}
+
+function procStatsOrZero(pid: number): { cpuS: number; rssMiB: number } {
+  try {
+    return procStats(pid);
+  } catch {
+    return { cpuS: 0, rssMiB: 0 };
+  }
 }
 
 /** A server process under test. */
