@@ -1,5 +1,7 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/config.js';
@@ -13,6 +15,10 @@ import { toAuthHttpReply, usersReplySteps } from '../src/servers/replies.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { LARGE_DIRECTORY } from '../src/ops/heap-release.js';
 import { diffDirectories } from '../src/sync/directory-diff.js';
+import { parseDirectoryText } from '../src/providers/directory-file-parse.js';
+import { FileProvider } from '../src/providers/file-provider.js';
+import { stringify as stringifyYaml } from 'yaml';
+import { tempDir } from '../test/helpers/temp.js';
 import { SyncEngine } from '../src/sync/sync-engine.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { redisStore } from '../test/store/redis-fixtures.js';
@@ -37,6 +43,7 @@ const TAIL_MS = 1500;
 const bench: Benchmark = async ({ quick }) => {
   const rows: BenchResult[] = [];
   for (const n of quick ? [10_000] : [100_000, 1_000_000]) rows.push(...(await leaderSync(n)), ...(await userList(n)));
+  rows.push(await fileRead('yaml', quick ? 2_000 : 100_000), await fileRead('json', quick ? 10_000 : 1_000_000));
   rows.push(...(await followerLargeChange(quick ? 10_000 : 100_000)));
   return rows;
 };
@@ -85,6 +92,35 @@ async function leaderSync(n: number): Promise<BenchResult[]> {
     { name: `leader full sync, ${label}: build and diff in slices, start to served`, value: sliced.ms, unit: 'ms', ratio: { value: sliced.ms / wholeMs, against } },
     ...(tailMs > 0 ? [{ name: `leader full sync, ${label}: longest stall in the ${tailMs / 1000} s after (the one collection heap-release.ts runs)`, value: sliced.tailGapMs, unit: 'ms' }] : []),
   ];
+}
+
+/**
+ * A file provider's read of a large directory file (what each edit of it sets off): the longest
+ * stall while the file is read and parsed on its own thread and handed back in slices, against the
+ * same text parsed in one turn (as it was before), same run.
+ */
+async function fileRead(format: 'yaml' | 'json', n: number): Promise<BenchResult> {
+  const tmp = tempDir('mailroster-file-');
+  try {
+    const file = join(tmp.path, `directory.${format}`);
+    const data = syntheticDirectory(n);
+    const text = format === 'json' ? JSON.stringify(data) : stringifyYaml(data);
+    writeFileSync(file, text);
+    const provider = new FileProvider(file);
+    let wholeMs = Infinity;
+    let gapMs = Infinity;
+    for (let round = 0; round < 2; round++) {
+      const start = performance.now();
+      parseDirectoryText(text, format === 'json');
+      wholeMs = Math.min(wholeMs, performance.now() - start);
+      gapMs = Math.min(gapMs, (await longestGap(() => provider.fetchDirectory())).gapMs);
+    }
+    const label = n >= 1e6 ? `${n / 1e6}M` : `${n / 1000}k`;
+    const mb = (Buffer.byteLength(text) / 1e6).toFixed(1);
+    return { name: `file provider reading ${label} mailboxes of ${format.toUpperCase()} (${mb} MB): longest event-loop stall`, value: gapMs, unit: 'ms', ratio: { value: gapMs / wholeMs, against: `the text parsed in one turn, as before (${wholeMs.toFixed(0)} ms)` } };
+  } finally {
+    tmp.remove();
+  }
 }
 
 /**

@@ -1,10 +1,13 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { Worker } from 'node:worker_threads';
+import { runSliced } from '../directory/build-steps.js';
 import type { DirectoryData } from '../directory/directory-data.js';
 import { DirectoryError } from '../errors.js';
 import type { DirectoryProvider } from './provider.js';
+import { fromParsedDocument, IN_TURN_BYTES, ParseFailure, parseDirectoryText, type ParsedDocument } from './directory-file-parse.js';
+import type { ParseJob, ParseReply } from './file-parse-thread.js';
 
 /** Coalesces the burst of events an editor's save produces into one reload. */
 const WATCH_DEBOUNCE_MS = 100;
@@ -24,21 +27,23 @@ export class FileProvider implements DirectoryProvider {
     this.source = path;
   }
 
-  /** Reads and parses the file; syntax errors name the line and column. */
-  async fetchDirectory(): Promise<DirectoryData> {
-    let text: string;
+  /**
+   * Reads and parses the file; syntax errors name the line and column. A large file is read and
+   * parsed on a thread of its own and handed back in slices, so lookups go on meanwhile.
+   */
+  async fetchDirectory(signal?: AbortSignal): Promise<DirectoryData> {
     try {
-      text = await readFile(this.#path, 'utf8');
+      return (await this.#parse(extname(this.#path) === '.json', signal)) as DirectoryData;
     } catch (err) {
-      throw new DirectoryError(this.#path, [{ where: '(file)', reason: (err as Error).message }], { cause: err });
+      if (err instanceof ParseFailure) throw new DirectoryError(this.#path, [{ where: err.where, reason: err.message }], { cause: err });
+      throw err;
     }
-    try {
-      const data = extname(this.#path) === '.json' ? JSON.parse(text) : parseYaml(text);
-      return data as DirectoryData;
-    } catch (err) {
-      const where = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '(syntax)';
-      throw new DirectoryError(this.#path, [{ where, reason: (err as Error).message.split('\n')[0]! }], { cause: err });
-    }
+  }
+
+  async #parse(json: boolean, signal: AbortSignal | undefined): Promise<unknown> {
+    const { size } = await stat(this.#path).catch(unreadable);
+    if (size > IN_TURN_BYTES[json ? 'json' : 'yaml']) return runSliced(fromParsedDocument(await parseOnThread({ path: this.#path, json }, signal)), signal);
+    return parseDirectoryText(await readFile(this.#path, 'utf8').catch(unreadable), json);
   }
 
   /**
@@ -59,4 +64,27 @@ export class FileProvider implements DirectoryProvider {
       watcher.close();
     };
   }
+}
+
+/** Runs one parse on a thread of its own (file-parse-thread.ts); an aborted `signal` ends it. */
+function parseOnThread(job: ParseJob, signal: AbortSignal | undefined): Promise<ParsedDocument> {
+  return new Promise((resolve, reject) => {
+    const thread = new Worker(new URL('./file-parse-thread.js', import.meta.url), { workerData: job });
+    const abort = (): void => void thread.terminate();
+    signal?.addEventListener('abort', abort, { once: true });
+    const done = (): void => signal?.removeEventListener('abort', abort);
+    thread.once('message', (reply: ParseReply) => {
+      done();
+      void thread.terminate();
+      if ('ok' in reply) resolve(reply.ok);
+      else reject(new ParseFailure(reply.where, reply.reason));
+    });
+    thread.once('error', (err) => (done(), reject(err)));
+    thread.once('exit', (code) => (done(), reject(signal?.aborted ? signal.reason : new Error(`the parse thread exited with ${code} before answering`))));
+  });
+}
+
+/** A file that cannot be read (missing, no permission) is reported like a syntax error, at `(file)`. */
+function unreadable(err: Error): never {
+  throw new ParseFailure('(file)', err.message, { cause: err });
 }

@@ -68,6 +68,54 @@ describe('directory validation', () => {
   });
 });
 
+describe('large directory files (parsed on a thread of their own)', () => {
+  const tmp = tempDir();
+  after(() => tmp.remove());
+  // Names beyond ASCII: the entries travel from the thread as UTF-8 bytes.
+  const mailboxes = (n: number): { address: string; name: string; aliases: string[] }[] =>
+    Array.from({ length: n }, (_, i) => ({ address: `user${i}@example.com`, name: `Zoë Ñandú 日本 ${i}`, aliases: [`alias${i}@example.com`] }));
+  const yamlOf = (n: number): string => `domains: [example.com]\nmailboxes:\n${mailboxes(n).map((m) => `  - address: ${m.address}\n    name: ${m.name}\n    aliases: [${m.aliases[0]}]\n`).join('')}lists:\n  - address: team@example.com\n    members: [user0@example.com, user1@example.com]\n`;
+
+  test('a large YAML file reads as the same document a small one would', async () => {
+    const file = join(tmp.path, 'large.yaml');
+    writeFileSync(file, yamlOf(5000));
+    const data = await new FileProvider(file).fetchDirectory();
+    assert.deepEqual(data, { domains: ['example.com'], mailboxes: mailboxes(5000), lists: [{ address: 'team@example.com', members: ['user0@example.com', 'user1@example.com'] }] });
+  });
+
+  test('the event loop keeps turning while it is parsed (lookups are answered meanwhile)', async () => {
+    const file = join(tmp.path, 'larger.yaml');
+    writeFileSync(file, yamlOf(20_000));
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 1);
+    const data = await new FileProvider(file).fetchDirectory().finally(() => clearInterval(ticker));
+    assert.equal(data.mailboxes?.length, 20_000);
+    // Parsed in this thread, 20k entries of YAML hold the loop for one long turn (about 1 s).
+    assert.ok(turns >= 20, `only ${turns} timer turns during the parse`);
+  });
+
+  test('a syntax error deep in a large YAML file still names its line and column', async () => {
+    const file = join(tmp.path, 'broken.yaml');
+    writeFileSync(file, `${yamlOf(3000)}  - address: [unclosed\n`);
+    await assert.rejects(new FileProvider(file).fetchDirectory(), (err: unknown) => {
+      assert.ok(err instanceof DirectoryError);
+      assert.match(err.problems[0]!.where, /^line 900[67], column \d+$/);
+      return true;
+    });
+  });
+
+  test('a large JSON file: a syntax error is reported, a top level that is no object is left to validation', async () => {
+    const file = join(tmp.path, 'large.json');
+    const text = JSON.stringify({ mailboxes: mailboxes(20_000) });
+    writeFileSync(file, `${text.slice(0, -2)},}`);
+    await assert.rejects(new FileProvider(file).fetchDirectory(), (err: unknown) => err instanceof DirectoryError && err.problems[0]!.where === '(syntax)');
+    writeFileSync(file, JSON.stringify(mailboxes(20_000)));
+    const data = await new FileProvider(file).fetchDirectory();
+    assert.equal((data as unknown as unknown[]).length, 20_000);
+    assert.throws(() => Directory.build(data, { strict: true, source: 'large.json' }), DirectoryError);
+  });
+});
+
 describe('directory file reloads', () => {
   let svc: Awaited<ReturnType<typeof startFileService>>;
   before(async () => {
