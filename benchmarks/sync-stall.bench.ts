@@ -43,7 +43,7 @@ const TAIL_MS = 1500;
 const bench: Benchmark = async ({ quick }) => {
   const rows: BenchResult[] = [];
   for (const n of quick ? [10_000] : [100_000, 1_000_000]) rows.push(...(await leaderSync(n)), ...(await userList(n)));
-  rows.push(await fileRead('yaml', quick ? 2_000 : 100_000), await fileRead('json', quick ? 10_000 : 1_000_000));
+  rows.push(await fileRead('yaml', quick ? 2_000 : 50_000), await fileRead('json', quick ? 10_000 : 1_000_000));
   rows.push(...(await followerLargeChange(quick ? 10_000 : 100_000)));
   return rows;
 };
@@ -107,14 +107,11 @@ async function fileRead(format: 'yaml' | 'json', n: number): Promise<BenchResult
     const text = format === 'json' ? JSON.stringify(data) : stringifyYaml(data);
     writeFileSync(file, text);
     const provider = new FileProvider(file);
-    let wholeMs = Infinity;
-    let gapMs = Infinity;
-    for (let round = 0; round < 2; round++) {
-      const start = performance.now();
-      parseDirectoryText(text, format === 'json');
-      wholeMs = Math.min(wholeMs, performance.now() - start);
-      gapMs = Math.min(gapMs, (await longestGap(() => provider.fetchDirectory())).gapMs);
-    }
+    // One of each: the parse in one turn takes seconds, and its length is the point, not its noise.
+    const start = performance.now();
+    parseDirectoryText(text, format === 'json');
+    const wholeMs = performance.now() - start;
+    const { gapMs } = await longestGap(() => provider.fetchDirectory());
     const label = n >= 1e6 ? `${n / 1e6}M` : `${n / 1000}k`;
     const mb = (Buffer.byteLength(text) / 1e6).toFixed(1);
     return { name: `file provider reading ${label} mailboxes of ${format.toUpperCase()} (${mb} MB): longest event-loop stall`, value: gapMs, unit: 'ms', ratio: { value: gapMs / wholeMs, against: `the text parsed in one turn, as before (${wholeMs.toFixed(0)} ms)` } };

@@ -1,12 +1,15 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { waitFor } from '../test/helpers/net.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { tempDir } from '../test/helpers/temp.js';
 import type { Benchmark, BenchResult } from './bench-api.js';
 import { compileLoadClient, runLoad, startMailroster, treeRssMiB, type LoadStats } from './loadgen/processes.js';
 import { syntheticDirectory } from './synthetic-directory.js';
 
+/** MAILROSTER_BENCH_MAILBOXES=1000000 measures at a million (about two minutes more). */
+const MAILBOXES = Number(process.env.MAILROSTER_BENCH_MAILBOXES ?? 100_000);
 /** Mailboxes whose quota the resync changes: a sync that finds a few changes, as most do. */
 const CHANGED = 100;
 const CONNECTIONS = 16;
@@ -28,6 +31,8 @@ interface Window {
   readonly syncMs?: number;
   /** Resident memory of every process of the layout after the window. */
   readonly rssMiB?: number;
+  /** False when the window ended before the sync did (the rows then cover only part of it). */
+  readonly inWindow?: boolean;
 }
 
 /**
@@ -39,8 +44,9 @@ interface Window {
  * same window with and without a sync, on its own Redis, same run.
  */
 const bench: Benchmark = async ({ quick }) => {
-  const n = quick ? 10_000 : 1_000_000;
-  const w = quick ? { warmupS: 0.5, measureS: 3, changeAtS: 1 } : { warmupS: 1, measureS: 30, changeAtS: 2 };
+  const n = quick ? 10_000 : MAILBOXES;
+  // A window long enough for the sync under load (at 1M: 8-15 s); one that ends first is reported so.
+  const w = quick ? { warmupS: 0.5, measureS: 3, changeAtS: 1 } : n >= 1e6 ? { warmupS: 1, measureS: 20, changeAtS: 2 } : { warmupS: 1, measureS: 6, changeAtS: 1 };
   const label = n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`;
   const tmp = tempDir('mailroster-sync-load-');
   const rows: BenchResult[] = [];
@@ -75,12 +81,14 @@ const bench: Benchmark = async ({ quick }) => {
           renameSync(next, file);
         }, (w.warmupS + w.changeAtS) * 1000);
         const poll = setInterval(() => void generation().then((g) => g !== before && changedAt > 0 && syncedAt === 0 && (syncedAt = performance.now())), 50);
-        const stats = await runLoad(bin, server.tcp, CONNECTIONS, w.warmupS, w.measureS, keys).finally(() => (clearTimeout(trigger), clearInterval(poll)));
-        if (syncedAt === 0) throw new Error(`${layout.name}: the full sync of ${label} did not reach Redis within the ${w.measureS} s window`);
+        const stats = await runLoad(bin, server.tcp, CONNECTIONS, w.warmupS, w.measureS, keys).finally(() => clearTimeout(trigger));
+        // A sync still running when the window ends: its end is waited for, and the rows say so.
+        const inWindow = syncedAt > 0;
+        await waitFor(() => syncedAt > 0, 120_000, `${layout.name}: the full sync to reach Redis`).finally(() => clearInterval(poll));
         if (stats.temp + stats.other > 0) throw new Error(`${layout.name}: ${stats.temp + stats.other} TEMP/unexpected replies during the sync`);
         // Settled: past the collection heap-release.ts runs after a large load.
         await new Promise((resolve) => setTimeout(resolve, 3000));
-        results.set(layout.name, { idle, sync: { stats, syncMs: syncedAt - changedAt, rssMiB: treeRssMiB(server.pid) } });
+        results.set(layout.name, { idle, sync: { stats, inWindow, syncMs: syncedAt - changedAt, rssMiB: treeRssMiB(server.pid) } });
       } finally {
         await server.stop();
         watcher.disconnect();
@@ -90,7 +98,8 @@ const bench: Benchmark = async ({ quick }) => {
     const one = results.get(LAYOUTS[0]!.name)!;
     for (const layout of LAYOUTS) {
       const { idle, sync } = results.get(layout.name)!;
-      const what = `${layout.name}, hits during a full sync of ${label} (${CHANGED} changed), TCP, ${CONNECTIONS} conn`;
+      const part = sync.inWindow ? '' : ' (the window ended before the sync did)';
+      const what = `${layout.name}, hits during a full sync of ${label} (${CHANGED} changed)${part}, TCP, ${CONNECTIONS} conn`;
       const vsOne = layout === LAYOUTS[0] ? undefined : one.sync.stats;
       rows.push(
         {

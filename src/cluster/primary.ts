@@ -32,15 +32,16 @@ interface Slot {
 /**
  * `mailroster serve` with `workers` > 1: forks the workers and keeps them running: `workers`
  * serving ones and, for a pulled provider, one sync worker that binds nothing (see
- * {@link WorkerRole}). It holds no directory and answers nothing itself. node:cluster binds every listener here and hands each
- * accepted connection to a worker in turn (NODE_CLUSTER_SCHED_POLICY=none leaves that to the
- * kernel instead), so the UNIX socket files belong to this process: it removes stale ones before
- * the first fork and the live ones at exit. SIGTERM/SIGINT stop every worker gracefully, SIGHUP
- * makes each reload, and /metrics (answered by whichever worker gets the scrape) is the sum that
- * this process collects from all of them. A crashed worker is replaced after 1 s, doubling to 30 s
- * while crashes follow each other; the others keep serving meanwhile. A worker that exits before
- * it has started, with none of its role started, is a failed start: every worker is stopped and
- * its exit code returned.
+ * {@link WorkerRole}). It holds no directory and answers nothing itself. node:cluster binds every
+ * listener here and hands each accepted connection to a worker in turn
+ * (NODE_CLUSTER_SCHED_POLICY=none leaves that to the kernel instead), so the UNIX socket files
+ * belong to this process: it removes stale ones before the first fork and the live ones at
+ * exit. SIGTERM/SIGINT stop every worker gracefully, SIGHUP makes each reload, and /metrics
+ * (answered by whichever worker gets the scrape) is the sum that this process collects from all
+ * of them. A crashed worker is replaced after 1 s, doubling to 30 s while crashes follow each
+ * other; the others keep serving meanwhile. A worker that exits before it has started, with
+ * none of its role started, is a failed start: every worker is stopped and its exit code
+ * returned.
  */
 export async function runPrimary(config: AppConfig, logger: Logger, options: PrimaryOptions): Promise<number> {
   const paths = socketPaths(config);
