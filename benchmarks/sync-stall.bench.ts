@@ -111,7 +111,7 @@ async function fileRead(format: 'yaml' | 'json', n: number): Promise<BenchResult
     const start = performance.now();
     parseDirectoryText(text, format === 'json');
     const wholeMs = performance.now() - start;
-    const { gapMs } = await longestGap(() => provider.fetchDirectory());
+    const { gapMs } = await longestGap(() => provider.fetchDirectory(undefined, { serving: true }));
     const label = n >= 1e6 ? `${n / 1e6}M` : `${n / 1000}k`;
     const mb = (Buffer.byteLength(text) / 1e6).toFixed(1);
     return { name: `file provider reading ${label} mailboxes of ${format.toUpperCase()} (${mb} MB): longest event-loop stall`, value: gapMs, unit: 'ms', ratio: { value: gapMs / wholeMs, against: `the text parsed in one turn, as before (${wholeMs.toFixed(0)} ms)` } };

@@ -2,10 +2,11 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ENTRY_STEP, type Steps } from '../directory/build-steps.js';
 
 /**
- * Files up to this size are parsed in the event loop's own turn (about 5 ms of parsing: YAML
- * costs some 80 times what JSON does per byte). Larger ones are parsed on a thread of their own
- * (file-parse-thread.ts): 100k mailboxes of YAML took 4.7 s to parse, and 1M of JSON 1 s, all of
- * it a pause of every lookup while the server reloads its file.
+ * While a directory is served, files up to this size are parsed in the event loop's own turn
+ * (about 5 ms of parsing: YAML costs some 80 times what JSON does per byte). Larger ones are
+ * parsed on a thread of their own (file-parse-thread.ts): 100k mailboxes of YAML took 4.7-5.1 s
+ * to parse, and 1M of JSON 0.8-1.1 s, all of it a pause of every lookup while the server reloads
+ * its file.
  */
 export const IN_TURN_BYTES = { yaml: 16 * 1024, json: 512 * 1024 } as const;
 

@@ -10,6 +10,12 @@ export interface FetchOptions {
   readonly known?: DirectoryData;
   /** false: read no secret at all (one-off commands); only known ones are used. Default true. */
   readonly readSecrets?: boolean;
+  /**
+   * A directory is being served meanwhile: keep the event loop free, even at some cost (a file
+   * provider parses a large file on a thread). Absent: nothing is served yet (a start, a one-off
+   * command), and only the caller waits, so the fastest way is taken.
+   */
+  readonly serving?: boolean;
 }
 
 /**

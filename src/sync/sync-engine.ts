@@ -187,7 +187,7 @@ export class SyncEngine {
       // What the store holds lets the provider skip secrets it already read (Authentik app password keys).
       // A getter: materialising every entry costs seconds at a million, and most providers never look.
       const held = store.lastGood?.() ?? store.current();
-      const data = await provider.fetchDirectory(this.#abort.signal, held && { get known() { return held.data; } });
+      const data = await provider.fetchDirectory(this.#abort.signal, held && { serving: true, get known() { return held.data; } });
       const directory = await this.#writer.build(data, this.#abort.signal);
       const outcome = await this.#writer.write(directory, request, { fullSync: true, ...(this.#cursor !== undefined && { cursor: this.#cursor }) });
       releaseGarbageSoon(directory.mailboxCount);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DirectoryData } from '../../src/directory/directory-data.js';
 import { Directory } from '../../src/directory/directory.js';
 import { DirectoryError } from '../../src/errors.js';
 import { FileProvider } from '../../src/providers/file-provider.js';
@@ -71,6 +72,8 @@ describe('directory validation', () => {
 describe('large directory files (parsed on a thread of their own)', () => {
   const tmp = tempDir();
   after(() => tmp.remove());
+  /** A read while a directory is served: the one that goes through the thread. */
+  const serving = (file: string): Promise<DirectoryData> => new FileProvider(file).fetchDirectory(undefined, { serving: true });
   // Names beyond ASCII: the entries travel from the thread as UTF-8 bytes.
   const mailboxes = (n: number): { address: string; name: string; aliases: string[] }[] =>
     Array.from({ length: n }, (_, i) => ({ address: `user${i}@example.com`, name: `Zoë Ñandú 日本 ${i}`, aliases: [`alias${i}@example.com`] }));
@@ -79,8 +82,10 @@ describe('large directory files (parsed on a thread of their own)', () => {
   test('a large YAML file reads as the same document a small one would', async () => {
     const file = join(tmp.path, 'large.yaml');
     writeFileSync(file, yamlOf(5000));
-    const data = await new FileProvider(file).fetchDirectory();
+    const data = await serving(file);
     assert.deepEqual(data, { domains: ['example.com'], mailboxes: mailboxes(5000), lists: [{ address: 'team@example.com', members: ['user0@example.com', 'user1@example.com'] }] });
+    // At a start nothing is served: the same file is parsed at once, to the same document.
+    assert.deepEqual(await new FileProvider(file).fetchDirectory(), data);
   });
 
   test('the event loop keeps turning while it is parsed (lookups are answered meanwhile)', async () => {
@@ -88,7 +93,7 @@ describe('large directory files (parsed on a thread of their own)', () => {
     writeFileSync(file, yamlOf(20_000));
     let turns = 0;
     const ticker = setInterval(() => turns++, 1);
-    const data = await new FileProvider(file).fetchDirectory().finally(() => clearInterval(ticker));
+    const data = await serving(file).finally(() => clearInterval(ticker));
     assert.equal(data.mailboxes?.length, 20_000);
     // Parsed in this thread, 20k entries of YAML hold the loop for one long turn (about 1 s).
     assert.ok(turns >= 20, `only ${turns} timer turns during the parse`);
@@ -97,7 +102,7 @@ describe('large directory files (parsed on a thread of their own)', () => {
   test('a syntax error deep in a large YAML file still names its line and column', async () => {
     const file = join(tmp.path, 'broken.yaml');
     writeFileSync(file, `${yamlOf(3000)}  - address: [unclosed\n`);
-    await assert.rejects(new FileProvider(file).fetchDirectory(), (err: unknown) => {
+    await assert.rejects(serving(file), (err: unknown) => {
       assert.ok(err instanceof DirectoryError);
       assert.match(err.problems[0]!.where, /^line 900[67], column \d+$/);
       return true;
@@ -108,9 +113,9 @@ describe('large directory files (parsed on a thread of their own)', () => {
     const file = join(tmp.path, 'large.json');
     const text = JSON.stringify({ mailboxes: mailboxes(20_000) });
     writeFileSync(file, `${text.slice(0, -2)},}`);
-    await assert.rejects(new FileProvider(file).fetchDirectory(), (err: unknown) => err instanceof DirectoryError && err.problems[0]!.where === '(syntax)');
+    await assert.rejects(serving(file), (err: unknown) => err instanceof DirectoryError && err.problems[0]!.where === '(syntax)');
     writeFileSync(file, JSON.stringify(mailboxes(20_000)));
-    const data = await new FileProvider(file).fetchDirectory();
+    const data = await serving(file);
     assert.equal((data as unknown as unknown[]).length, 20_000);
     assert.throws(() => Directory.build(data, { strict: true, source: 'large.json' }), DirectoryError);
   });
@@ -142,5 +147,11 @@ describe('directory file reloads', () => {
     assert.match(JSON.stringify(line.err), /duplicate mailbox/);
     assert.deepEqual(svc.service.lookup('mailbox', 'carol@example.com'), { kind: 'found', value: 'example.com/carol/' });
     assert.deepEqual(svc.service.lookup('mailbox', 'nobody@example.com'), { kind: 'not-found' });
+  });
+
+  test('a large edit (past 16 kB of YAML: parsed on a thread while the old directory serves) is served too; last here, as the deletion guard would refuse to go back', async () => {
+    const many = Array.from({ length: 1000 }, (_, i) => `  - address: user${i}@example.com\n`).join('');
+    writeFileSync(svc.file, `mailboxes:\n  - address: alice@example.com\n  - address: bob@example.com\n${many}`);
+    await waitFor(() => svc.service.lookup('mailbox', 'user999@example.com').kind === 'found', 10_000, 'user999 to appear');
   });
 });
