@@ -31,7 +31,7 @@ export class FileProvider implements DirectoryProvider {
    * Reads and parses the file; syntax errors name the line and column. While a directory is
    * served, a large file is read and parsed on a thread of its own and handed back in slices, so
    * lookups go on meanwhile; at a start it is parsed at once (that is faster: 1M mailboxes of
-   * JSON took 1.5-2 s longer through the thread, and nothing waits but the start).
+   * JSON started about 2 s later through the thread, and nothing waits but the start).
    */
   async fetchDirectory(signal?: AbortSignal, options: FetchOptions = {}): Promise<DirectoryData> {
     try {

@@ -19,11 +19,12 @@ export function tokenPrefixOf(pid: number): string {
 }
 
 /**
- * The sync leader lock: a Redis key holding this process's token, with a TTL. The holder renews it
- * every quarter lifetime (at least every second); every other server tries to take it just as
+ * The sync leader lock: a Redis key holding this process's token, with a TTL. The holder renews
+ * it every quarter lifetime (at least every second); every other server tries to take it just as
  * often, so when the leader dies another one takes over at most that long after the key expires
- * (at once for a replacement told the dead holder's pid, as a primary tells its new sync worker). Writes are fenced
- * with the token too (see WRITE_SCRIPT), so a leader that lost the lock cannot write.
+ * (at once for a replacement told the dead holder's pid, as a primary tells its new sync worker).
+ * Writes are fenced with the token too (see WRITE_SCRIPT), so a leader that lost the lock cannot
+ * write.
  */
 export class RedisLeaderLock implements Leadership {
   /** This process's token: host, pid and a random part, so it is unique and readable. */
