@@ -69,9 +69,8 @@ export function createService(configured: AppConfig, deps: ServiceDeps): Service
   const { logger } = deps;
   const role = deps.worker?.role ?? 'both';
   const config = configForRole(configured, role);
-  const heirOfPid = deps.worker?.heirOfPid;
   const store = deps.store ?? createStore(config, logger.child({ component: 'store' }), {
-    leadership: role === 'serve' ? 'follow' : 'candidate', ...(heirOfPid !== undefined && { heirOfPid }),
+    leadership: role === 'serve' ? 'follow' : 'candidate', ...(deps.worker && { lock: deps.worker.lock }),
   });
   const provider = deps.provider ?? createProvider(config, logger.child({ component: 'provider' }));
   const resolvers = new ResolverCache(store, config.addresses);

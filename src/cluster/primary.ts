@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
@@ -7,7 +8,7 @@ import { parseEndpoint } from '../config/formats.js';
 import { EXIT, StartupError } from '../errors.js';
 import { removeStaleSocket } from '../servers/socket-file.js';
 import { isClusterMessage } from './messages.js';
-import { HEIR_ENV, ROLE_ENV, workerRoles, type WorkerRole } from './roles.js';
+import { CLUSTER_ENV, HEIR_ENV, ROLE_ENV, workerRoles, type WorkerRole } from './roles.js';
 
 /** First wait before replacing a crashed worker; doubled per crash in a row, up to the cap. */
 const RESTART_DELAY_MS = 1000;
@@ -54,6 +55,7 @@ export async function runPrimary(config: AppConfig, logger: Logger, options: Pri
   // listen(): keep them owner-only until that worker applies the configured socketMode.
   process.umask(0o177);
   const aggregator = new AggregatorRegistry();
+  const clusterId = randomBytes(4).toString('hex');
   const slots: Slot[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
@@ -64,7 +66,7 @@ export async function runPrimary(config: AppConfig, logger: Logger, options: Pri
   const fork = (role: WorkerRole, slot?: Slot): void => {
     // A new sync worker may take a dead one's lock at once: no sync is missed for the lock's lifetime.
     const heir = role === 'sync' && slot?.worker.process.pid;
-    const worker = cluster.fork({ [ROLE_ENV]: role, ...(heir && { [HEIR_ENV]: String(heir) }) });
+    const worker = cluster.fork({ [ROLE_ENV]: role, [CLUSTER_ENV]: clusterId, ...(heir && { [HEIR_ENV]: String(heir) }) });
     const s = slot ?? { role, worker, startedAt: 0, started: false, crashes: 0 };
     Object.assign(s, { worker, startedAt: Date.now(), started: false });
     if (!slot) slots.push(s);

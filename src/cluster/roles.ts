@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import type { AppConfig } from '../config/config.js';
+import type { LockNames } from '../store/redis-lock.js';
 
 /**
  * What a worker of `workers` > 1 does:
@@ -13,6 +15,8 @@ export type WorkerRole = 'serve' | 'sync' | 'both';
 
 /** The environment variable the primary sets on each worker it forks. */
 export const ROLE_ENV = 'MAILROSTER_CLUSTER_ROLE';
+/** A random name of the primary's cluster, so its workers' lock tokens are unlike any other host's. */
+export const CLUSTER_ENV = 'MAILROSTER_CLUSTER_ID';
 /** Set on a sync worker that replaces a dead one: the dead one's pid, whose lock it takes at once. */
 export const HEIR_ENV = 'MAILROSTER_CLUSTER_HEIR_OF';
 
@@ -22,11 +26,18 @@ export function workerRoles(config: AppConfig): WorkerRole[] {
   return [...Array.from({ length: config.workers }, () => 'serve' as const), 'sync'];
 }
 
-/** This worker's role, and the pid it is the heir of, as its primary set them. */
-export function roleFromEnv(env: NodeJS.ProcessEnv): { role: WorkerRole; heirOfPid?: number } {
+/**
+ * This worker's role and lock names, as its primary set them. A token is `host:cluster:pid:`
+ * and a random part: host and pid alone repeat across hosts (containers share hostnames and
+ * number their processes from 1), and an heir must never take a live lock of another host.
+ */
+export function roleFromEnv(env: NodeJS.ProcessEnv): { role: WorkerRole; lock: LockNames } {
   const role = env[ROLE_ENV];
-  const heir = Number(env[HEIR_ENV]);
-  return { role: role === 'serve' || role === 'sync' ? role : 'both', ...(Number.isInteger(heir) && heir > 0 && { heirOfPid: heir }) };
+  const cluster = env[CLUSTER_ENV];
+  const prefix = (pid: number | string): string => `${hostname()}:${cluster}:${pid}:`;
+  const heir = env[HEIR_ENV];
+  const lock = cluster ? { tokenPrefix: prefix(process.pid), ...(heir && { heirOf: prefix(heir) }) } : {};
+  return { role: role === 'serve' || role === 'sync' ? role : 'both', lock };
 }
 
 /** The configuration a worker runs: a sync worker binds no listener (the serving workers do). */

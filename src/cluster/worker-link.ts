@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { isClusterMessage, type ClusterMessage } from './messages.js';
+import type { LockNames } from '../store/redis-lock.js';
 import { roleFromEnv, type WorkerRole } from './roles.js';
 
 /** How long a /metrics scrape waits for the primary (which waits up to 5 s for every worker). */
@@ -21,8 +22,8 @@ export class WorkerLink {
   readonly id: number;
   /** What the primary forked this worker for: serving, syncing, or both (see {@link WorkerRole}). */
   readonly role: WorkerRole;
-  /** Set on a sync worker replacing a dead one: that one's pid (its lock is taken over at once). */
-  readonly heirOfPid: number | undefined;
+  /** Its sync lock's token prefix, and on a sync worker replacing a dead one, that one's (taken over at once). */
+  readonly lock: LockNames;
   readonly #pending = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
   #nextRequest = 1;
   #commands: PrimaryCommands | undefined;
@@ -30,7 +31,7 @@ export class WorkerLink {
   constructor() {
     if (!cluster.isWorker || !cluster.worker) throw new Error('WorkerLink outside a cluster worker');
     this.id = cluster.worker.id;
-    ({ role: this.role, heirOfPid: this.heirOfPid } = roleFromEnv(process.env));
+    ({ role: this.role, lock: this.lock } = roleFromEnv(process.env));
     process.on('message', (m: unknown) => {
       if (isClusterMessage(m)) this.#receive(m);
     });

@@ -13,9 +13,13 @@ const MAX_TICK_MS = 1000;
 /** The leadership of a store that only follows: never held, never changes. */
 export const FOLLOW_ONLY: Leadership = { held: false, onChange: () => () => undefined };
 
-/** The start of every token `pid` on this host uses. */
-export function tokenPrefixOf(pid: number): string {
-  return `${hostname()}:${pid}:`;
+
+/** How a lock names itself, and whose lock it inherits. */
+export interface LockNames {
+  /** The start of this process's token; the primary of a cluster makes one no other host can have. */
+  readonly tokenPrefix?: string | undefined;
+  /** The token prefix of a dead holder (a sync worker this process replaces), taken over at once. */
+  readonly heirOf?: string | undefined;
 }
 
 /**
@@ -27,8 +31,8 @@ export function tokenPrefixOf(pid: number): string {
  * write.
  */
 export class RedisLeaderLock implements Leadership {
-  /** This process's token: host, pid and a random part, so it is unique and readable. */
-  readonly token = `${tokenPrefixOf(process.pid)}${randomBytes(6).toString('hex')}`;
+  /** This process's token: its prefix (host and pid unless given) and a random part, so it is unique and readable. */
+  readonly token: string;
   readonly #client: RedisClient;
   readonly #key: string;
   readonly #ttlMs: number;
@@ -41,9 +45,10 @@ export class RedisLeaderLock implements Leadership {
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
 
-  constructor(options: { client: RedisClient; key: string; ttlMs: number; logger: Logger; heirOfPid?: number | undefined }) {
+  constructor(options: { client: RedisClient; key: string; ttlMs: number; logger: Logger } & LockNames) {
     this.#client = options.client;
-    this.#heirOf = options.heirOfPid === undefined ? '' : tokenPrefixOf(options.heirOfPid);
+    this.token = `${options.tokenPrefix ?? `${hostname()}:${process.pid}:`}${randomBytes(6).toString('hex')}`;
+    this.#heirOf = options.heirOf ?? '';
     this.#key = options.key;
     this.#ttlMs = options.ttlMs;
     this.#logger = options.logger;

@@ -10,7 +10,7 @@ import type { RedisTarget } from './redis-url.js';
 import { decodeMeta } from './redis-codec.js';
 import { readPatchesAfter, readWhole } from './redis-reads.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
-import { FOLLOW_ONLY, RedisLeaderLock } from './redis-lock.js';
+import { FOLLOW_ONLY, RedisLeaderLock, type LockNames } from './redis-lock.js';
 import type { RedisClient } from './redis-scripts.js';
 import { DEFAULT_FULL_WRITE_BATCH, RedisWriter } from './redis-writer.js';
 import { Replica, type ReplicaSnapshot } from './replica.js';
@@ -32,11 +32,11 @@ export interface RedisStoreOptions {
   /** Patches kept in the log stream for followers that fell behind. */
   readonly logLength: number;
   /**
-   * The sync lock's lifetime, and the pid of a dead leader on this host whose lock is taken over
+   * The sync lock's lifetime, its token's prefix, and a dead leader's whose lock is taken over
    * at once; `follow`: never lead nor write for a sync (a serving worker beside its sync worker;
    * pushed SCIM changes are still written); undefined: no part in leadership (one-shot CLI runs).
    */
-  readonly leadership?: { readonly lockTtlMs: number; readonly heirOfPid?: number | undefined } | 'follow';
+  readonly leadership?: ({ readonly lockTtlMs: number } & LockNames) | 'follow';
   /** Entries per staging command of a full write. @default DEFAULT_FULL_WRITE_BATCH */
   readonly fullWriteBatch?: number;
   readonly logger: Logger;
@@ -80,7 +80,7 @@ export class RedisStore implements DirectoryStore {
     const l = options.leadership;
     if (l === 'follow') this.#leadership = FOLLOW_ONLY;
     else if (l) {
-      this.#lock = new RedisLeaderLock({ client: this.#client, key: this.#keys.leader, ttlMs: l.lockTtlMs, heirOfPid: l.heirOfPid, logger: options.logger });
+      this.#lock = new RedisLeaderLock({ ...l, client: this.#client, key: this.#keys.leader, ttlMs: l.lockTtlMs, logger: options.logger });
       this.#lock.onChange((held) => void (held && this.refresh()));
       this.#leadership = this.#lock;
     }

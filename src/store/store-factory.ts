@@ -4,6 +4,7 @@ import type { DirectoryStore } from './directory-store.js';
 import { MemoryStore } from './memory-store.js';
 import { parseRedisUrl } from './redis-url.js';
 import { RedisStore } from './redis-store.js';
+import type { LockNames } from './redis-lock.js';
 
 /** Options of {@link createStore}. */
 export interface StoreFactoryOptions {
@@ -13,8 +14,8 @@ export interface StoreFactoryOptions {
    * commands, which write unfenced). @default "candidate"
    */
   readonly leadership?: 'candidate' | 'follow' | 'none';
-  /** A candidate replacing a dead sync worker: that worker's pid, whose lock it takes over at once. */
-  readonly heirOfPid?: number;
+  /** A candidate's lock token prefix, and a dead sync worker's whose lock it takes over at once. */
+  readonly lock?: LockNames;
 }
 
 /** Builds the store named by `store.url`: `memory:` or a Redis URL (standalone, Sentinel, Cluster). */
@@ -29,7 +30,7 @@ export function createStore(config: AppConfig, logger: Logger, options: StoreFac
     maxStalenessSeconds: store.maxStalenessSeconds,
     pollIntervalMs: store.pollIntervalMs,
     logLength: store.logLength,
-    ...(leadership !== 'none' && { leadership: leadership === 'follow' ? leadership : { lockTtlMs: sync.lockTtlSeconds * 1000, heirOfPid: options.heirOfPid } }),
+    ...(leadership !== 'none' && { leadership: leadership === 'follow' ? leadership : { lockTtlMs: sync.lockTtlSeconds * 1000, ...options.lock } }),
     logger,
   });
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { FileProvider } from '../../src/providers/file-provider.js';
 import { RedisStore } from '../../src/store/redis-store.js';
+import type { LockNames } from '../../src/store/redis-lock.js';
 import { parseRedisUrl } from '../../src/store/redis-url.js';
 import type { DirectoryProvider } from '../../src/providers/provider.js';
 import { createService, type Service } from '../../src/index.js';
@@ -79,12 +80,12 @@ export async function startNode(url: string, file: string, options: { extra?: Re
 /** A RedisStore on its own (no service), for store-level tests and the benchmark. */
 export function redisStore(
   url: string,
-  options: { leader?: boolean; followOnly?: boolean; heirOfPid?: number; logger?: Logger; logLength?: number; keyPrefix?: string; fullWriteBatch?: number } = {},
+  options: { leader?: boolean; followOnly?: boolean; lock?: LockNames; logger?: Logger; logLength?: number; keyPrefix?: string; fullWriteBatch?: number } = {},
 ): RedisStore {
   return new RedisStore({
     target: parseRedisUrl(url), keyPrefix: options.keyPrefix ?? 'mailroster', maxStalenessSeconds: 0, pollIntervalMs: 200, logLength: options.logLength ?? 1000,
     connect: { passwordFile: '', tlsCaFile: '', commandTimeoutMs: 30_000, connectTimeoutMs: 3000 },
-    ...(options.leader && { leadership: { lockTtlMs: 15_000, heirOfPid: options.heirOfPid } }), ...(options.followOnly && { leadership: 'follow' as const }),
+    ...(options.leader && { leadership: { lockTtlMs: 15_000, ...options.lock } }), ...(options.followOnly && { leadership: 'follow' as const }),
     ...(options.fullWriteBatch !== undefined && { fullWriteBatch: options.fullWriteBatch }),
     logger: options.logger ?? pino({ level: 'silent' }),
   });

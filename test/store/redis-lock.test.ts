@@ -45,14 +45,16 @@ describe('who takes the sync lock', { skip: missingBinaries('redis-server') }, (
     assert.equal(follower.status().leader, false);
   });
 
-  test('the heir of a dead holder takes its lock at once; the heir of another pid waits for it to expire', async () => {
+  test('the heir of a dead holder takes its lock at once; heirs of another pid or another host wait for it to expire', async () => {
     const prefix = `heir${n++}`;
-    // Every store here runs in this process, so the holder's token carries this pid.
-    const holder = await started(prefix, { leader: true });
+    // How a primary names its workers' tokens: host, a random cluster name, pid.
+    const holder = await started(prefix, { leader: true, lock: { tokenPrefix: 'mail:c0ffee:10:' } });
     assert.equal(holder.leadership?.held, true);
-    const stranger = await started(prefix, { leader: true, heirOfPid: process.pid + 1 });
-    assert.equal(stranger.leadership?.held, false, 'a live lock of another pid is not taken');
-    const heir = await started(prefix, { leader: true, heirOfPid: process.pid });
+    for (const heirOf of ['mail:c0ffee:1:', 'mail:c0ffee:100:', 'mail:beef00:10:']) {
+      const stranger = await started(prefix, { leader: true, lock: { tokenPrefix: 'mail:c0ffee:11:', heirOf } });
+      assert.equal(stranger.leadership?.held, false, `a live lock is not taken by the heir of ${heirOf}`);
+    }
+    const heir = await started(prefix, { leader: true, lock: { tokenPrefix: 'mail:c0ffee:12:', heirOf: 'mail:c0ffee:10:' } });
     assert.equal(heir.leadership?.held, true, 'taken at the first attempt, not after the 15 s lifetime');
     // Its write is fenced with its own token now; the old holder's is not accepted.
     await heir.replace(directory('carol@example.com'));
