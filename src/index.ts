@@ -32,7 +32,10 @@ export interface ServiceDeps {
   readonly store?: DirectoryStore;
   /** The clock app-password expiry is checked against (tests move it); default Date.now. */
   readonly now?: () => number;
-  /** Set in a worker of `workers` > 1: the primary owns the socket files and sums /metrics; the role picks listeners and leadership. */
+  /**
+   * Set in a worker of `workers` > 1: the primary owns the socket files and sums /metrics; the
+   * worker's role picks its listeners and leadership.
+   */
   readonly worker?: WorkerLink;
 }
 
