@@ -13,7 +13,6 @@ const MAX_TICK_MS = 1000;
 /** The leadership of a store that only follows: never held, never changes. */
 export const FOLLOW_ONLY: Leadership = { held: false, onChange: () => () => undefined };
 
-
 /** How a lock names itself, and whose lock it inherits. */
 export interface LockNames {
   /** The start of this process's token; the primary of a cluster makes one no other host can have. */
@@ -26,12 +25,12 @@ export interface LockNames {
  * The sync leader lock: a Redis key holding this process's token, with a TTL. The holder renews
  * it every quarter lifetime (at least every second); every other server tries to take it just as
  * often, so when the leader dies another one takes over at most that long after the key expires
- * (at once for a replacement told the dead holder's pid, as a primary tells its new sync worker).
- * Writes are fenced with the token too (see WRITE_SCRIPT), so a leader that lost the lock cannot
- * write.
+ * (at once for a replacement told the dead holder's token prefix, as a primary tells its new sync
+ * worker). Writes are fenced with the token too (see WRITE_SCRIPT), so a leader that lost the lock
+ * cannot write.
  */
 export class RedisLeaderLock implements Leadership {
-  /** This process's token: its prefix (host and pid unless given) and a random part, so it is unique and readable. */
+  /** This process's token: its prefix (host and pid unless given) and a random part: unique, readable. */
   readonly token: string;
   readonly #client: RedisClient;
   readonly #key: string;
