@@ -4,6 +4,9 @@ import { SerialQueue } from './serial-queue.js';
 import { backoffDelayMs, nextSyncDelayMs } from './sync-schedule.js';
 import { SyncWriter, type SyncOutcome, type SyncRequest, type SyncWriterOptions } from './sync-write.js';
 
+/** Why a pushed provider (SCIM) never syncs. */
+const PUSHED = 'the provider pushes (SCIM); nothing to pull';
+
 /** Options of the sync engine; the optional ones default as in the config schema. */
 export interface SyncEngineOptions extends SyncWriterOptions {
   /** Seconds between full syncs; 0 disables the timer (watch-only). */
@@ -56,8 +59,7 @@ export class SyncEngine {
 
   /** Starts the timers, the provider's watch and leadership tracking; resolves with the first sync. */
   start(): Promise<SyncOutcome> {
-    const { provider, store } = this.#o;
-    if (provider.push) return Promise.resolve({ status: 'skipped', mailboxes: store.current()?.mailboxCount ?? 0, reason: 'the provider pushes (SCIM); nothing to pull' });
+    if (this.#o.provider.push) return Promise.resolve(this.#skipped(PUSHED));
     this.#attach();
     return this.#becameLeader();
   }
@@ -128,12 +130,7 @@ export class SyncEngine {
     try {
       const changes = await provider.fetchUser(id, this.#abort.signal);
       if (changes === undefined) return void this.syncChanges(), 0;
-      if (changes.length === 0) return 0;
-      const { directory, patch } = await this.#writer.applied(base, changes, this.#abort.signal);
-      const outcome = await this.#writer.write(directory, {}, { ...(patch && { patch }) });
-      if (outcome.status === 'refused') return 0;
-      this.stats.changesApplied += changes.length;
-      return changes.length;
+      return await this.#writer.applyChanges(base, changes, this.#abort.signal);
     } catch (err) {
       if (this.#abort.signal.aborted) return 0;
       logger.error({ err, user: id }, 're-reading one user failed; the next full sync reconciles');
@@ -158,7 +155,7 @@ export class SyncEngine {
     const dueInMs = lastSync === undefined || this.#o.intervalSeconds === 0 ? 0 : lastSync + this.#o.intervalSeconds * 1000 - Date.now();
     if (dueInMs <= 0 || this.#owedSync || this.#o.store.current() === undefined) return this.syncNow();
     this.#schedule(dueInMs);
-    return Promise.resolve({ status: 'skipped', mailboxes: this.#o.store.current()?.mailboxCount ?? 0, reason: `warm start: next sync due in ${Math.round(dueInMs / 1000)}s` });
+    return Promise.resolve(this.#skipped(`warm start: next sync due in ${Math.round(dueInMs / 1000)}s`));
   }
 
   #isFollower(): boolean {
@@ -167,11 +164,11 @@ export class SyncEngine {
 
   async #full(request: SyncRequest): Promise<SyncOutcome> {
     const { provider, store, logger } = this.#o;
-    if (this.#stopped) return { status: 'skipped', mailboxes: store.current()?.mailboxCount ?? 0, reason: 'stopping' };
-    if (provider.push) return { status: 'skipped', mailboxes: store.current()?.mailboxCount ?? 0, reason: 'the provider pushes (SCIM); nothing to pull' };
+    if (this.#stopped) return this.#skipped('stopping');
+    if (provider.push) return this.#skipped(PUSHED);
     if (this.#isFollower()) {
       this.#schedule(nextSyncDelayMs(this.#o.intervalSeconds, this.#o.jitter ?? 0.1));
-      return { status: 'skipped', mailboxes: store.current()?.mailboxCount ?? 0, reason: 'another server is the sync leader' };
+      return this.#skipped('another server is the sync leader');
     }
     if (!request.dryRun) this.#owedSync = false;
     try {
@@ -212,13 +209,8 @@ export class SyncEngine {
     if (!provider.fetchChanges || this.#isFollower() || base === undefined || this.#stopped) return 0;
     try {
       const { changes, cursor } = await provider.fetchChanges(this.#cursor, this.#abort.signal);
-      if (changes.length > 0) {
-        const { directory, patch } = await this.#writer.applied(base, changes, this.#abort.signal);
-        const outcome = await this.#writer.write(directory, {}, { cursor, ...(patch && { patch }) });
-        // A refused batch keeps the old cursor: the changes stay pending until forced or reverted.
-        if (outcome.status === 'refused') return 0;
-        this.stats.changesApplied += changes.length;
-      }
+      // A refused batch keeps the old cursor: the changes stay pending until forced or reverted.
+      if (changes.length > 0 && (await this.#writer.applyChanges(base, changes, this.#abort.signal, cursor)) === 0) return 0;
       this.#cursor = cursor;
       return changes.length;
     } catch (err) {
@@ -226,6 +218,10 @@ export class SyncEngine {
       logger.error({ err }, 'applying provider changes failed; the next full sync reconciles');
       return 0;
     }
+  }
+
+  #skipped(reason: string): SyncOutcome {
+    return { status: 'skipped', mailboxes: this.#o.store.current()?.mailboxCount ?? 0, reason };
   }
 
   #schedule(ms: number): void {

@@ -41,16 +41,19 @@ export interface StoreWrite {
   readonly patch?: DirectoryPatch;
 }
 
+/** The engine's counters a write moves. */
+type WriteCounters = { refused: number; fullSyncs: number; changesApplied: number };
+
 /**
  * The step every kind of sync ends with (full, change feed, one re-read user): build what the
  * provider gave, diff it against what is served, hold it to the deletion guard, write it.
  */
 export class SyncWriter {
   readonly #options: () => SyncWriterOptions;
-  readonly #stats: { refused: number; fullSyncs: number };
+  readonly #stats: WriteCounters;
 
   /** `stats` are the engine's counters, counted here as writes are refused or made. */
-  constructor(options: () => SyncWriterOptions, stats: { refused: number; fullSyncs: number }) {
+  constructor(options: () => SyncWriterOptions, stats: WriteCounters) {
     this.#options = options;
     this.#stats = stats;
   }
@@ -67,6 +70,19 @@ export class SyncWriter {
     const held = await runSliced(base.dataSteps(), signal);
     const data = await runSliced(applyChangeSteps(held, changes), signal);
     return { directory: await this.build(data, signal) };
+  }
+
+  /**
+   * Writes a batch of changes to `base` (the change feed, one re-read user) as a patch where it
+   * can: how many were applied, 0 when the deletion guard refused them.
+   */
+  async applyChanges(base: Directory, changes: readonly DirectoryChange[], signal?: AbortSignal, cursor?: string): Promise<number> {
+    if (changes.length === 0) return 0;
+    const { directory, patch } = await this.applied(base, changes, signal);
+    const outcome = await this.write(directory, {}, { ...(cursor !== undefined && { cursor }), ...(patch && { patch }) });
+    if (outcome.status === 'refused') return 0;
+    this.#stats.changesApplied += changes.length;
+    return changes.length;
   }
 
   /**
