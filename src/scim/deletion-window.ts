@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ScimError } from './scim-error.js';
-import { ScimDraft, type GuardState, type PendingRemoval } from './scim-state.js';
+import { ScimDraft } from './scim-draft.js';
+import type { GuardState, PendingRemoval } from './scim-state.js';
 
 /** Limits of the pushed-removal guard (sync.maxDeletePercent, sync.deleteGuardFloor, scim.deleteWindowSeconds). */
 export interface DeletionWindowOptions {

@@ -9,7 +9,7 @@ import { editSnapshot, type SnapshotEdit } from '../directory/snapshot-edit.js';
 import type { ScimMapping } from './scim-mapping.js';
 import type { Resource } from './scim-resources.js';
 import { ScimError } from './scim-error.js';
-import type { ScimDraft } from './scim-state.js';
+import type { ScimDraft } from './scim-draft.js';
 
 /**
  * The directory after a draft that changes users only, edited in place (snapshot-edit.ts) in time

@@ -6,7 +6,7 @@ import { compileFilter, filterEquality, matchingSteps } from './scim-filter.js';
 import { applyPatchOp } from './scim-patch-op.js';
 import { nextMeta, normalizeResource, renderResource, type Resource, type ResourceKind, type StoredMeta } from './scim-resources.js';
 import { URN } from './scim-schemas.js';
-import type { ScimDraft } from './scim-state.js';
+import type { ScimDraft } from './scim-draft.js';
 import type { ScimStore } from './scim-store.js';
 
 /** Query parameters of a list request. */

@@ -10,7 +10,8 @@ import { editPreparationSteps } from '../directory/snapshot-edit.js';
 import { buildForDraftSteps, editForDraft } from './scim-edit.js';
 import { ScimError } from './scim-error.js';
 import type { ScimMapping } from './scim-mapping.js';
-import { guardOf, ScimDraft, ScimState } from './scim-state.js';
+import { ScimDraft } from './scim-draft.js';
+import { guardOf, ScimState } from './scim-state.js';
 
 /** Options of {@link ScimStore}. */
 export interface ScimStoreOptions {

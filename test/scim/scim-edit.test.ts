@@ -8,7 +8,8 @@ import type { RecordSet } from '../../src/directory/directory-data.js';
 import { LayeredMap } from '../../src/directory/layered-map.js';
 import { buildForDraft, editForDraft } from '../../src/scim/scim-edit.js';
 import { ScimMapping } from '../../src/scim/scim-mapping.js';
-import { ScimDraft, ScimState } from '../../src/scim/scim-state.js';
+import { ScimDraft } from '../../src/scim/scim-draft.js';
+import { ScimState } from '../../src/scim/scim-state.js';
 
 // A pushed write is edited into the snapshot in place when it only changes users; these
 // properties hold that path to the full build it replaces: the same entries, the same stored
