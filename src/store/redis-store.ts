@@ -1,14 +1,13 @@
 import type { Logger } from 'pino';
 import { isEmptyPatch, type DirectoryPatch } from '../directory/directory-changes.js';
-import { Directory } from '../directory/directory.js';
-import { runSliced, runSteps } from '../directory/build-steps.js';
-import { buildStoredIndexSteps } from '../directory/directory-builder.js';
-import { patchBetweenSteps, patchSteps } from '../directory/indexed-directory.js';
+import type { Directory } from '../directory/directory.js';
+import { runSliced } from '../directory/build-steps.js';
+import { patchBetweenSteps } from '../directory/indexed-directory.js';
 import type { DirectoryStore, Leadership, ReplaceOptions, StoreStatus } from './directory-store.js';
 import { createRedisClient, describeRedisTarget, scrubRedisError, type RedisConnectOptions } from './redis-connection.js';
 import type { RedisTarget } from './redis-url.js';
 import { decodeMeta } from './redis-codec.js';
-import { readPatchesAfter, readWhole } from './redis-reads.js';
+import { readDirectory, replayLog } from './redis-reads.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { FOLLOW_ONLY, RedisLeaderLock, type LockNames } from './redis-lock.js';
 import type { RedisClient } from './redis-scripts.js';
@@ -171,27 +170,19 @@ export class RedisStore implements DirectoryStore {
 
   /** Replays the patches after our generation from the log stream; false when they are gone. */
   async #catchUp(snap: ReplicaSnapshot): Promise<boolean> {
-    const read = await readPatchesAfter(this.#client, this.#keys, snap.epoch, snap.generation);
+    const read = await replayLog(this.#client, this.#keys, snap);
     if (!read) return false;
-    // Each patch costs what it changes (see patchDirectory), so replaying a backlog is cheap too;
-    // a merge or rebuild one of them sets off runs in slices, the replica serving meanwhile.
-    let directory = snap.directory;
-    for (const patch of read.patches) directory = await runSliced(patchSteps(directory, patch));
     const { epoch, generation, cursor } = read.meta;
-    this.#install({ directory: this.#checked(directory), epoch, generation, ...(cursor && { cursor }) }, 'log');
+    this.#install({ directory: this.#checked(read.directory), epoch, generation, ...(cursor && { cursor }) }, 'log');
     return true;
   }
 
-  /** Reads everything (see readWhole) and builds the replica from the stored bytes. */
+  /** Reads everything and builds the replica from the stored bytes. */
   async #loadAll(): Promise<void> {
-    const decoded = await readWhole(this.#client, this.#keys);
-    if (!decoded) return this.#onLost('empty');
-    // In slices while a replica serves (a leader's full write makes every follower read it all
-    // again); whole on a start, where nothing is served yet and only the start waits.
-    const steps = buildStoredIndexSteps(decoded.stored);
-    const directory = this.#checked(Directory.fromIndexes(this.#replica.snapshot ? await runSliced(steps) : runSteps(steps)));
-    this.#install({ directory, ...decoded.meta }, 'full read');
-    releaseGarbageSoon(directory.mailboxCount);
+    const read = await readDirectory(this.#client, this.#keys, this.#replica.snapshot !== undefined);
+    if (!read) return this.#onLost('empty');
+    this.#install({ directory: this.#checked(read.directory), ...read.meta }, 'full read');
+    releaseGarbageSoon(read.directory.mailboxCount);
   }
 
   #install(snapshot: ReplicaSnapshot, via: 'log' | 'full read' | 'own write'): void {
