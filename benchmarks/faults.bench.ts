@@ -16,7 +16,7 @@ import type { Benchmark, BenchResult } from './bench-api.js';
  * window without faults from the same run: lookups answered (all must still be right) and p99.
  */
 const bench: Benchmark = async ({ quick }) => {
-  const windowMs = quick ? 1500 : 3000;
+  const windowMs = quick ? 750 : 3000;
   const tmp = tempDir();
   const file = join(tmp.path, 'directory.yaml');
   writeFileSync(file, directoryYaml(1000));

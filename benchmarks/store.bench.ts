@@ -18,7 +18,7 @@ let MAILBOXES = Number(process.env.MAILROSTER_BENCH_MAILBOXES ?? 100_000);
 /** The warm start the issue sets a bound for (full runs only). */
 const LARGE = 1_000_000;
 const LOOKUPS = 200_000;
-const ROUND_TRIPS = 5_000;
+let ROUND_TRIPS = 5_000;
 const CHANGES = 10;
 /** Changes taken by the follower in its own process: enough for its small layers to merge a few times over (fewer with --quick). */
 let FORKED_CHANGES = 40;
@@ -33,7 +33,7 @@ const seconds = (start: bigint): number => Number(process.hrtime.bigint() - star
  * warm start, and how long one changed mailbox takes to reach a follower's replica.
  */
 const bench: Benchmark = async ({ quick }) => {
-  if (quick) [MAILBOXES, FORKED_CHANGES, FORKED_WARMUP] = [10_000, 10, 5];
+  if (quick) [MAILBOXES, FORKED_CHANGES, FORKED_WARMUP, ROUND_TRIPS] = [10_000, 6, 3, 2_000];
   const redis = await startRedis();
   const rows: BenchResult[] = [];
   const leader = redisStore(redis.url, { leader: true, keyPrefix: 'bench' });
