@@ -56,6 +56,8 @@ export class RequestDeadline {
   }
 
   stop(): void {
+    // Called after every read: most of the time no clock runs.
+    if (this.#timer === undefined) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
   }

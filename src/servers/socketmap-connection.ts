@@ -58,6 +58,8 @@ class SocketmapConnection implements ServedConnection {
   #inputDone = false;
   #closed = false;
   #yielded = false;
+  /** Reading is paused by {@link #next} (backpressure). */
+  #paused = false;
   #requests = 0;
 
   constructor(socket: Socket, log: Logger, options: SocketmapConnectionOptions) {
@@ -160,8 +162,14 @@ class SocketmapConnection implements ServedConnection {
     }
     // Backpressure: read nothing more while the client has not taken our replies, or while
     // enough of its requests wait already. 'drain' or the next turn resumes.
-    if (socket.writableNeedDrain || waiting > MAX_PENDING_REQUESTS) socket.pause();
-    else if (!this.#inputDone) socket.resume();
+    // Only we pause the socket, so only a pause of ours needs undoing (resume() costs a few calls).
+    if (socket.writableNeedDrain || waiting > MAX_PENDING_REQUESTS) {
+      socket.pause();
+      this.#paused = true;
+    } else if (this.#paused && !this.#inputDone) {
+      socket.resume();
+      this.#paused = false;
+    }
   }
 
   /** Sends the replies framed since the last flush, as one write. */
