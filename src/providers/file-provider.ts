@@ -43,8 +43,8 @@ export class FileProvider implements DirectoryProvider {
   }
 
   async #parse(json: boolean, serving: boolean, signal: AbortSignal | undefined): Promise<unknown> {
-    const { size } = await stat(this.#path).catch(unreadable);
-    if (serving && size > IN_TURN_BYTES[json ? 'json' : 'yaml']) return runSliced(fromParsedDocument(await parseOnThread({ path: this.#path, json }, signal)), signal);
+    // Only while serving does the size matter: a start parses in turn whatever it is.
+    if (serving && (await stat(this.#path).catch(unreadable)).size > IN_TURN_BYTES[json ? 'json' : 'yaml']) return runSliced(fromParsedDocument(await parseOnThread({ path: this.#path, json }, signal)), signal);
     return parseDirectoryText(await readFile(this.#path, 'utf8').catch(unreadable), json);
   }
 
