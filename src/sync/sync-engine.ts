@@ -130,7 +130,8 @@ export class SyncEngine {
     try {
       const changes = await provider.fetchUser(id, this.#abort.signal);
       if (changes === undefined) return void this.syncChanges(), 0;
-      return await this.#writer.applyChanges(base, changes, this.#abort.signal);
+      const applied = await this.#writer.applyChanges(base, changes, this.#abort.signal);
+      return applied === 'refused' ? 0 : applied;
     } catch (err) {
       if (this.#abort.signal.aborted) return 0;
       logger.error({ err, user: id }, 're-reading one user failed; the next full sync reconciles');
@@ -210,7 +211,7 @@ export class SyncEngine {
     try {
       const { changes, cursor } = await provider.fetchChanges(this.#cursor, this.#abort.signal);
       // A refused batch keeps the old cursor: the changes stay pending until forced or reverted.
-      if (changes.length > 0 && (await this.#writer.applyChanges(base, changes, this.#abort.signal, cursor)) === 0) return 0;
+      if ((await this.#writer.applyChanges(base, changes, this.#abort.signal, cursor)) === 'refused') return 0;
       this.#cursor = cursor;
       return changes.length;
     } catch (err) {

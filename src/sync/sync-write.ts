@@ -74,13 +74,13 @@ export class SyncWriter {
 
   /**
    * Writes a batch of changes to `base` (the change feed, one re-read user) as a patch where it
-   * can: how many were applied, 0 when the deletion guard refused them.
+   * can: how many were applied, or `refused` when the deletion guard held them back.
    */
-  async applyChanges(base: Directory, changes: readonly DirectoryChange[], signal?: AbortSignal, cursor?: string): Promise<number> {
+  async applyChanges(base: Directory, changes: readonly DirectoryChange[], signal?: AbortSignal, cursor?: string): Promise<number | 'refused'> {
     if (changes.length === 0) return 0;
     const { directory, patch } = await this.applied(base, changes, signal);
     const outcome = await this.write(directory, {}, { ...(cursor !== undefined && { cursor }), ...(patch && { patch }) });
-    if (outcome.status === 'refused') return 0;
+    if (outcome.status === 'refused') return 'refused';
     this.#stats.changesApplied += changes.length;
     return changes.length;
   }
