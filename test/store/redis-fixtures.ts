@@ -11,6 +11,7 @@ import { captureLogger, testConfig } from '../helpers/service.js';
 import { socketmapClient, type SocketmapClient } from '../helpers/socketmap-client.js';
 import { tempDir } from '../helpers/temp.js';
 import { waitFor } from '../helpers/net.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 /** A directory file with `n` mailboxes user0..user(n-1)@example.com plus `extra` YAML lines. */
 export function directoryYaml(n: number, extra = ''): string {
@@ -98,6 +99,27 @@ export interface NodePair {
   readonly follower: Node;
   /** Stops both servers and removes the file; the Redis belongs to the caller. */
   stop(): Promise<void>;
+}
+
+/** A {@link NodePair} on a Redis of its own; `stop` stops the servers, then the Redis. */
+export interface RedisPair extends NodePair {
+  readonly redis: RedisServer;
+}
+
+/** Starts a Redis of its own and a pair on it (see startPair), for one suite to share. */
+export async function startRedisPair(yaml: string): Promise<RedisPair> {
+  const redis = await startRedis();
+  try {
+    const pair = await startPair(redis.url, yaml);
+    const stop = async (): Promise<void> => {
+      await pair.stop();
+      await redis.stop();
+    };
+    return { ...pair, redis, stop };
+  } catch (err) {
+    await redis.stop();
+    throw err;
+  }
 }
 
 /** Starts the leader, waits for its first sync, then starts the follower. */

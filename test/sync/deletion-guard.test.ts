@@ -2,39 +2,26 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { missingBinaries } from '../helpers/binaries.js';
 import { waitFor } from '../helpers/net.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { directoryYaml, startPair, type Node, type NodePair } from '../store/redis-fixtures.js';
+import { directoryYaml, startRedisPair, type RedisPair } from '../store/redis-fixtures.js';
 import { cliEnv, runCli } from './cli-process.js';
 
 const skip = missingBinaries('redis-server', 'redis-cli');
 
 describe('deletion guard', { skip }, () => {
-  let redis: RedisServer;
-  let pair: NodePair;
-  let file: NodePair['file'];
-  let leader: Node;
-  let follower: Node;
-
-  before(async () => {
-    redis = await startRedis();
-    pair = await startPair(redis.url, directoryYaml(10));
-    ({ file, leader, follower } = pair);
-  });
-  after(async () => {
-    await pair?.stop();
-    await redis?.stop();
-  });
+  let nodes: RedisPair;
+  before(async () => void (nodes = await startRedisPair(directoryYaml(10))));
+  after(() => nodes?.stop());
 
   test('refuses a sync that drops most mailboxes, logs and counts it; the old directory keeps serving', async () => {
-    file.write(directoryYaml(2));
-    await waitFor(() => leader.service.sync.stats.refused >= 1, 10_000, 'the refused sync');
-    const line = leader.logs().find((l) => l.code === 'SYNC_DELETION_GUARD');
+    nodes.file.write(directoryYaml(2));
+    await waitFor(() => nodes.leader.service.sync.stats.refused >= 1, 10_000, 'the refused sync');
+    const line = nodes.leader.logs().find((l) => l.code === 'SYNC_DELETION_GUARD');
     assert.match(String(line?.msg), /sync refused: would remove 8 of 10 mailboxes \(80\.0% > sync\.maxDeletePercent 10%\)/);
-    for (const node of [leader, follower]) assert.equal(await node.query('mailbox', 'user9@example.com'), 'OK example.com/user9/');
+    for (const node of [nodes.leader, nodes.follower]) assert.equal(await node.query('mailbox', 'user9@example.com'), 'OK example.com/user9/');
   });
 
   test('sync --once --dry-run prints the difference and writes nothing', async () => {
-    const env = cliEnv(redis.url, file.path);
+    const env = cliEnv(nodes.redis.url, nodes.file.path);
     const refused = await runCli(['sync', '--once', '--dry-run'], env);
     assert.equal(refused.code, 2, refused.stderr);
     assert.match(refused.stderr, /refused: would remove 8 of 10/);
@@ -43,27 +30,27 @@ describe('deletion guard', { skip }, () => {
     assert.match(dry.stdout, /^mailboxes: \+0 -8 ~0\n  - user2@example\.com\n/);
     assert.match(dry.stdout, /aliases: \+0 -8 ~0\n  - alias2@example\.com -> user2@example\.com\n/);
     assert.match(dry.stdout, /dry run: nothing written; the directory has 2 mailboxes\n$/);
-    assert.equal(await redis.client().hlen('{mailroster}:mailboxes'), 10);
+    assert.equal(await nodes.redis.client().hlen('{mailroster}:mailboxes'), 10);
   });
 
   test('sync --once --force applies it, and every server follows', async () => {
-    const forced = await runCli(['sync', '--once', '--force'], cliEnv(redis.url, file.path));
+    const forced = await runCli(['sync', '--once', '--force'], cliEnv(nodes.redis.url, nodes.file.path));
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stdout, /applied; the directory has 2 mailboxes\n$/);
-    for (const node of [leader, follower]) {
+    for (const node of [nodes.leader, nodes.follower]) {
       await waitFor(async () => (await node.query('mailbox', 'user9@example.com')) === 'NOTFOUND ', 10_000, 'the removal everywhere');
       assert.equal(await node.query('mailbox', 'user1@example.com'), 'OK example.com/user1/');
     }
-    const again = await runCli(['sync', '--once'], cliEnv(redis.url, file.path));
+    const again = await runCli(['sync', '--once'], cliEnv(nodes.redis.url, nodes.file.path));
     assert.equal(again.stdout, 'no changes\napplied; the directory has 2 mailboxes\n');
   });
 
   test('an empty provider answer never empties the directory, even forced', async () => {
-    file.write('mailboxes: []\n');
-    const forced = await runCli(['sync', '--once', '--force'], cliEnv(redis.url, file.path));
+    nodes.file.write('mailboxes: []\n');
+    const forced = await runCli(['sync', '--once', '--force'], cliEnv(nodes.redis.url, nodes.file.path));
     assert.equal(forced.code, 2);
     assert.match(forced.stderr, /refused: the provider answered no mailboxes; keeping the 2 held/);
-    await waitFor(() => leader.logs().some((l) => l.code === 'SYNC_EMPTY_ANSWER'), 10_000, 'the leader to refuse it too');
-    assert.equal(await follower.query('mailbox', 'user1@example.com'), 'OK example.com/user1/');
+    await waitFor(() => nodes.leader.logs().some((l) => l.code === 'SYNC_EMPTY_ANSWER'), 10_000, 'the leader to refuse it too');
+    assert.equal(await nodes.follower.query('mailbox', 'user1@example.com'), 'OK example.com/user1/');
   });
 });
