@@ -122,7 +122,7 @@ const bench: Benchmark = async ({ quick }) => {
     // Pairs, each in the other order from the last, and the median of their ratios: one pass is a
     // couple of seconds of lockstep round trips, whose wake-ups move it by ±10% from pass to pass
     // on a shared machine, so the best of three of each (as before) read 0.79-1.23x across full
-    // runs; the median of seven pairs read 0.99-1.06x in three runs of this bench alone.
+    // runs; the median of seven pairs read 0.99-1.13x in five runs of this bench alone.
     const [tMr, tFloor, postmapRatio] = await medianPairs(quick ? 1 : 7, () => postmapAll(sm(mr!.unix, 'mailbox'), keys), () => postmapAll(sm(floor!.unix, 'mailbox'), keys));
     const tLmdb = await postmapAll(`lmdb:${lmdb.mailboxes}`, keys);
     const perKey = (t: number): number => (t * 1e6) / count;
