@@ -27,3 +27,10 @@ export interface BenchOptions {
 
 /** Every `benchmarks/*.bench.ts` default-exports one of these; `npm run bench` runs them all. */
 export type Benchmark = (options: BenchOptions) => Promise<BenchResult[]>;
+
+/** The middle value of `values` (the mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
+  const v = [...values].sort((x, y) => x - y);
+  const m = v.length >> 1;
+  return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startPostfix } from '../test/helpers/postfix-instance.js';
 import { tempDir } from '../test/helpers/temp.js';
-import type { Benchmark, BenchResult } from './bench-api.js';
+import { median, type Benchmark, type BenchResult } from './bench-api.js';
 import { startFloor, startMailroster, type ServerProcess } from './loadgen/processes.js';
 import { syntheticDirectory } from './synthetic-directory.js';
 
@@ -85,13 +85,6 @@ async function medianPairs(pairs: number, a: () => Promise<number>, b: () => Pro
   return [median(ta), median(tb), median(ratios)];
 }
 
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(values: number[]): number {
-  const v = [...values].sort((x, y) => x - y);
-  const m = v.length >> 1;
-  return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
-}
-
 /**
  * Real Postfix against mailroster, the constant-reply floor and Postfix's own lmdb: maps:
  * `postmap -q -` over UNIX (one connection, lockstep) and `smtp-source` through a private smtpd
@@ -123,10 +116,11 @@ const bench: Benchmark = async ({ quick }) => {
     // couple of seconds of lockstep round trips, whose wake-ups move it by ±10% from pass to pass
     // on a shared machine, so the best of three of each (as before) read 0.79-1.23x across full
     // runs; the median of seven pairs read 0.99-1.13x in five runs of this bench alone.
-    const [tMr, tFloor, postmapRatio] = await medianPairs(quick ? 1 : 7, () => postmapAll(sm(mr!.unix, 'mailbox'), keys), () => postmapAll(sm(floor!.unix, 'mailbox'), keys));
+    const postmapPairs = quick ? 1 : 7;
+    const [tMr, tFloor, postmapRatio] = await medianPairs(postmapPairs, () => postmapAll(sm(mr!.unix, 'mailbox'), keys), () => postmapAll(sm(floor!.unix, 'mailbox'), keys));
     const tLmdb = await postmapAll(`lmdb:${lmdb.mailboxes}`, keys);
     const perKey = (t: number): number => (t * 1e6) / count;
-    rows.push({ name: `postmap -q - (${count} keys), mailroster over UNIX`, value: perKey(tMr), unit: 'µs/key', ratio: { value: postmapRatio, against: `the floor over UNIX (${perKey(tFloor).toFixed(1)} µs/key), median of ${quick ? 1 : 7} pairs` } });
+    rows.push({ name: `postmap -q - (${count} keys), mailroster over UNIX`, value: perKey(tMr), unit: 'µs/key', ratio: { value: postmapRatio, against: `the floor over UNIX (${perKey(tFloor).toFixed(1)} µs/key), ${postmapPairs === 1 ? 'one pair' : `median of ${postmapPairs} pairs`}` } });
     rows.push({ name: `postmap -q - (${count} keys), Postfix's own lmdb: map`, value: perKey(tLmdb), unit: 'µs/key', ratio: { value: tLmdb / tFloor, against: 'the floor over UNIX' } });
 
     // Three private Postfix instances take longer than the whole quick run may.
@@ -139,7 +133,8 @@ const bench: Benchmark = async ({ quick }) => {
     const total = messages * rcpts;
     // Pairs as for postmap: single runs of the same pair read 0.93x and 1.46x in two quiet full
     // runs, the floor itself moving from 3,800 to 4,900 RCPT/s; the best of two of each, the
-    // floor always first, read 1.03-1.15x this session, and the median of five pairs 1.04-1.16x.
+    // floor always first, read 1.03-1.15x in the runs that led to this, the median of five
+    // pairs 1.04-1.16x.
     const [sMr, sFloor, smtpRatio] = await medianPairs(SMTP_PAIRS, () => smtpRun(socketmapMaps(mr!.tcp), sessions, messages, rcpts), () => smtpRun(socketmapMaps(floor!.tcp), sessions, messages, rcpts));
     const sLmdb = await smtpRun(lmdbMain, sessions, messages, rcpts);
     rows.push({ name: `smtp-source, ${sessions} sessions, ${total} RCPTs, validated through mailroster`, value: total / sMr, unit: 'RCPT/s', ratio: { value: smtpRatio, against: `time through the floor (${(total / sFloor).toFixed(0)} RCPT/s), median of ${SMTP_PAIRS} pairs` } });
