@@ -3,6 +3,7 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
 import { Directory } from '../../src/directory/directory.js';
 import { StoreConflictError, StoreUnavailableError } from '../../src/store/store-errors.js';
 import { missingBinaries } from '../helpers/binaries.js';
@@ -18,6 +19,25 @@ const directory = (name: string, n: number): Directory => Directory.build({
   lists: [{ address: `${name}-team@example.com`, members: [`${name}0@example.com`, `${name}1@example.com`] }],
   records: { [`User/${name}`]: { userName: name } },
 }, { strict: true, source: 'test' });
+
+// 0 while no key matches ARGV[1]; else 1, after deleting that key ('del') or setting ARGV[3] to
+// ARGV[4] ('set'), in the same script: nothing of a write can happen between the look and the act.
+const WHEN_STAGED = `local k = redis.call('KEYS', ARGV[1])
+if #k == 0 then return 0 end
+if ARGV[2] == 'del' then redis.call('DEL', k[1]) elseif ARGV[2] == 'set' then redis.call('SET', ARGV[3], ARGV[4], 'PX', 60000) end
+return 1`;
+
+/**
+ * Waits until a key matches `pattern`, looking again at once: a whole chunked write of these
+ * directories takes a few dozen ms, and a poll that slept between looks missed it under CI load
+ * (the write had gone live). `then` runs in the script that finds the key.
+ */
+async function whenStaged(c: Redis, pattern: string, then: [] | ['del'] | ['set', string, string] = []): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await c.eval(WHEN_STAGED, 0, pattern, ...then)) === 0) {
+    if (Date.now() > deadline) throw new Error(`no key matching ${pattern} appeared`);
+  }
+}
 
 /** Which directory a set of hash fields is: the one name they all start with, or "mixed". */
 const nameOf = (fields: string[]): string => {
@@ -86,7 +106,7 @@ describe('Redis store chunked full writes', { skip }, () => {
     try {
       await Promise.all([writer.start(), other.start()]);
       const writing = writer.replace(directory('big', 20_000));
-      await waitFor(async () => (await c.keys('{cas}:staging:*')).length > 0, 10_000, 'the staging hashes');
+      await whenStaged(c, '{cas}:staging:*');
       await other.replace(directory('small', 10), { fenced: false }); // one script: lands first
       await assert.rejects(writing, StoreConflictError);
       assert.equal(nameOf(await c.hkeys('{cas}:mailboxes')), 'small');
@@ -98,8 +118,7 @@ describe('Redis store chunked full writes', { skip }, () => {
       try {
         await fenced.start();
         const refused = fenced.replace(directory('big', 20_000));
-        await waitFor(async () => (await c.keys('{fence}:staging:*')).length > 0, 10_000, 'the staging hashes');
-        await c.set('{fence}:leader', 'someone-else', 'PX', 60_000);
+        await whenStaged(c, '{fence}:staging:*', ['set', '{fence}:leader', 'someone-else']);
         await assert.rejects(refused, /no longer holds the sync lock/);
         assert.equal(await c.exists('{fence}:meta', '{fence}:mailboxes'), 0);
         assert.deepEqual(await c.keys('{fence}:staging:*'), []);
@@ -118,8 +137,7 @@ describe('Redis store chunked full writes', { skip }, () => {
     try {
       await writer.start();
       const writing = writer.replace(directory('big', 20_000));
-      const [key] = await waitFor(async () => { const keys = await c.keys('{gone}:staging:*:mailboxes'); return keys.length > 0 && keys; }, 10_000, 'the staging hashes') as string[];
-      await c.del(key!);
+      await whenStaged(c, '{gone}:staging:*:mailboxes', ['del']);
       await assert.rejects(writing, (err: unknown) => err instanceof StoreUnavailableError && /expired/.test(err.message));
       assert.equal(await c.exists('{gone}:meta', '{gone}:mailboxes'), 0);
       assert.deepEqual(await c.keys('{gone}:staging:*'), []);
