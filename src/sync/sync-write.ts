@@ -62,7 +62,7 @@ export class SyncWriter {
    * The directory after a batch of changes, with the patch from `base` when the snapshot could be
    * edited in place (time proportional to the batch, no full build); else built whole.
    */
-  async applied(base: Directory, changes: readonly DirectoryChange[], signal?: AbortSignal): Promise<{ directory: Directory; patch?: DirectoryPatch }> {
+  async #applied(base: Directory, changes: readonly DirectoryChange[], signal?: AbortSignal): Promise<{ directory: Directory; patch?: DirectoryPatch }> {
     await runSliced(editPreparationSteps(base), signal);
     const edited = editSnapshot(base, changes);
     if (edited) return edited;
@@ -78,7 +78,7 @@ export class SyncWriter {
    */
   async applyChanges(base: Directory, changes: readonly DirectoryChange[], signal?: AbortSignal, cursor?: string): Promise<number | 'refused'> {
     if (changes.length === 0) return 0;
-    const { directory, patch } = await this.applied(base, changes, signal);
+    const { directory, patch } = await this.#applied(base, changes, signal);
     const outcome = await this.write(directory, {}, { ...(cursor !== undefined && { cursor }), ...(patch && { patch }) });
     if (outcome.status === 'refused') return 'refused';
     this.#stats.changesApplied += changes.length;
